@@ -1,0 +1,212 @@
+//! Evidence → a posterior over the taxonomy's causes.
+//!
+//! Each fired rule is evidence: a likelihood ratio for its cause (and, through `also`, for the
+//! other causes the same line is consistent with). Rules in one `group` describe one event, so
+//! per cause only the strongest of them counts: correlated lines are counted once. The score of
+//! a cause is `ln prior + scale · Σ ln LR`, with an `unknown` hypothesis that gets no evidence;
+//! a softmax gives the posterior. `scale` and the priors are fitted on the labelled corpus
+//! (`rules/calibration.toml`, refitted by `cargo run -p ocdoctor-core --example calibrate`).
+
+use crate::kb::{Context, KnowledgeBase, Os, Rule, Severity, stage_index, STAGES};
+use crate::scan::{LineHit, ScanResult};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Something outside the log that inference can use.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    /// The OS the log comes from, when the caller knows it (else guessed from the log).
+    pub os: Option<Os>,
+}
+
+/// A rule that fired, with what it matched.
+#[derive(Debug, Clone)]
+pub struct Fired<'k> {
+    pub rule: &'k Rule,
+    /// Likelihood ratio its cause got from it.
+    pub strength: f64,
+    pub lines: Vec<LineHit>,
+    pub count: u64,
+    /// Named captures of the first matching line.
+    pub captures: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Failed,
+    Ok,
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Failed => "failed",
+            Outcome::Ok => "ok",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnosis<'k> {
+    /// Ranked posterior, highest first. Empty for a clean run.
+    pub causes: Vec<(String, f64)>,
+    /// Fired rules, strongest cause first.
+    pub fired: Vec<Fired<'k>>,
+    pub stage: Option<&'static str>,
+    pub outcome: Outcome,
+    pub os: Os,
+    pub facts: HashSet<String>,
+    pub scan: ScanResult,
+}
+
+impl Diagnosis<'_> {
+    pub fn confidence(&self, cause: &str) -> f64 {
+        self.causes.iter().find(|(c, _)| c == cause).map_or(0.0, |(_, p)| *p)
+    }
+}
+
+fn guess_os(facts: &HashSet<String>) -> Os {
+    // Windows paths and drive letters are the least ambiguous sign; /Users/ beats /home/.
+    if facts.contains("os-windows") {
+        Os::Windows
+    } else if facts.contains("os-macos") {
+        Os::Macos
+    } else if facts.contains("os-linux") {
+        Os::Linux
+    } else {
+        Os::Unknown
+    }
+}
+
+pub fn diagnose<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints) -> Diagnosis<'k> {
+    let facts: HashSet<String> =
+        kb.facts.iter().zip(&scan.facts).filter(|(_, h)| h.is_some()).map(|(f, _)| f.id.clone()).collect();
+    let os = hints.os.unwrap_or_else(|| guess_os(&facts));
+    let version = scan.banner.as_ref().map(|b| b.version);
+    let flavor = scan.banner.as_ref().map(|b| flavor_name(b.flavor));
+
+    // Two passes: rules whose conditions name other rules (`not_rules`) see the first pass.
+    let mut fired_codes: HashSet<String> = HashSet::new();
+    let mut fired: Vec<Fired<'k>> = Vec::new();
+    for pass in 0..2 {
+        let snapshot = fired_codes.clone();
+        let cx = Context { version, flavor, os, facts: &facts, fired_rules: &snapshot };
+        for (rule, hits) in kb.rules.iter().zip(&scan.rules) {
+            let deps = rule.when.depends_on_rules();
+            if hits.count == 0 || (pass == 0) == deps || !rule.when.holds(&cx) {
+                continue;
+            }
+            let mut strength: f64 = 0.0;
+            let mut lines = Vec::new();
+            let mut captures = Vec::new();
+            for (mi, line, caps) in &hits.lines {
+                let m = &rule.matchers[*mi];
+                if !m.when.holds(&cx) {
+                    continue;
+                }
+                strength = strength.max(m.strength.unwrap_or(rule.strength));
+                if captures.is_empty() {
+                    captures = caps.clone();
+                }
+                lines.push(line.clone());
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            fired_codes.insert(rule.code.clone());
+            fired.push(Fired { rule, strength, lines, count: hits.count, captures });
+        }
+    }
+
+    // Per cause, the strongest evidence of each group, summed over groups.
+    let mut per_group: HashMap<(&str, &str), f64> = HashMap::new();
+    for f in &fired {
+        let group = f.rule.group.as_deref().unwrap_or(&f.rule.code);
+        let mut add = |cause: &'k str, lr: f64| {
+            let e = per_group.entry((cause, group)).or_insert(f64::NEG_INFINITY);
+            *e = e.max(lr.ln());
+        };
+        add(&f.rule.cause, f.strength);
+        for (c, lr) in &f.rule.also {
+            add(c, *lr);
+        }
+    }
+    let mut evidence: BTreeMap<&str, f64> = BTreeMap::new();
+    for ((cause, _), llr) in per_group {
+        *evidence.entry(cause).or_default() += llr;
+    }
+
+    let has_error_finding = fired.iter().any(|f| f.rule.severity == Severity::Error);
+    let failed_marker = facts.contains("init-failed") || facts.contains("exit-nonzero");
+    let outcome = if has_error_finding || failed_marker || (scan.unexplained_error_count > 0 && !scan.success_after_errors) {
+        Outcome::Failed
+    } else if scan.success_seen {
+        Outcome::Ok
+    } else {
+        Outcome::Unknown
+    };
+
+    let causes = if outcome == Outcome::Ok || evidence.is_empty() {
+        if outcome == Outcome::Ok { vec![] } else { vec![("unknown".to_string(), 1.0)] }
+    } else {
+        posterior(kb, &evidence)
+    };
+
+    fired.sort_by(|a, b| {
+        let pa = causes.iter().find(|(c, _)| *c == a.rule.cause).map_or(0.0, |x| x.1);
+        let pb = causes.iter().find(|(c, _)| *c == b.rule.cause).map_or(0.0, |x| x.1);
+        pb.total_cmp(&pa)
+            .then(a.rule.severity.cmp(&b.rule.severity))
+            .then(b.strength.total_cmp(&a.strength))
+            .then(a.lines[0].line.cmp(&b.lines[0].line))
+    });
+
+    let stage = if outcome == Outcome::Ok {
+        None
+    } else {
+        let top_stage = fired.iter().find(|f| f.rule.severity == Severity::Error).and_then(|f| f.rule.stage.as_deref());
+        top_stage
+            .and_then(stage_index)
+            .or(scan.stage_before_first_error.or(scan.furthest_stage))
+            .map(|i| STAGES[i])
+    };
+
+    Diagnosis { causes, fired, stage, outcome, os, facts, scan }
+}
+
+fn posterior(kb: &KnowledgeBase, evidence: &BTreeMap<&str, f64>) -> Vec<(String, f64)> {
+    let cal = &kb.calibration;
+    let default_prior = 0.2 / kb.causes.len() as f64;
+    let mut scores: Vec<(String, f64)> = kb
+        .causes
+        .iter()
+        .filter(|c| c.id != "unknown")
+        .map(|c| {
+            let prior = cal.priors.get(&c.id).copied().unwrap_or(default_prior);
+            let e = evidence.get(c.id.as_str()).copied().unwrap_or(0.0);
+            (c.id.clone(), prior.ln() + cal.scale * e)
+        })
+        .collect();
+    scores.push(("unknown".to_string(), cal.unknown_prior.ln()));
+    let max = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = scores.iter().map(|s| (s.1 - max).exp()).sum();
+    let mut out: Vec<(String, f64)> = scores.into_iter().map(|(c, s)| (c, (s - max).exp() / total)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Keep the top three and anything else above 1 %.
+    let mut kept: Vec<(String, f64)> = out.iter().take(3).cloned().collect();
+    kept.extend(out.iter().skip(3).filter(|(_, p)| *p >= 0.01).cloned());
+    kept
+}
+
+pub fn flavor_name(f: crate::version::Flavor) -> &'static str {
+    use crate::version::Flavor;
+    match f {
+        Flavor::Upstream => "upstream",
+        Flavor::Xpack => "xpack",
+        Flavor::Espressif => "espressif",
+        Flavor::St => "st",
+        Flavor::RaspberryPi => "raspberry-pi",
+        Flavor::Vendor => "vendor",
+    }
+}

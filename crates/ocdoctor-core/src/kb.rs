@@ -1,0 +1,403 @@
+//! The knowledge base: rules, facts and the taxonomy, loaded from the TOML files under
+//! `rules/` (embedded at build time, see `build.rs`).
+//!
+//! A rule is data: matchers on log lines, the taxonomy cause its evidence supports and how
+//! strongly (a likelihood ratio), conditions, docs and fixes. Facts are named line patterns
+//! that are not findings themselves (the banner, "clock speed", "Listening on port … for gdb")
+//! and mark how far OpenOCD got; rules can require or exclude them.
+
+use crate::logline::Level;
+use crate::version::{Version, VersionReq};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+include!(concat!(env!("OUT_DIR"), "/kb_files.rs"));
+
+/// The stages of an OpenOCD run, in the order OpenOCD goes through them.
+pub const STAGES: [&str; 9] =
+    ["startup", "config", "adapter-init", "transport", "target-connect", "examine", "gdb-server", "flash", "session"];
+
+pub fn stage_index(stage: &str) -> Option<usize> {
+    STAGES.iter().position(|s| *s == stage)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    /// Evidence that shifts the ranking but is not worth showing as a finding on its own.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// The operating system a log came from, guessed from paths and prompts in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Windows,
+    Macos,
+    Unknown,
+}
+
+/// Conditions shared by rules, matchers and fixes. Empty means "always".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// OpenOCD version range; an unknown version satisfies it only if `unknown_version` is true.
+    #[serde(default, deserialize_with = "de_req")]
+    pub versions: Option<VersionReq>,
+    #[serde(default)]
+    pub unknown_version: Option<bool>,
+    /// Operating systems; include `"unknown"` to also hold when the OS cannot be told.
+    #[serde(default)]
+    pub os: Vec<Os>,
+    /// Build flavors (`upstream`, `espressif`, …).
+    #[serde(default)]
+    pub flavor: Vec<String>,
+    /// Facts that must all have been seen.
+    #[serde(default)]
+    pub facts: Vec<String>,
+    /// Facts that must not have been seen.
+    #[serde(default)]
+    pub not_facts: Vec<String>,
+    /// Rules (codes) that must not have fired: a more specific explanation wins.
+    #[serde(default)]
+    pub not_rules: Vec<String>,
+}
+
+fn de_req<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<VersionReq>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    s.map(|s| VersionReq::parse(&s).map_err(serde::de::Error::custom)).transpose()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anchor {
+    Start,
+    Whole,
+}
+
+impl Anchor {
+    /// The pattern as run on a message by the second pass.
+    pub fn wrap(anchor: Option<Anchor>, re: &str) -> String {
+        match anchor {
+            None => re.to_string(),
+            Some(Anchor::Start) => format!(r"\A(?:{re})"),
+            Some(Anchor::Whole) => format!(r"\A(?:{re})\z"),
+        }
+    }
+}
+
+/// One log matcher of a rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogMatch {
+    /// A Rust regex applied to the message (the text after `Error: ` and the `-d3` header).
+    /// Named groups become placeholders for titles and fixes.
+    pub regex: String,
+    /// `"start"`: the message must start with the match; `"whole"`: the whole message must
+    /// match. (Anchors inside `regex` are refused: the scanner's first pass runs the pattern
+    /// over the raw buffer, where `^`/`\A` would not mean "start of the message".)
+    #[serde(default)]
+    pub anchor: Option<Anchor>,
+    /// Levels the line may have; default: every level but `debug`.
+    #[serde(default)]
+    pub level: Vec<String>,
+    /// Likelihood ratio this line gives the rule's cause (overrides the rule's `strength`).
+    #[serde(default)]
+    pub strength: Option<f64>,
+    #[serde(default, flatten)]
+    pub when: When,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    pub fix: String,
+    pub example: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fix {
+    pub title: String,
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// Config lines to add or change (shown as text until the config model can make patches).
+    #[serde(default)]
+    pub config: Vec<String>,
+    #[serde(default, flatten)]
+    pub when: When,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub code: String,
+    pub name: String,
+    pub cause: String,
+    pub severity: Severity,
+    /// The stage the run was in when this evidence appears.
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Rules in one group describe one event (several lines OpenOCD prints for one failure):
+    /// per cause only the strongest of them counts.
+    #[serde(default)]
+    pub group: Option<String>,
+    pub summary: String,
+    /// The finding's title; `{name}` placeholders come from the matcher's named groups.
+    pub title: String,
+    /// Two or three sentences for the finding.
+    pub explanation: String,
+    /// Default likelihood ratio for the rule's cause.
+    pub strength: f64,
+    /// Likelihood ratios this same evidence gives other causes (the ambiguity of a line).
+    #[serde(default)]
+    pub also: BTreeMap<String, f64>,
+    /// The check that would separate this cause from the ones in `also`.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    #[serde(default)]
+    pub when: When,
+    #[serde(rename = "match", default)]
+    pub matchers: Vec<LogMatch>,
+    pub docs: Docs,
+    #[serde(rename = "fix", default)]
+    pub fixes: Vec<Fix>,
+    /// Folder of the rule, relative to `rules/` (filled by the loader).
+    #[serde(skip)]
+    pub dir: String,
+}
+
+/// A named line pattern that is not a finding: a stage marker or a condition for rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactDef {
+    pub id: String,
+    pub regex: String,
+    #[serde(default)]
+    pub level: Vec<String>,
+    /// Seeing this line means the run reached this stage.
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Seeing this line means the run succeeded at what it was doing (e.g. the gdb server is
+    /// listening, or the flash was verified).
+    #[serde(default)]
+    pub success: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Cause {
+    pub id: String,
+    pub meaning: String,
+    #[serde(default)]
+    pub evidence: String,
+    pub log_visible: bool,
+}
+
+/// Prior weight of each cause and the calibration temperature, fitted on the corpus.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Calibration {
+    /// Multiplies every log likelihood ratio (a temperature, fitted on the corpus).
+    pub scale: f64,
+    /// Prior probability of "none of the known causes" relative to the causes' priors.
+    pub unknown_prior: f64,
+    pub priors: BTreeMap<String, f64>,
+}
+
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    pub rules: Vec<Rule>,
+    pub facts: Vec<FactDef>,
+    pub causes: Vec<Cause>,
+    pub calibration: Calibration,
+}
+
+#[derive(Deserialize)]
+struct FactsFile {
+    fact: Vec<FactDef>,
+}
+#[derive(Deserialize)]
+struct TaxonomyFile {
+    cause: Vec<Cause>,
+}
+
+/// Parse a level list (`["error", "warn"]`); empty means every level except debug.
+pub fn parse_levels(names: &[String]) -> Result<Vec<Level>, String> {
+    if names.is_empty() {
+        return Ok(vec![Level::Error, Level::Warn, Level::Info, Level::User, Level::Plain]);
+    }
+    names.iter().map(|n| Level::from_name(n).ok_or_else(|| format!("unknown level {n:?}"))).collect()
+}
+
+impl KnowledgeBase {
+    /// The knowledge base compiled into this binary.
+    pub fn embedded() -> &'static KnowledgeBase {
+        static KB: LazyLock<KnowledgeBase> =
+            LazyLock::new(|| KnowledgeBase::from_files(KB_FILES).unwrap_or_else(|e| panic!("embedded knowledge base: {e}")));
+        &KB
+    }
+
+    /// Load from `(path relative to rules/, contents)` pairs and validate everything that can
+    /// be checked without a log: unique codes, known causes and facts, compiling regexes.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<KnowledgeBase, String> {
+        let mut rules = Vec::new();
+        let mut facts = Vec::new();
+        let mut causes = Vec::new();
+        let mut calibration = None;
+        for (path, text) in files {
+            let ctx = |e: toml::de::Error| format!("rules/{path}: {e}");
+            match *path {
+                p if p == "facts.toml" || p.ends_with("/facts.toml") => {
+                    facts.extend(toml::from_str::<FactsFile>(text).map_err(ctx)?.fact)
+                }
+                "taxonomy.toml" => causes = toml::from_str::<TaxonomyFile>(text).map_err(ctx)?.cause,
+                "calibration.toml" => calibration = Some(toml::from_str::<Calibration>(text).map_err(ctx)?),
+                p if p.ends_with("/rule.toml") => {
+                    let mut rule: Rule = toml::from_str(text).map_err(ctx)?;
+                    rule.dir = p.trim_end_matches("/rule.toml").to_string();
+                    rules.push(rule);
+                }
+                _ => {}
+            }
+        }
+        let calibration = calibration.ok_or("rules/calibration.toml is missing")?;
+        let kb = KnowledgeBase { rules, facts, causes, calibration };
+        kb.validate()?;
+        Ok(kb)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let cause_ids: HashSet<&str> = self.causes.iter().map(|c| c.id.as_str()).collect();
+        let fact_ids: HashSet<&str> = self.facts.iter().map(|f| f.id.as_str()).collect();
+        let codes: HashSet<&str> = self.rules.iter().map(|r| r.code.as_str()).collect();
+        let mut seen = HashSet::new();
+        let check_regex = |where_: &str, re: &str| -> Result<(), String> {
+            if re.starts_with('^') || re.starts_with("\\A") || re.ends_with('$') || re.ends_with("\\z") {
+                return Err(format!("{where_}: regex {re:?} must not carry anchors; use `anchor = \"start\"|\"whole\"`"));
+            }
+            regex::Regex::new(re).map(|_| ()).map_err(|e| format!("{where_}: regex {re:?}: {e}"))
+        };
+        let check_when = |where_: &str, w: &When| -> Result<(), String> {
+            for f in w.facts.iter().chain(&w.not_facts) {
+                if !fact_ids.contains(f.as_str()) {
+                    return Err(format!("{where_}: unknown fact {f:?}"));
+                }
+            }
+            for r in &w.not_rules {
+                if !codes.contains(r.as_str()) {
+                    return Err(format!("{where_}: unknown rule {r:?} in not_rules"));
+                }
+            }
+            Ok(())
+        };
+        let mut fact_seen = HashSet::new();
+        for f in &self.facts {
+            if !fact_seen.insert(f.id.as_str()) {
+                return Err(format!("fact {}: defined twice", f.id));
+            }
+            check_regex(&format!("fact {}", f.id), &f.regex)?;
+            parse_levels(&f.level).map_err(|e| format!("fact {}: {e}", f.id))?;
+            if let Some(s) = &f.stage {
+                stage_index(s).ok_or_else(|| format!("fact {}: unknown stage {s:?}", f.id))?;
+            }
+        }
+        for r in &self.rules {
+            let w = format!("rule {} ({})", r.code, r.dir);
+            if !seen.insert(r.code.as_str()) {
+                return Err(format!("{w}: duplicate code"));
+            }
+            if !cause_ids.contains(r.cause.as_str()) {
+                return Err(format!("{w}: cause {:?} is not in the taxonomy", r.cause));
+            }
+            for c in r.also.keys() {
+                if !cause_ids.contains(c.as_str()) {
+                    return Err(format!("{w}: also-cause {c:?} is not in the taxonomy"));
+                }
+            }
+            if let Some(s) = &r.stage {
+                stage_index(s).ok_or_else(|| format!("{w}: unknown stage {s:?}"))?;
+            }
+            if r.matchers.is_empty() {
+                return Err(format!("{w}: no [[match]]"));
+            }
+            if !(r.strength > 0.0) || r.also.values().any(|v| !(*v > 0.0)) {
+                return Err(format!("{w}: likelihood ratios must be > 0"));
+            }
+            check_when(&w, &r.when)?;
+            for m in &r.matchers {
+                check_regex(&w, &m.regex)?;
+                parse_levels(&m.level).map_err(|e| format!("{w}: {e}"))?;
+                check_when(&w, &m.when)?;
+            }
+            for f in &r.fixes {
+                check_when(&w, &f.when)?;
+            }
+        }
+        for c in self.calibration.priors.keys() {
+            if !cause_ids.contains(c.as_str()) {
+                return Err(format!("calibration.toml: unknown cause {c:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rule(&self, code_or_name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    }
+
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.causes.iter().find(|c| c.id == id)
+    }
+}
+
+/// What the conditions of a [`When`] are evaluated against.
+pub struct Context<'a> {
+    pub version: Option<Version>,
+    pub flavor: Option<&'a str>,
+    pub os: Os,
+    pub facts: &'a HashSet<String>,
+    pub fired_rules: &'a HashSet<String>,
+}
+
+impl When {
+    pub fn holds(&self, cx: &Context<'_>) -> bool {
+        if let Some(req) = &self.versions {
+            match cx.version {
+                Some(v) if !req.matches(v) => return false,
+                None if !self.unknown_version.unwrap_or(false) => return false,
+                _ => {}
+            }
+        }
+        if !self.os.is_empty() && !self.os.contains(&cx.os) {
+            return false;
+        }
+        if !self.flavor.is_empty() && !cx.flavor.is_some_and(|f| self.flavor.iter().any(|x| x == f)) {
+            return false;
+        }
+        self.facts.iter().all(|f| cx.facts.contains(f))
+            && !self.not_facts.iter().any(|f| cx.facts.contains(f))
+            && !self.not_rules.iter().any(|r| cx.fired_rules.contains(r))
+    }
+
+    /// Whether the conditions look at which other rules fired (evaluated in a second pass).
+    pub fn depends_on_rules(&self) -> bool {
+        !self.not_rules.is_empty()
+    }
+}

@@ -1,0 +1,49 @@
+//! ocdoctor's engine: read an OpenOCD log, match the knowledge base, infer ranked causes,
+//! render a report. Pure: no I/O beyond the reader it is given; never panics on input.
+//!
+//! ```
+//! let report = ocdoctor_core::diagnose_bytes(b"Open On-Chip Debugger 0.12.0\nError: open failed\n", None);
+//! assert_eq!(report.outcome, "failed");
+//! ```
+
+pub mod infer;
+pub mod kb;
+pub mod logline;
+pub mod render;
+pub mod report;
+pub mod scan;
+pub mod version;
+
+use std::sync::LazyLock;
+
+pub use infer::{Diagnosis, Hints, diagnose};
+pub use kb::KnowledgeBase;
+pub use report::Report;
+pub use scan::{ScanResult, Scanner};
+
+/// The scanner for the embedded knowledge base, compiled once.
+pub fn scanner() -> &'static Scanner {
+    static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
+        Scanner::new(KnowledgeBase::embedded()).unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
+    });
+    &SCANNER
+}
+
+/// Diagnose a log held in memory. `path` is only used to label evidence.
+pub fn diagnose_bytes(log: &[u8], path: Option<&str>) -> Report {
+    diagnose_with(log, path, &Hints::default())
+}
+
+pub fn diagnose_with(log: &[u8], path: Option<&str>, hints: &Hints) -> Report {
+    let sc = scanner();
+    let scan = sc.scan_bytes(log);
+    report_from_scan(scan, path, hints)
+}
+
+/// Build the report from a finished scan (the CLI scans files in a streaming way).
+pub fn report_from_scan(scan: ScanResult, path: Option<&str>, hints: &Hints) -> Report {
+    let kb = KnowledgeBase::embedded();
+    let d = diagnose(kb, scan, hints);
+    let inputs = vec![report::Input { kind: "log".into(), path: path.map(str::to_string) }];
+    report::build(kb, &d, inputs, path)
+}

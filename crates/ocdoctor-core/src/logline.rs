@@ -1,0 +1,302 @@
+//! One line of OpenOCD output, as a person would read it.
+//!
+//! OpenOCD writes `<prefix><text>` at `-d0..-d2` and
+//! `<prefix><counter> <ms> <file>:<line> <function>(): <text>` at `-d3/-d4`; USER-level
+//! lines (echo, Tcl results) have no prefix at `-d2` and `User : ` at `-d3`. Logs reach us
+//! through IDEs, terminals and forum pastes, so a line may also carry CR, ANSI colour codes,
+//! NUL bytes, a timestamp, or invalid UTF-8. [`LogLine::parse`] never fails: whatever it
+//! cannot classify is kept as an [`Level::Plain`] line with the text unchanged.
+
+use std::borrow::Cow;
+
+/// The severity OpenOCD attached to a line, or what the line is when it has no prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    User,
+    Debug,
+    /// No OpenOCD prefix: echo output, a Tcl result, a traceback line, IDE text, a banner.
+    Plain,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::User => "user",
+            Level::Debug => "debug",
+            Level::Plain => "plain",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Level> {
+        Some(match s {
+            "error" => Level::Error,
+            "warn" | "warning" => Level::Warn,
+            "info" => Level::Info,
+            "user" => Level::User,
+            "debug" => Level::Debug,
+            "plain" => Level::Plain,
+            _ => return None,
+        })
+    }
+}
+
+/// A classified line. `message` is the text after the level prefix and the `-d3` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine<'a> {
+    pub level: Level,
+    /// The cleaned line (no CR, ANSI codes, NULs or leading timestamp), prefix included.
+    pub text: Cow<'a, str>,
+    /// Byte offset of the message inside `text`.
+    pub message_start: usize,
+}
+
+impl<'a> LogLine<'a> {
+    pub fn message(&self) -> &str {
+        &self.text[self.message_start..]
+    }
+
+    /// Classify one raw line (without its `\n`).
+    pub fn parse(raw: &'a [u8]) -> LogLine<'a> {
+        let text = clean(raw);
+        let (level, message_start) = classify(&text);
+        LogLine { level, text, message_start }
+    }
+}
+
+/// Remove what terminals, IDEs and copy/paste add to a line: CR, NUL and other control bytes
+/// (tabs are kept), ANSI escape sequences, a leading timestamp. Invalid UTF-8 becomes U+FFFD.
+pub fn clean(raw: &[u8]) -> Cow<'_, str> {
+    let needs_bytes_work = raw.iter().any(|&b| b == 0x1b || b == b'\r' || b == 0 || (b < 0x20 && b != b'\t'));
+    let mut text: Cow<'_, str> = if needs_bytes_work {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut i = 0;
+        while i < raw.len() {
+            let b = raw[i];
+            if b == 0x1b {
+                i = skip_escape(raw, i);
+                continue;
+            }
+            if b >= 0x20 || b == b'\t' {
+                out.push(b);
+            }
+            i += 1;
+        }
+        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    } else {
+        String::from_utf8_lossy(raw)
+    };
+    let ts = timestamp_len(&text);
+    if ts > 0 {
+        text = Cow::Owned(text[ts..].to_string());
+    }
+    text
+}
+
+/// Length of the escape sequence starting at `raw[i] == ESC` (CSI `ESC [ … final`, OSC
+/// `ESC ] … BEL|ESC \`, or a two-byte escape).
+fn skip_escape(raw: &[u8], i: usize) -> usize {
+    match raw.get(i + 1) {
+        Some(b'[') => {
+            let mut j = i + 2;
+            while j < raw.len() && !(0x40..=0x7e).contains(&raw[j]) {
+                j += 1;
+            }
+            (j + 1).min(raw.len())
+        }
+        Some(b']') => {
+            let mut j = i + 2;
+            while j < raw.len() {
+                if raw[j] == 0x07 {
+                    return j + 1;
+                }
+                if raw[j] == 0x1b && raw.get(j + 1) == Some(&b'\\') {
+                    return j + 2;
+                }
+                j += 1;
+            }
+            raw.len()
+        }
+        Some(_) => i + 2,
+        None => i + 1,
+    }
+}
+
+/// Leading timestamps that loggers and IDE consoles put before OpenOCD's text:
+/// `[12:34:56.789] `, `[2024-05-01 12:34:56] `, `2024-05-01T12:34:56.123Z `, `12:34:56.789 `.
+/// Written by hand (not a regex) because it runs on every candidate line.
+fn timestamp_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let (open, mut i) = if b.first() == Some(&b'[') { (true, 1) } else { (false, 0) };
+    let start = i;
+    // optional date YYYY-MM-DD followed by 'T' or ' '
+    if b.len() >= i + 11 && b[i..i + 4].iter().all(u8::is_ascii_digit) && b[i + 4] == b'-' && b[i + 7] == b'-' {
+        if !(b[i + 5..i + 7].iter().all(u8::is_ascii_digit) && b[i + 8..i + 10].iter().all(u8::is_ascii_digit)) {
+            return 0;
+        }
+        i += 10;
+        if b[i] == b'T' || b[i] == b' ' {
+            i += 1;
+        } else {
+            return 0;
+        }
+    }
+    // HH:MM:SS
+    if b.len() < i + 8
+        || !(b[i..i + 2].iter().all(u8::is_ascii_digit)
+            && b[i + 2] == b':'
+            && b[i + 3..i + 5].iter().all(u8::is_ascii_digit)
+            && b[i + 5] == b':'
+            && b[i + 6..i + 8].iter().all(u8::is_ascii_digit))
+    {
+        return 0;
+    }
+    i += 8;
+    if i < b.len() && (b[i] == b'.' || b[i] == b',') {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if i < b.len() && b[i] == b'Z' {
+        i += 1;
+    }
+    if open {
+        if b.get(i) != Some(&b']') {
+            return 0;
+        }
+        i += 1;
+    }
+    if i == start {
+        return 0;
+    }
+    match b.get(i) {
+        Some(b' ') | Some(b'\t') => i + 1,
+        None => i,
+        _ => 0,
+    }
+}
+
+const PREFIXES: [(&str, Level); 5] = [
+    ("Error: ", Level::Error),
+    ("Warn : ", Level::Warn),
+    ("Info : ", Level::Info),
+    ("User : ", Level::User),
+    ("Debug: ", Level::Debug),
+];
+
+fn classify(text: &str) -> (Level, usize) {
+    for (prefix, level) in PREFIXES {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return (level, prefix.len() + debug_header_len(rest));
+        }
+        // `Error:` with nothing after it (an empty message, e.g. usage dumps in a file).
+        if text == prefix.trim_end() {
+            return (level, text.len());
+        }
+    }
+    // Tcl traceback head: `<file>:<line>: Error: <message>` (`embedded:startup.tcl:28: …`).
+    if let Some(i) = text.find(": Error:") {
+        let loc = &text[..i];
+        let is_loc = loc.rsplit_once(':').is_some_and(|(file, line)| {
+            !file.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+        });
+        if is_loc {
+            let after = i + ": Error:".len();
+            return (Level::Error, if text[after..].starts_with(' ') { after + 1 } else { after });
+        }
+    }
+    (Level::Plain, 0)
+}
+
+/// Length of the `-d3` header `<counter> <ms> <file>.c:<line> <function>(): ` (also `.cpp`,
+/// `.tcl`), plus the optional free-memory field malloc-logging builds add after `()`.
+fn debug_header_len(rest: &str) -> usize {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    if !digits(&mut i) || b.get(i) != Some(&b' ') {
+        return 0;
+    }
+    i += 1;
+    if !digits(&mut i) || b.get(i) != Some(&b' ') {
+        return 0;
+    }
+    i += 1;
+    // file:line
+    let file_start = i;
+    while i < b.len() && b[i] != b':' && b[i] != b' ' {
+        i += 1;
+    }
+    if i == file_start || b.get(i) != Some(&b':') {
+        return 0;
+    }
+    i += 1;
+    if !digits(&mut i) || b.get(i) != Some(&b' ') {
+        return 0;
+    }
+    i += 1;
+    // function(): — function names are identifiers
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    if !rest[i..].starts_with("():") {
+        return 0;
+    }
+    i += 3;
+    // malloc-logging builds: ` <free bytes>` before the message is not distinguishable from a
+    // message that starts with a number, so it is left in the message.
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: &str, level: Level, message: &str) {
+        let line = LogLine::parse(raw.as_bytes());
+        assert_eq!((line.level, line.message()), (level, message), "{raw:?}");
+    }
+
+    #[test]
+    fn prefixes_and_debug_headers() {
+        check("Error: open failed", Level::Error, "open failed");
+        check("Info : clock speed 2000 kHz", Level::Info, "clock speed 2000 kHz");
+        check("Error: 129 2 stlink_usb.c:3374 stlink_usb_usb_open(): open failed", Level::Error, "open failed");
+        check("User : 3 1 options.c:52 configuration_output_handler(): debug_level: 3", Level::User, "debug_level: 3");
+        check("Debug: 5 1 options.c:233 add_default_dirs(): bindir=/usr/bin", Level::Debug, "bindir=/usr/bin");
+        check("Error:", Level::Error, "");
+        check("adapter speed: 2000 kHz", Level::Plain, "adapter speed: 2000 kHz");
+        check("Info : 1 2 notaheader", Level::Info, "1 2 notaheader");
+        check("embedded:startup.tcl:28: Error: Can't find x.cfg", Level::Error, "Can't find x.cfg");
+        check("C:/a b/board.cfg:4: Error: ", Level::Error, "");
+        check("in procedure 'script' ", Level::Plain, "in procedure 'script' ");
+    }
+
+    #[test]
+    fn cleaning() {
+        check("Error: open failed\r", Level::Error, "open failed");
+        check("\x1b[31mError: \x1b[0mopen failed", Level::Error, "open failed");
+        check("[12:34:56.789] Error: open failed", Level::Error, "open failed");
+        check("2024-05-01T12:34:56.123Z Info : x", Level::Info, "x");
+        check("[2024-05-01 12:34:56] Warn : y", Level::Warn, "y");
+        check("Err\0or: a", Level::Error, "a");
+        check("12:34 not a timestamp", Level::Plain, "12:34 not a timestamp");
+        let bad = LogLine::parse(b"Error: \xff\xfe bytes");
+        assert_eq!(bad.message(), "\u{fffd}\u{fffd} bytes");
+    }
+}

@@ -1,0 +1,284 @@
+//! Renderers: text (rustc-style, optional colour), Markdown (forum-ready), JSON. They read a
+//! [`Report`] and do no analysis.
+
+use crate::kb::KnowledgeBase;
+use crate::report::{Evidence, Finding, Report};
+use anstyle::{AnsiColor, Effects, Style};
+use std::fmt::Write as _;
+
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("a report always serialises") + "\n"
+}
+
+struct Palette {
+    on: bool,
+}
+
+impl Palette {
+    fn paint(&self, style: Style, s: &str) -> String {
+        if self.on { format!("{}{s}{}", style.render(), style.render_reset()) } else { s.to_string() }
+    }
+    fn sev(&self, sev: &str) -> Style {
+        match sev {
+            "error" => Style::new().fg_color(Some(AnsiColor::BrightRed.into())).effects(Effects::BOLD),
+            "warning" => Style::new().fg_color(Some(AnsiColor::BrightYellow.into())).effects(Effects::BOLD),
+            _ => Style::new().fg_color(Some(AnsiColor::BrightCyan.into())).effects(Effects::BOLD),
+        }
+    }
+    fn blue(&self) -> Style {
+        Style::new().fg_color(Some(AnsiColor::BrightBlue.into())).effects(Effects::BOLD)
+    }
+    fn bold(&self) -> Style {
+        Style::new().effects(Effects::BOLD)
+    }
+    fn green(&self) -> Style {
+        Style::new().fg_color(Some(AnsiColor::BrightGreen.into())).effects(Effects::BOLD)
+    }
+}
+
+fn pct(p: f64) -> String {
+    format!("{:.0}%", p * 100.0)
+}
+
+/// rustc-style text. `color` decides ANSI styling (the CLI turns it off when piped / NO_COLOR).
+pub fn text(report: &Report, color: bool) -> String {
+    let p = Palette { on: color };
+    let mut out = String::new();
+    let src = report.inputs.first().and_then(|i| i.path.clone()).unwrap_or_else(|| "<stdin>".into());
+    let version = report
+        .openocd
+        .as_ref()
+        .map_or("OpenOCD version unknown (no banner in the log)".to_string(), |o| format!("OpenOCD {} ({})", o.version, o.flavor));
+
+    match report.outcome.as_str() {
+        "ok" => {
+            let _ = writeln!(out, "{}: the run looks healthy — no problem found", p.paint(p.green(), "ok"));
+            let _ = writeln!(out, "  {} {src} · {version}", p.paint(p.blue(), "-->"));
+        }
+        _ if report.findings.is_empty() && report.unexplained.is_empty() => {
+            let _ = writeln!(
+                out,
+                "{}: no known failure found in {src} (outcome: {}) · {version}",
+                p.paint(p.sev("note"), "note"),
+                report.outcome
+            );
+        }
+        _ => {}
+    }
+
+    let errors: Vec<&Finding> = report.findings.iter().filter(|f| f.severity == "error").collect();
+    let warnings: Vec<&Finding> = report.findings.iter().filter(|f| f.severity != "error").collect();
+
+    if report.outcome != "ok" && !report.causes.is_empty() && (!errors.is_empty() || !warnings.is_empty()) {
+        let stage = report.stage.as_deref().map_or(String::new(), |s| format!(", during {s}"));
+        let _ = writeln!(out, "{} {src}: OpenOCD {}{stage} · {version}", p.paint(p.bold(), "diagnosis:"), report.outcome);
+        let ranked: Vec<String> = report.causes.iter().take(4).map(|c| format!("{} {}", c.cause, pct(c.confidence))).collect();
+        let _ = writeln!(out, "  likely causes: {}", ranked.join(" · "));
+        let _ = writeln!(out);
+    }
+
+    for (i, f) in errors.iter().chain(warnings.iter()).enumerate() {
+        finding_text(&mut out, &p, f, &src, report.outcome == "ok");
+        if i + 1 < report.findings.len() {
+            let _ = writeln!(out);
+        }
+    }
+
+    if !report.unexplained.is_empty() && report.outcome != "ok" {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}: OpenOCD reported errors no rule recognises",
+            p.paint(p.sev("note"), "note")
+        );
+        evidence_text(&mut out, &p, &report.unexplained, &src, "note");
+    }
+
+    // When the top two causes are close, say which check would separate them.
+    if report.causes.len() >= 2 && report.outcome != "ok" {
+        let (a, b) = (&report.causes[0], &report.causes[1]);
+        if a.confidence - b.confidence < 0.3 && b.cause != "unknown" {
+            let check = report.findings.iter().flat_map(|f| f.checks.iter()).next();
+            let _ = writeln!(out);
+            let _ = write!(
+                out,
+                "{}: the log alone cannot separate {} ({}) from {} ({})",
+                p.paint(p.sev("note"), "note"),
+                a.cause,
+                pct(a.confidence),
+                b.cause,
+                pct(b.confidence)
+            );
+            match check {
+                Some(c) => {
+                    let _ = writeln!(out, "; check: {c}");
+                }
+                None => {
+                    let _ = writeln!(out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn finding_text(out: &mut String, p: &Palette, f: &Finding, src: &str, healthy_run: bool) {
+    let sev = if f.severity == "error" { "error" } else { "warning" };
+    let conf = if healthy_run { String::new() } else { format!(" ({} {})", f.cause, pct(f.confidence)) };
+    let _ = writeln!(out, "{}{}", p.paint(p.sev(sev), &format!("{sev}[{}]", f.rule)), p.paint(p.bold(), &format!(": {}{conf}", f.title)));
+    evidence_text(out, p, &f.evidence, src, sev);
+    let bar = p.paint(p.blue(), "   =");
+    for para in wrap(&f.explanation, 96) {
+        let _ = writeln!(out, "{bar} {para}");
+    }
+    for fix in &f.fixes {
+        let _ = writeln!(out, "{bar} {}: {}", p.paint(p.bold(), "help"), fix.title);
+        for c in &fix.commands {
+            let _ = writeln!(out, "         {}", p.paint(p.green(), c));
+        }
+        for c in &fix.config {
+            let _ = writeln!(out, "         {} {}", p.paint(p.blue(), "cfg:"), c);
+        }
+    }
+    for c in &f.checks {
+        let _ = writeln!(out, "{bar} {}: {c}", p.paint(p.bold(), "check"));
+    }
+}
+
+fn evidence_text(out: &mut String, p: &Palette, ev: &[Evidence], src: &str, sev: &str) {
+    let Some(first) = ev.first() else { return };
+    let width = ev.iter().map(|e| e.line.to_string().len()).max().unwrap_or(1);
+    let pad = " ".repeat(width);
+    let _ = writeln!(out, "{pad}{} {src}:{}", p.paint(p.blue(), "-->"), first.line);
+    let _ = writeln!(out, "{pad} {}", p.paint(p.blue(), "|"));
+    let mut prev: Option<u64> = None;
+    for e in ev {
+        if prev.is_some_and(|l| e.line > l + 1) {
+            let _ = writeln!(out, "{}", p.paint(p.blue(), "..."));
+        }
+        let num = format!("{:>width$}", e.line);
+        let _ = writeln!(out, "{} {} {}", p.paint(p.blue(), &num), p.paint(p.blue(), "|"), p.paint(p.sev(sev), &e.text));
+        prev = Some(e.line);
+    }
+    let _ = writeln!(out, "{pad} {}", p.paint(p.blue(), "|"));
+}
+
+/// A report someone can paste into a forum post or an issue.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let version = report.openocd.as_ref().map_or("unknown".to_string(), |o| format!("{} ({})", o.version, o.flavor));
+    let _ = writeln!(out, "## OpenOCD diagnosis (ocdoctor {})\n", report.tool.version);
+    let _ = writeln!(out, "- **OpenOCD**: {version}");
+    let _ = writeln!(out, "- **Outcome**: {}", report.outcome);
+    if let Some(s) = &report.stage {
+        let _ = writeln!(out, "- **Stage**: {s}");
+    }
+    if !report.causes.is_empty() {
+        let _ = writeln!(out, "\n| cause | confidence |\n|---|---|");
+        for c in &report.causes {
+            let _ = writeln!(out, "| `{}` | {} |", c.cause, pct(c.confidence));
+        }
+    }
+    for f in &report.findings {
+        let _ = writeln!(out, "\n### {} `{}` {} — {}\n", if f.severity == "error" { "❌" } else { "⚠️" }, f.rule, f.name, f.title);
+        let _ = writeln!(out, "{}\n", f.explanation.trim());
+        let _ = writeln!(out, "```text");
+        for e in &f.evidence {
+            let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
+        }
+        let _ = writeln!(out, "```");
+        for fix in &f.fixes {
+            let _ = writeln!(out, "\n**Fix: {}**", fix.title);
+            if !fix.commands.is_empty() {
+                let _ = writeln!(out, "\n```sh\n{}\n```", fix.commands.join("\n"));
+            }
+            if !fix.config.is_empty() {
+                let _ = writeln!(out, "\n```tcl\n{}\n```", fix.config.join("\n"));
+            }
+        }
+        for c in &f.checks {
+            let _ = writeln!(out, "\n_Check:_ `{c}`");
+        }
+    }
+    if !report.unexplained.is_empty() {
+        let _ = writeln!(out, "\n### Errors no rule recognises\n\n```text");
+        for e in &report.unexplained {
+            let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
+        }
+        let _ = writeln!(out, "```");
+    }
+    if report.outcome == "ok" {
+        let _ = writeln!(out, "\nThe run looks healthy: no problem found.");
+    }
+    out
+}
+
+/// `ocdoctor explain CODE`: a rule's docs as Markdown (also the source of docs/rules/*.md).
+pub fn rule_doc(kb: &KnowledgeBase, code: &str) -> Option<String> {
+    let r = kb.rule(code)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} `{}`\n", r.code, r.name);
+    let _ = writeln!(out, "{}\n", capitalise(&r.summary));
+    let _ = writeln!(out, "- **Cause**: `{}`", r.cause);
+    let _ = writeln!(out, "- **Severity**: {}", r.severity.as_str());
+    if let Some(s) = &r.stage {
+        let _ = writeln!(out, "- **Stage**: {s}");
+    }
+    if !r.also.is_empty() {
+        let alts: Vec<String> = r.also.keys().map(|c| format!("`{c}`")).collect();
+        let _ = writeln!(out, "- **Also consistent with**: {}", alts.join(", "));
+    }
+    let _ = writeln!(out, "\n## What it means\n\n{}\n", r.docs.what.trim());
+    let _ = writeln!(out, "## Why it happens\n\n{}\n", r.docs.why.trim());
+    let _ = writeln!(out, "## How to fix\n\n{}\n", r.docs.fix.trim());
+    for f in &r.fixes {
+        let cond = match (&f.when.versions, f.when.os.is_empty()) {
+            (Some(v), _) => format!(" (OpenOCD {})", v.as_str()),
+            (None, false) => format!(" ({})", f.when.os.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>().join(", ")),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "- {}{cond}", f.title);
+        for c in &f.commands {
+            let _ = writeln!(out, "  - `{c}`");
+        }
+        for c in &f.config {
+            let _ = writeln!(out, "  - config: `{c}`");
+        }
+    }
+    let _ = writeln!(out, "\n## Example\n\n```text\n{}\n```\n", r.docs.example.trim_end());
+    let _ = writeln!(out, "## Matches\n");
+    for m in &r.matchers {
+        let lv = if m.level.is_empty() { String::new() } else { format!(" (level: {})", m.level.join(", ")) };
+        let _ = writeln!(out, "- `{}`{lv}", m.regex);
+    }
+    Some(out)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Join a text's lines into paragraphs and wrap them at `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for para in text.split("\n\n") {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+    }
+    out
+}

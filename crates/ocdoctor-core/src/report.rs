@@ -1,0 +1,200 @@
+//! The report: contract `ocdoctor.report/v1` (see DESIGN.md). Field names are stable; changes
+//! are additive only. Renderers read this and nothing else.
+
+use crate::infer::{Diagnosis, Outcome, flavor_name};
+use crate::kb::{Context, KnowledgeBase, Severity};
+use serde::Serialize;
+
+pub const SCHEMA: &str = "ocdoctor.report/v1";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub inputs: Vec<Input>,
+    pub openocd: Option<OpenOcd>,
+    pub stage: Option<String>,
+    pub outcome: String,
+    pub causes: Vec<CauseScore>,
+    pub findings: Vec<Finding>,
+    /// `Error` lines no rule explains (additive to v1): shown so nothing is hidden.
+    pub unexplained: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Input {
+    pub kind: String,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenOcd {
+    pub version: String,
+    pub flavor: String,
+    /// The banner as printed (additive to v1).
+    pub banner: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CauseScore {
+    pub cause: String,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub name: String,
+    pub cause: String,
+    pub confidence: f64,
+    pub severity: String,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub fixes: Vec<FixOut>,
+    pub checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evidence {
+    pub source: String,
+    pub path: Option<String>,
+    pub line: u64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FixOut {
+    pub title: String,
+    pub commands: Vec<String>,
+    /// Unified diffs against named files (filled by the config checks; empty for log rules).
+    pub edits: Vec<String>,
+    /// Config lines to add or change (additive to v1).
+    pub config: Vec<String>,
+}
+
+/// Fill `{name}` placeholders from captures and known values; unknown ones become `<name>`.
+pub fn fill(template: &str, vars: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if after[..close].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && close > 0 => {
+                let name = &after[..close];
+                match vars.iter().find(|(k, _)| k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('<');
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn round(p: f64) -> f64 {
+    (p * 1000.0).round() / 1000.0
+}
+
+pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> Report {
+    let version = d.scan.banner.as_ref().map(|b| b.version);
+    let flavor = d.scan.banner.as_ref().map(|b| flavor_name(b.flavor));
+    let empty = std::collections::HashSet::new();
+    let cx = Context { version, flavor, os: d.os, facts: &d.facts, fired_rules: &empty };
+    let mut findings = Vec::new();
+    for f in &d.fired {
+        if f.rule.severity == Severity::Info {
+            continue;
+        }
+        let mut vars = f.captures.clone();
+        if let Some(v) = version {
+            vars.push(("version".into(), v.to_string()));
+        }
+        let fixes = f
+            .rule
+            .fixes
+            .iter()
+            .filter(|x| x.when.holds(&cx))
+            .map(|x| FixOut {
+                title: fill(&x.title, &vars),
+                commands: x.commands.iter().map(|c| fill(c, &vars)).collect(),
+                edits: vec![],
+                config: x.config.iter().map(|c| fill(c, &vars)).collect(),
+            })
+            .collect();
+        findings.push(Finding {
+            rule: f.rule.code.clone(),
+            name: f.rule.name.clone(),
+            cause: f.rule.cause.clone(),
+            confidence: round(if d.outcome == Outcome::Ok { 0.0 } else { d.confidence(&f.rule.cause) }),
+            severity: f.rule.severity.as_str().to_string(),
+            title: fill(&f.rule.title, &vars),
+            explanation: fill(f.rule.explanation.trim(), &vars),
+            evidence: f
+                .lines
+                .iter()
+                .map(|l| Evidence { source: "log".into(), path: log_path.map(str::to_string), line: l.line, text: l.text.clone() })
+                .collect(),
+            fixes,
+            checks: f.rule.checks.clone(),
+        });
+    }
+    let _ = kb;
+    Report {
+        schema: SCHEMA,
+        tool: Tool { name: "ocdoctor", version: env!("CARGO_PKG_VERSION") },
+        inputs,
+        openocd: d.scan.banner.as_ref().map(|b| OpenOcd {
+            version: b.version.to_string(),
+            flavor: flavor_name(b.flavor).to_string(),
+            banner: b.raw.clone(),
+        }),
+        stage: d.stage.map(str::to_string),
+        outcome: d.outcome.as_str().to_string(),
+        causes: d.causes.iter().map(|(c, p)| CauseScore { cause: c.clone(), confidence: round(*p) }).collect(),
+        findings,
+        unexplained: d
+            .scan
+            .unexplained_errors
+            .iter()
+            .map(|l| Evidence { source: "log".into(), path: log_path.map(str::to_string), line: l.line, text: l.text.clone() })
+            .collect(),
+    }
+}
+
+impl Report {
+    /// Exit code of the CLI: 0 no problem found, 1 problems found.
+    pub fn exit_code(&self) -> i32 {
+        let problem = self.outcome == "failed" || (self.outcome == "unknown" && self.findings.iter().any(|f| f.severity == "error"));
+        i32::from(problem)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill;
+
+    #[test]
+    fn placeholders() {
+        let v = vec![("port".to_string(), "3333".to_string())];
+        assert_eq!(fill("kill the holder of {port} {x}", &v), "kill the holder of 3333 <x>");
+        assert_eq!(fill("proc p {} { a }", &v), "proc p {} { a }");
+    }
+}

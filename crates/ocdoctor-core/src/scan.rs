@@ -1,0 +1,377 @@
+//! The log scanner: one multi-pattern pass over a buffer, not every regex on every line.
+//!
+//! Phase 1 runs a single `regex_automata::meta::Regex` built from every pattern of the
+//! knowledge base over the raw bytes and finds *candidate lines* (ripgrep's approach). Most
+//! lines of a `-d3` log match nothing and are never decoded. Phase 2 cleans and classifies the
+//! candidate line ([`LogLine`]) and runs a `RegexSet` on its message to learn every pattern
+//! that matches (phase 1 is leftmost-first and would hide overlapping patterns).
+//!
+//! The scanner is streaming: [`ScanState::feed`] takes complete lines, keeps a bounded
+//! amount of evidence per rule and fact, and so scans a 1 GiB log in constant memory.
+
+use crate::kb::{KnowledgeBase, parse_levels, stage_index};
+use crate::logline::{Level, LogLine};
+use crate::version::{Banner, parse_banner};
+use regex_automata::{Input, meta};
+use std::io::Read;
+
+/// Longest line kept as evidence text (longer lines are cut, with an ellipsis).
+const MAX_EVIDENCE_CHARS: usize = 400;
+/// Evidence lines kept per rule; the count of further lines is kept.
+const MAX_LINES_PER_RULE: usize = 5;
+/// Longest line handed to phase 2 (lines of megabytes are cut here; the rest is skipped).
+const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Size of the blocks the reader is cut into.
+const BLOCK: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    Fact(usize),
+    Matcher { rule: usize, matcher: usize },
+    /// Any line that may carry an `Error:` (prefix or Tcl traceback form).
+    ErrorWord,
+    /// The banner `Open On-Chip Debugger …`.
+    Banner,
+}
+
+/// The compiled knowledge base, ready to scan. Build once, scan many logs.
+pub struct Scanner {
+    kb: &'static KnowledgeBase,
+    prefilter: meta::Regex,
+    set: regex::RegexSet,
+    /// Same order as `set`.
+    patterns: Vec<Pattern>,
+    /// Per pattern: the regex for captures (only when it has named groups) and allowed levels.
+    captures: Vec<Option<regex::Regex>>,
+    levels: Vec<Vec<Level>>,
+    /// Indexes into `patterns` of the builtins, which phase 2 handles without the set.
+    first_builtin: usize,
+}
+
+/// One line kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineHit {
+    /// 1-based line number.
+    pub line: u64,
+    pub level: Level,
+    /// The cleaned line (cut to a few hundred characters).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuleHits {
+    /// How many lines matched (all of them, not only those kept).
+    pub count: u64,
+    /// The first few: (matcher index, line, named captures).
+    pub lines: Vec<(usize, LineHit, Vec<(String, String)>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FactHits {
+    pub count: u64,
+    pub first: LineHit,
+    pub first_captures: Vec<(String, String)>,
+    pub last: LineHit,
+}
+
+/// Everything the scanner learned from a log; input to inference.
+#[derive(Debug, Clone, Default)]
+pub struct ScanResult {
+    pub lines: u64,
+    pub bytes: u64,
+    /// Per rule (same order as the knowledge base).
+    pub rules: Vec<RuleHits>,
+    /// Per fact (same order as the knowledge base).
+    pub facts: Vec<Option<FactHits>>,
+    pub banner: Option<Banner>,
+    pub first_error: Option<LineHit>,
+    /// `Error` lines that no rule explained (first few) and how many there were.
+    pub unexplained_errors: Vec<LineHit>,
+    pub unexplained_error_count: u64,
+    /// The furthest stage a marker showed before the first error line, and overall.
+    pub stage_before_first_error: Option<usize>,
+    pub furthest_stage: Option<usize>,
+    /// A success marker (gdb server listening, flash verified) was seen after the last error.
+    pub success_after_errors: bool,
+    pub success_seen: bool,
+}
+
+impl Scanner {
+    pub fn new(kb: &'static KnowledgeBase) -> Result<Scanner, String> {
+        let mut sources: Vec<String> = Vec::new();
+        // The second pass runs on the message alone, so anchors work there.
+        let mut anchored: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        let mut levels = Vec::new();
+        for (i, f) in kb.facts.iter().enumerate() {
+            sources.push(f.regex.clone());
+            anchored.push(f.regex.clone());
+            patterns.push(Pattern::Fact(i));
+            levels.push(parse_levels(&f.level)?);
+        }
+        for (ri, r) in kb.rules.iter().enumerate() {
+            for (mi, m) in r.matchers.iter().enumerate() {
+                sources.push(m.regex.clone());
+                anchored.push(crate::kb::Anchor::wrap(m.anchor, &m.regex));
+                patterns.push(Pattern::Matcher { rule: ri, matcher: mi });
+                levels.push(parse_levels(&m.level)?);
+            }
+        }
+        let first_builtin = sources.len();
+        // `Error` finds the OpenOCD prefix and the `file:NN: Error:` traceback form alike.
+        sources.push("Error".into());
+        patterns.push(Pattern::ErrorWord);
+        levels.push(vec![]);
+        sources.push("Open On-Chip Debugger".into());
+        patterns.push(Pattern::Banner);
+        levels.push(vec![]);
+
+        for s in &sources {
+            if regex::Regex::new(s).map_err(|e| e.to_string())?.is_match("") {
+                return Err(format!("pattern {s:?} matches the empty string; it would make every line a candidate"));
+            }
+        }
+        let prefilter = meta::Regex::builder()
+            .configure(meta::Config::new().nfa_size_limit(Some(64 << 20)).hybrid_cache_capacity(8 << 20))
+            .build_many(&sources)
+            .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?;
+        let set = regex::RegexSetBuilder::new(&anchored)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let captures = anchored
+            .iter()
+            .map(|s| {
+                let re = regex::Regex::new(s).expect("checked above");
+                (re.capture_names().flatten().next().is_some()).then_some(re)
+            })
+            .collect();
+        Ok(Scanner { kb, prefilter, set, patterns, captures, levels, first_builtin })
+    }
+
+    pub fn kb(&self) -> &'static KnowledgeBase {
+        self.kb
+    }
+
+    pub fn start(&self) -> ScanState<'_> {
+        ScanState {
+            scanner: self,
+            line: 0,
+            result: ScanResult {
+                rules: vec![RuleHits::default(); self.kb.rules.len()],
+                facts: vec![None; self.kb.facts.len()],
+                ..ScanResult::default()
+            },
+            carry: Vec::new(),
+            skipping_long_line: false,
+        }
+    }
+
+    pub fn scan_bytes(&self, bytes: &[u8]) -> ScanResult {
+        let mut st = self.start();
+        st.feed(bytes);
+        st.finish()
+    }
+
+    /// Scan a reader in blocks; memory stays bounded whatever the size of the input.
+    pub fn scan_reader<R: Read>(&self, mut r: R) -> std::io::Result<ScanResult> {
+        let mut st = self.start();
+        let mut buf = vec![0u8; BLOCK];
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            st.feed(&buf[..n]);
+        }
+        Ok(st.finish())
+    }
+}
+
+/// An in-progress scan. Feed it bytes in any split; lines are reassembled.
+pub struct ScanState<'s> {
+    scanner: &'s Scanner,
+    /// Lines fully processed so far.
+    line: u64,
+    result: ScanResult,
+    /// An incomplete last line from the previous block.
+    carry: Vec<u8>,
+    /// The current line overflowed `MAX_LINE_BYTES`; drop bytes until its end.
+    skipping_long_line: bool,
+}
+
+impl ScanState<'_> {
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        self.result.bytes += bytes.len() as u64;
+        if self.skipping_long_line {
+            match memchr::memchr(b'\n', bytes) {
+                Some(i) => {
+                    bytes = &bytes[i + 1..];
+                    self.skipping_long_line = false;
+                }
+                None => return,
+            }
+        }
+        if !self.carry.is_empty() {
+            // Complete the carried line first.
+            match memchr::memchr(b'\n', bytes) {
+                Some(i) => {
+                    let mut line = std::mem::take(&mut self.carry);
+                    line.extend_from_slice(&bytes[..=i]);
+                    self.block(&line);
+                    bytes = &bytes[i + 1..];
+                }
+                None => {
+                    self.carry.extend_from_slice(bytes);
+                    self.cap_carry();
+                    return;
+                }
+            }
+        }
+        let complete = match memchr::memrchr(b'\n', bytes) {
+            Some(i) => i + 1,
+            None => 0,
+        };
+        self.block(&bytes[..complete]);
+        self.carry.extend_from_slice(&bytes[complete..]);
+        self.cap_carry();
+    }
+
+    fn cap_carry(&mut self) {
+        if self.carry.len() > MAX_LINE_BYTES {
+            // A line of megabytes: keep its head as one line, drop the rest up to its end.
+            let mut head = std::mem::take(&mut self.carry);
+            head.truncate(MAX_LINE_BYTES);
+            head.push(b'\n');
+            self.block(&head);
+            self.skipping_long_line = true;
+        }
+    }
+
+    pub fn finish(mut self) -> ScanResult {
+        if !self.carry.is_empty() {
+            let last = std::mem::take(&mut self.carry);
+            self.block(&last);
+        }
+        self.result.lines = self.line;
+        self.result
+    }
+
+    /// Scan a block made of whole lines (the last one may lack its `\n` only at the very end).
+    fn block(&mut self, buf: &[u8]) {
+        let sc = self.scanner;
+        let mut pos = 0;
+        let mut counted = 0; // bytes whose newlines are already in `self.line`
+        let base_line = self.line;
+        let mut lines_before = 0u64;
+        while pos < buf.len() {
+            let Some(m) = sc.prefilter.search(&Input::new(buf).range(pos..)) else { break };
+            let start = memchr::memrchr(b'\n', &buf[..m.start()]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &buf[m.start()..]).map_or(buf.len(), |i| m.start() + i);
+            lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
+            counted = start;
+            let raw = &buf[start..end];
+            let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
+            self.line_hit(base_line + lines_before + 1, raw);
+            pos = end + 1;
+        }
+        self.line = base_line + memchr::memchr_iter(b'\n', buf).count() as u64;
+        if !buf.is_empty() && buf[buf.len() - 1] != b'\n' {
+            self.line += 1; // a final line without newline
+        }
+    }
+
+    fn line_hit(&mut self, line_no: u64, raw: &[u8]) {
+        let sc = self.scanner;
+        let line = LogLine::parse(raw);
+        let msg = line.message();
+        let kb = sc.kb;
+        let r = &mut self.result;
+        let hit = || LineHit { line: line_no, level: line.level, text: cut(&line.text) };
+
+        if r.banner.is_none() && line.text.contains("Open On-Chip Debugger") {
+            r.banner = parse_banner(&line.text);
+        }
+
+        let mut explained = false;
+        let mut marker_stage: Option<usize> = None;
+        let mut success = false;
+        for pi in sc.set.matches(msg).iter() {
+            if !sc.levels[pi].contains(&line.level) {
+                continue;
+            }
+            let caps = || -> Vec<(String, String)> {
+                let Some(re) = &sc.captures[pi] else { return vec![] };
+                let Some(c) = re.captures(msg) else { return vec![] };
+                re.capture_names()
+                    .flatten()
+                    .filter_map(|n| c.name(n).map(|m| (n.to_string(), m.as_str().to_string())))
+                    .collect()
+            };
+            match sc.patterns[pi] {
+                Pattern::Fact(fi) => {
+                    let def = &kb.facts[fi];
+                    if let Some(s) = def.stage.as_deref().and_then(stage_index) {
+                        marker_stage = Some(marker_stage.map_or(s, |m: usize| m.max(s)));
+                    }
+                    success |= def.success;
+                    match &mut r.facts[fi] {
+                        Some(f) => {
+                            f.count += 1;
+                            f.last = hit();
+                        }
+                        slot @ None => {
+                            *slot = Some(FactHits { count: 1, first: hit(), first_captures: caps(), last: hit() })
+                        }
+                    }
+                }
+                Pattern::Matcher { rule, matcher } => {
+                    if kb.rules[rule].severity == crate::kb::Severity::Error {
+                        explained = true;
+                    }
+                    let rh = &mut r.rules[rule];
+                    rh.count += 1;
+                    if rh.lines.len() < MAX_LINES_PER_RULE {
+                        rh.lines.push((matcher, hit(), caps()));
+                    }
+                }
+                Pattern::ErrorWord | Pattern::Banner => {}
+            }
+        }
+        let _ = sc.first_builtin;
+
+        if let Some(s) = marker_stage {
+            r.furthest_stage = Some(r.furthest_stage.map_or(s, |m| m.max(s)));
+            if r.first_error.is_none() {
+                r.stage_before_first_error = Some(r.stage_before_first_error.map_or(s, |m| m.max(s)));
+            }
+        }
+        if line.level == Level::Error {
+            if r.first_error.is_none() {
+                r.first_error = Some(hit());
+            }
+            r.success_after_errors = false;
+            if !explained && !msg.trim().is_empty() {
+                r.unexplained_error_count += 1;
+                if r.unexplained_errors.len() < MAX_LINES_PER_RULE {
+                    r.unexplained_errors.push(hit());
+                }
+            }
+        }
+        if success {
+            r.success_seen = true;
+            r.success_after_errors = true;
+        }
+    }
+}
+
+fn cut(s: &str) -> String {
+    if s.chars().count() <= MAX_EVIDENCE_CHARS {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(MAX_EVIDENCE_CHARS).collect();
+    out.push('…');
+    out
+}

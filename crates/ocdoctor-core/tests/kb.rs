@@ -1,0 +1,130 @@
+//! The knowledge base's own tests: every rule is well-formed, documented, and fires on its
+//! `hit_*` fixtures and not on its `miss_*` fixtures; docs/rules is in sync.
+
+use ocdoctor_core::kb::{KnowledgeBase, Rule};
+use ocdoctor_core::{Hints, diagnose, render, scanner};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
+    let dir = root().join("rules").join(&rule.dir);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn fired_codes(log: &[u8]) -> BTreeSet<String> {
+    let kb = KnowledgeBase::embedded();
+    let scan = scanner().scan_bytes(log);
+    diagnose(kb, scan, &Hints::default()).fired.iter().map(|f| f.rule.code.clone()).collect()
+}
+
+#[test]
+fn every_rule_fires_on_its_hits_and_not_on_its_misses() {
+    let kb = KnowledgeBase::embedded();
+    let mut failures = Vec::new();
+    for rule in &kb.rules {
+        let hits = fixtures(rule, "hit_");
+        let misses = fixtures(rule, "miss_");
+        if hits.is_empty() {
+            failures.push(format!("{}: no hit_* fixture in rules/{}", rule.code, rule.dir));
+        }
+        if misses.is_empty() {
+            failures.push(format!("{}: no miss_* fixture in rules/{}", rule.code, rule.dir));
+        }
+        for h in hits {
+            let fired = fired_codes(&std::fs::read(&h).unwrap());
+            if !fired.contains(&rule.code) {
+                failures.push(format!("{}: did not fire on {} (fired: {fired:?})", rule.code, h.display()));
+            }
+        }
+        for m in misses {
+            let fired = fired_codes(&std::fs::read(&m).unwrap());
+            if fired.contains(&rule.code) {
+                failures.push(format!("{}: fired on {}", rule.code, m.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn registry_is_well_formed() {
+    let kb = KnowledgeBase::embedded();
+    let code_re = regex::Regex::new(r"^(CFG|PRB|USB|NET|IDE|TGT|FLS|LOG)\d{3}$").unwrap();
+    let name_re = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
+    let mut names = BTreeSet::new();
+    for r in &kb.rules {
+        assert!(code_re.is_match(&r.code), "{}: code must be AREA + 3 digits", r.code);
+        assert!(name_re.is_match(&r.name), "{}: name {:?} must be kebab-case", r.code, r.name);
+        assert!(names.insert(r.name.clone()), "{}: name {} used twice", r.code, r.name);
+        let folder = r.dir.rsplit('/').next().unwrap();
+        assert_eq!(folder, format!("{}-{}", r.code, r.name), "folder must be <code>-<name>");
+        let area = r.dir.split('/').next().unwrap();
+        assert_eq!(area.to_uppercase(), r.code[..3], "{}: lives in rules/{area}/", r.code);
+        assert!(!r.summary.is_empty() && !r.summary.ends_with('.'), "{}: summary without final period", r.code);
+        assert!(r.summary.chars().next().unwrap().is_lowercase(), "{}: summary starts lower-case", r.code);
+        for (field, text) in [("what", &r.docs.what), ("why", &r.docs.why), ("fix", &r.docs.fix), ("example", &r.docs.example)] {
+            assert!(!text.trim().is_empty(), "{}: docs.{field} is empty", r.code);
+        }
+        assert!(!r.explanation.trim().is_empty(), "{}: explanation is empty", r.code);
+    }
+}
+
+#[test]
+fn every_cause_a_log_can_show_has_a_rule() {
+    let kb = KnowledgeBase::embedded();
+    let covered: BTreeSet<&str> = kb.rules.iter().map(|r| r.cause.as_str()).collect();
+    let missing: Vec<&str> =
+        kb.causes.iter().filter(|c| c.log_visible && !covered.contains(c.id.as_str())).map(|c| c.id.as_str()).collect();
+    assert!(missing.is_empty(), "causes without a rule: {missing:?}");
+}
+
+#[test]
+fn generated_rule_docs_are_in_sync() {
+    let kb = KnowledgeBase::embedded();
+    let dir = root().join("docs/rules");
+    let bless = std::env::var_os("OCDOCTOR_BLESS").is_some();
+    let mut stale = Vec::new();
+    let mut expected = BTreeSet::new();
+    let mut index = String::from("# Rules\n\nGenerated from `rules/*/*/rule.toml` by `OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb`.\n\n| code | name | cause | summary |\n|---|---|---|---|\n");
+    for r in &kb.rules {
+        index += &format!("| [{0}]({0}.md) | {1} | `{2}` | {3} |\n", r.code, r.name, r.cause, r.summary);
+    }
+    let mut files: Vec<(String, String)> = kb.rules.iter().map(|r| (format!("{}.md", r.code), render::rule_doc(kb, &r.code).unwrap())).collect();
+    files.push(("README.md".into(), index));
+    for (name, text) in files {
+        expected.insert(name.clone());
+        let path = dir.join(&name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, text).unwrap();
+            } else {
+                stale.push(name);
+            }
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if !expected.contains(&n) {
+                if bless {
+                    std::fs::remove_file(e.path()).unwrap();
+                } else {
+                    stale.push(format!("{n} (no such rule)"));
+                }
+            }
+        }
+    }
+    assert!(stale.is_empty(), "docs/rules is stale: {stale:?}; run OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb");
+}

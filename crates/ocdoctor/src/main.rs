@@ -1,0 +1,166 @@
+//! The `ocdoctor` command line: glue between the terminal and `ocdoctor-core`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ocdoctor_core::{KnowledgeBase, render};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ocdoctor", version, about = "Diagnoses OpenOCD failures: ranked causes, the lines that prove them, the fix")]
+struct Cli {
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Diagnose an OpenOCD log (a file, or standard input when FILE is omitted or `-`).
+    Diagnose {
+        /// The log: OpenOCD's output, or an IDE console saved to a file.
+        file: Option<PathBuf>,
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Diagnose the log alone; never look at this machine.
+        #[arg(long)]
+        no_env: bool,
+    },
+    /// List every rule: code, name, cause, summary.
+    Rules {
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show a rule's documentation (by code, e.g. PRB001, or name).
+    Explain { rule: String },
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// A user-facing failure: message on stderr, exit code 2.
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = use_color(cli.color);
+    match run(cli.command, color) {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(msg)) => {
+            eprintln!("ocdoctor: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn out(s: &str) {
+    // A closed pipe (`ocdoctor … | head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(s.as_bytes());
+}
+
+fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
+    match cmd {
+        Command::Diagnose { file, format, no_env: _ } => {
+            let (scan, label) = scan_input(file.as_deref())?;
+            let report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &ocdoctor_core::Hints::default());
+            out(&match format {
+                Format::Text => render::text(&report, color),
+                Format::Json => render::json(&report),
+                Format::Markdown => render::markdown(&report),
+            });
+            Ok(report.exit_code() as u8)
+        }
+        Command::Rules { format } => {
+            let kb = KnowledgeBase::embedded();
+            match format {
+                Format::Json => {
+                    let rows: Vec<_> = kb
+                        .rules
+                        .iter()
+                        .map(|r| serde_json::json!({"code": r.code, "name": r.name, "cause": r.cause, "severity": r.severity.as_str(), "summary": r.summary}))
+                        .collect();
+                    out(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"));
+                }
+                Format::Markdown => {
+                    let mut s = String::from("| code | name | cause | summary |\n|---|---|---|---|\n");
+                    for r in &kb.rules {
+                        s += &format!("| [{0}](docs/rules/{0}.md) | {1} | `{2}` | {3} |\n", r.code, r.name, r.cause, r.summary);
+                    }
+                    out(&s);
+                }
+                Format::Text => {
+                    let w = kb.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
+                    let cw = kb.rules.iter().map(|r| r.cause.len()).max().unwrap_or(0);
+                    let mut s = String::new();
+                    for r in &kb.rules {
+                        s += &format!("{}  {:w$}  {:cw$}  {}\n", r.code, r.name, r.cause, r.summary);
+                    }
+                    out(&s);
+                }
+            }
+            Ok(0)
+        }
+        Command::Explain { rule } => {
+            let kb = KnowledgeBase::embedded();
+            match render::rule_doc(kb, &rule) {
+                Some(doc) => {
+                    out(&doc);
+                    Ok(0)
+                }
+                None => Err(UsageError(format!("no rule {rule:?}; `ocdoctor rules` lists them"))),
+            }
+        }
+    }
+}
+
+/// Scan a file or stdin in a streaming way (constant memory whatever the size).
+fn scan_input(file: Option<&std::path::Path>) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
+    let sc = ocdoctor_core::scanner();
+    match file {
+        None => read_stdin(sc),
+        Some(p) if p.as_os_str() == "-" => read_stdin(sc),
+        Some(p) => {
+            let label = p.display().to_string();
+            if p.is_dir() {
+                return Err(UsageError(format!("{label} is a directory; give the log file inside it")));
+            }
+            let f = std::fs::File::open(p).map_err(|e| UsageError(format!("cannot open {label}: {e}")))?;
+            let scan = sc.scan_reader(f).map_err(|e| UsageError(format!("cannot read {label}: {e}")))?;
+            Ok((scan, Some(label)))
+        }
+    }
+}
+
+fn read_stdin(sc: &ocdoctor_core::Scanner) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(UsageError(
+            "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
+        ));
+    }
+    let scan = sc.scan_reader(stdin.lock().take(u64::MAX)).map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+    Ok((scan, None))
+}
