@@ -1,0 +1,346 @@
+//! The fault catalogue, as data: what can be injected, which root cause
+//! (taxonomy id) a diagnosis should name for it, which simulated chips it
+//! applies to, the OpenOCD commands that make it show, and a line real
+//! OpenOCD 0.12.0 prints when it does. The integration tests run every
+//! entry against `/usr/bin/openocd` and check that line.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Chip;
+
+/// Every injectable fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultId {
+    TdoStuckHigh,
+    TdoStuckLow,
+    NoServer,
+    DropMidSession,
+    WrongChip,
+    CloneIdcode,
+    WrongIrlen,
+    BadIrCapture,
+    ExtraTap,
+    MissingTap,
+    BitFlips,
+    DpNoPowerupAck,
+    ApWaitN,
+    ApWaitForever,
+    CoreNeverHalts,
+    DebugDisabled,
+    MemoryFaultRange,
+    RdpLocked,
+    DebugOnlyUnderReset,
+}
+
+/// One catalogue entry.
+#[derive(Debug)]
+pub struct FaultInfo {
+    pub fault: FaultId,
+    /// Kebab-case id, stable (used on command lines).
+    pub id: &'static str,
+    pub summary: &'static str,
+    /// The root cause a diagnosis should report: an id of the project's
+    /// taxonomy (`taxonomy.md`).
+    pub cause: &'static str,
+    pub chips: &'static [Chip],
+    /// OpenOCD `-c` commands (after the target config) that make the fault
+    /// visible. Some leave OpenOCD hanging on purpose: run them with a timeout.
+    pub commands: &'static [&'static str],
+    /// A line (or the distinctive part of one) OpenOCD 0.12.0 prints.
+    pub openocd_says: &'static str,
+}
+
+const BOTH: &[Chip] = &[Chip::Stm32f4, Chip::Stm32f1];
+const F1_ONLY: &[Chip] = &[Chip::Stm32f1];
+
+const INIT: &[&str] = &["init", "shutdown"];
+const HALT: &[&str] = &["init", "halt 1000", "shutdown"];
+
+static CATALOGUE: &[FaultInfo] = &[
+    FaultInfo {
+        fault: FaultId::TdoStuckHigh,
+        id: "tdo-stuck-high",
+        summary: "TDO always reads 1 (open TDO line, target unpowered, wrong header)",
+        cause: "no-target-connection",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "JTAG scan chain interrogation failed: all ones",
+    },
+    FaultInfo {
+        fault: FaultId::TdoStuckLow,
+        id: "tdo-stuck-low",
+        summary: "TDO always reads 0 (TDO shorted to ground, missing pull-up, held in reset)",
+        cause: "no-target-connection",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "JTAG scan chain interrogation failed: all zeroes",
+    },
+    FaultInfo {
+        fault: FaultId::NoServer,
+        id: "no-server",
+        summary: "nothing listens on the adapter's port (the remote_bitbang probe is absent)",
+        cause: "probe-not-found",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "Error on socket 'Failed to connect'",
+    },
+    FaultInfo {
+        fault: FaultId::DropMidSession,
+        id: "drop-mid-session",
+        summary: "the adapter connection closes after a number of bytes (probe unplugged or crashed mid-session)",
+        cause: "probe-not-found",
+        chips: BOTH,
+        commands: HALT,
+        openocd_says: "remote_bitbang_read_sample: Assertion `!remote_bitbang_recv_buf_empty()' failed.",
+    },
+    FaultInfo {
+        fault: FaultId::WrongChip,
+        id: "wrong-chip",
+        summary: "the board carries the other chip (STM32F1 hardware under an F4 config and vice versa)",
+        cause: "idcode-mismatch",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "expected 1 of 1:",
+    },
+    FaultInfo {
+        fault: FaultId::CloneIdcode,
+        id: "clone-idcode",
+        summary: "STM32F103 clone with a Cortex-M3 r2p1: JTAG-DP 0x4ba00477 (SW-DP 0x2ba01477) where stm32f1x.cfg expects 0x3ba00477",
+        cause: "idcode-mismatch",
+        chips: F1_ONLY,
+        commands: INIT,
+        openocd_says: "UNEXPECTED: 0x4ba00477",
+    },
+    FaultInfo {
+        fault: FaultId::WrongIrlen,
+        id: "wrong-irlen",
+        summary: "the CPU TAP's instruction register is 5 bits long, not the declared 4",
+        cause: "idcode-mismatch",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "IR capture error",
+    },
+    FaultInfo {
+        fault: FaultId::BadIrCapture,
+        id: "bad-ir-capture",
+        summary: "the CPU TAP captures 0b0000 in Capture-IR instead of the mandatory ...01",
+        cause: "no-target-connection",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "IR capture error; saw 0x",
+    },
+    FaultInfo {
+        fault: FaultId::ExtraTap,
+        id: "extra-tap",
+        summary: "another device (a CPLD, irlen 8) sits in the chain nearest TDO, ahead of the declared TAPs",
+        cause: "idcode-mismatch",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "UNEXPECTED: 0x06e5e093",
+    },
+    FaultInfo {
+        fault: FaultId::MissingTap,
+        id: "missing-tap",
+        summary: "the boundary-scan TAP the config declares is not in the chain",
+        cause: "idcode-mismatch",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "tap/device found: 0xffffffff",
+    },
+    FaultInfo {
+        fault: FaultId::BitFlips,
+        id: "bit-flips",
+        summary: "each TDO sample is inverted at a given rate (seeded): noise, long wires, clock too fast",
+        cause: "signal-integrity",
+        chips: BOTH,
+        commands: &["init", "halt 1000", "mdw 0x20000000 8", "shutdown"],
+        openocd_says: "Unexpected idcode after end of chain",
+    },
+    FaultInfo {
+        fault: FaultId::DpNoPowerupAck,
+        id: "dp-no-powerup-ack",
+        summary: "the DP never acknowledges the debug/system power-up request",
+        cause: "no-target-connection",
+        chips: BOTH,
+        // At the default level OpenOCD 0.12 prints no error at all here.
+        commands: &["debug_level 3", "init", "shutdown"],
+        openocd_says: "DAP: poll 4 timeout",
+    },
+    FaultInfo {
+        fault: FaultId::ApWaitN,
+        id: "ap-wait-n",
+        summary: "every AP access is answered WAIT a few times before it succeeds",
+        cause: "signal-integrity",
+        chips: BOTH,
+        commands: &["init", "halt 1000", "mdw 0x20000000 2", "shutdown"],
+        openocd_says: "DAP transaction stalled (WAIT) - slowing down and resending",
+    },
+    FaultInfo {
+        fault: FaultId::ApWaitForever,
+        id: "ap-wait-forever",
+        summary: "every AP access is answered WAIT; OpenOCD retries forever (run it with a timeout)",
+        cause: "signal-integrity",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "Timeout during WAIT recovery",
+    },
+    FaultInfo {
+        fault: FaultId::CoreNeverHalts,
+        id: "core-never-halts",
+        summary: "the core accepts C_DEBUGEN but never halts, not even on reset vector catch",
+        cause: "target-firmware-blocks-debug",
+        chips: BOTH,
+        commands: HALT,
+        openocd_says: "timed out while waiting for target halted",
+    },
+    FaultInfo {
+        fault: FaultId::DebugDisabled,
+        id: "debug-disabled",
+        summary: "DHCSR writes are ignored: halting debug cannot be enabled",
+        cause: "target-firmware-blocks-debug",
+        chips: BOTH,
+        commands: HALT,
+        openocd_says: "timed out while waiting for target halted",
+    },
+    FaultInfo {
+        fault: FaultId::MemoryFaultRange,
+        id: "memory-fault-range",
+        summary: "a RAM range answers with bus errors: here the SRAM where OpenOCD loads its flash algorithm",
+        cause: "flash-write-failed",
+        chips: BOTH,
+        commands: &[
+            "init",
+            "halt 1000",
+            "flash fillw 0x08000000 0x12345678 4",
+            "shutdown",
+        ],
+        openocd_says: "error writing to flash at address 0x08000000",
+    },
+    FaultInfo {
+        fault: FaultId::RdpLocked,
+        id: "rdp-locked",
+        summary: "read-out protection level 1: flash reads fault, option bytes report RDP",
+        cause: "flash-protected",
+        chips: BOTH,
+        commands: &[
+            "init",
+            "halt 1000",
+            "flash probe 0",
+            "mdw 0x08000000 4",
+            "shutdown",
+        ],
+        openocd_says: "Failed to read memory at 0x08000000",
+    },
+    FaultInfo {
+        fault: FaultId::DebugOnlyUnderReset,
+        id: "debug-only-under-reset",
+        summary: "the firmware turns the JTAG pins into GPIOs; the TAP answers only while SRST is held (connect under reset works)",
+        cause: "target-firmware-blocks-debug",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "JTAG scan chain interrogation failed: all ones",
+    },
+];
+
+/// The whole fault catalogue.
+pub fn catalogue() -> &'static [FaultInfo] {
+    CATALOGUE
+}
+
+impl FaultId {
+    /// This fault's catalogue entry.
+    pub fn info(self) -> &'static FaultInfo {
+        CATALOGUE
+            .iter()
+            .find(|f| f.fault == self)
+            .expect("every FaultId has a catalogue entry (checked by a unit test)")
+    }
+
+    /// The kebab-case id.
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+}
+
+impl fmt::Display for FaultId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// The id is not in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFault(pub String);
+
+impl fmt::Display for UnknownFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown fault `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownFault {}
+
+impl FromStr for FaultId {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<FaultId, UnknownFault> {
+        CATALOGUE
+            .iter()
+            .find(|f| f.id == s)
+            .map(|f| f.fault)
+            .ok_or_else(|| UnknownFault(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAXONOMY: &[&str] = &[
+        "config-not-found",
+        "config-error",
+        "deprecated-config",
+        "openocd-version",
+        "probe-not-found",
+        "usb-permission",
+        "usb-driver",
+        "probe-busy",
+        "probe-firmware",
+        "multiple-probes",
+        "port-in-use",
+        "target-unpowered",
+        "no-target-connection",
+        "signal-integrity",
+        "idcode-mismatch",
+        "transport-mismatch",
+        "reset-config",
+        "target-firmware-blocks-debug",
+        "flash-protected",
+        "flash-write-failed",
+        "gdb-connection",
+        "ide-config",
+        "openocd-launch",
+        "unknown",
+    ];
+
+    #[test]
+    fn catalogue_is_consistent() {
+        let mut ids = std::collections::HashSet::new();
+        for f in catalogue() {
+            assert!(ids.insert(f.id), "duplicate {}", f.id);
+            assert!(TAXONOMY.contains(&f.cause), "{}: cause {}", f.id, f.cause);
+            assert!(
+                f.id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{} is not kebab-case",
+                f.id
+            );
+            assert_eq!(f.fault.info().id, f.id);
+            assert_eq!(f.id.parse::<FaultId>(), Ok(f.fault));
+            assert!(!f.chips.is_empty() && !f.commands.is_empty());
+        }
+        assert_eq!(catalogue().len(), 19);
+        assert!("no-such-fault".parse::<FaultId>().is_err());
+    }
+}

@@ -1,0 +1,154 @@
+//! The TCP side: one listening socket on 127.0.0.1, one client at a time,
+//! served by a single background thread that owns the simulated hardware.
+//! The hardware persists across connections, like a real board does when
+//! OpenOCD is restarted.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+
+use crate::chain::{Chain, Feed};
+use crate::{FaultId, LabConfig};
+
+/// A running lab: a remote_bitbang server for one simulated board.
+///
+/// Dropping it stops the server thread and closes the sockets.
+#[derive(Debug)]
+pub struct Lab {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    /// The connection being served, so that shutdown can cut it.
+    active: Arc<Mutex<Option<TcpStream>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Lab {
+    /// Start serving `config` on 127.0.0.1:`port` (an ephemeral port when
+    /// `None`).
+    ///
+    /// With the `no-server` fault nothing listens: the port was bound and
+    /// released again, so connecting to it is refused.
+    pub fn start(config: LabConfig, port: Option<u16>) -> io::Result<Lab> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0)));
+        let listener = TcpListener::bind(addr)?;
+        let port = listener.local_addr()?.port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let active = Arc::new(Mutex::new(None));
+        if config.fault == Some(FaultId::NoServer) {
+            drop(listener);
+            return Ok(Lab {
+                port,
+                stop,
+                active,
+                thread: None,
+            });
+        }
+        let chain = config.build_chain();
+        let drop_after =
+            (config.fault == Some(FaultId::DropMidSession)).then_some(config.drop_after);
+        let thread = {
+            let (stop, active) = (Arc::clone(&stop), Arc::clone(&active));
+            thread::Builder::new()
+                .name(format!("ocdoctor-lab:{port}"))
+                .spawn(move || serve(listener, chain, drop_after, &stop, &active))?
+        };
+        Ok(Lab {
+            port,
+            stop,
+            active,
+            thread: Some(thread),
+        })
+    }
+
+    /// The TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stop serving: cut the current connection, close the listener and
+    /// wait for the server thread.
+    pub fn shutdown(mut self) {
+        self.stop_thread();
+    }
+
+    fn stop_thread(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(conn) = lock(&self.active).take() {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        // Wake a blocking accept(); the thread sees `stop` and exits.
+        let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
+        let _ = thread.join();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the Option is still valid.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn serve(
+    listener: TcpListener,
+    mut chain: Chain,
+    drop_after: Option<u64>,
+    stop: &AtomicBool,
+    active: &Mutex<Option<TcpStream>>,
+) {
+    for conn in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(conn) = conn else { continue };
+        // Register the connection before checking `stop` again, so that a
+        // shutdown racing with accept() either sees it or is seen.
+        match conn.try_clone() {
+            Ok(c) => *lock(active) = Some(c),
+            Err(_) => continue,
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        session(conn, &mut chain, drop_after);
+        lock(active).take();
+    }
+}
+
+/// Serve one client until it quits or disconnects (or the fault cuts it).
+fn session(mut conn: TcpStream, chain: &mut Chain, drop_after: Option<u64>) {
+    // Replies are tiny and awaited by the client: do not let Nagle delay them.
+    let _ = conn.set_nodelay(true);
+    chain.reconnect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::with_capacity(4096);
+    let mut budget = drop_after.unwrap_or(u64::MAX);
+    loop {
+        let n = match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let take = n.min(usize::try_from(budget).unwrap_or(usize::MAX));
+        budget -= take as u64;
+        let feed = chain.feed(&buf[..take], &mut out);
+        if !out.is_empty() {
+            if conn.write_all(&out).is_err() {
+                break;
+            }
+            out.clear();
+        }
+        if feed == Feed::Quit || budget == 0 {
+            break;
+        }
+    }
+    let _ = conn.shutdown(Shutdown::Both);
+}
