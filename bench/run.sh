@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Throughput of `ocdoctor diagnose` on a ~1 GiB real-OpenOCD log, next to `rg -c -f
+# bench/patterns.txt` (175 OpenOCD regexes) and `cat` on the same file, in the same run.
+# Prints median wall time, MB/s and peak RSS per tool. Needs ripgrep (apt-get install ripgrep).
+# usage: bench/run.sh [N runs] [SIZE_BYTES]
+set -eu
+N=${1:-3}
+SIZE=${2:-1073741824}
+H=$(cd "$(dirname "$0")" && pwd)
+F=${OCDOCTOR_BENCH_LOG:-/tmp/ocdoctor-bench/openocd_big.log}
+mkdir -p "$(dirname "$F")"
+if [ ! -f "$F" ] || [ "$(stat -c %s "$F")" -ne "$SIZE" ]; then
+    python3 "$H/build_big_log.py" "$F" "$SIZE"
+fi
+(cd "$H/.." && cargo build --release -q -p ocdoctor)
+BIN="$H/../target/release/ocdoctor"
+cat "$F" > /dev/null
+bench() {
+    local name=$1; shift; local t=() m=()
+    for _ in $(seq "$N"); do
+        /usr/bin/time -f "%e %M" -o /tmp/_ocd_bt "$@" > /tmp/_ocd_bo 2>&1 || true
+        read -r e k < /tmp/_ocd_bt; t+=("$e"); m+=("$k")
+    done
+    python3 - "$name" "$(stat -c %s "$F")" "${t[*]}" "${m[*]}" <<'PY'
+import sys, statistics as st
+name, size, ts, ms = sys.argv[1], int(sys.argv[2]), [float(x) for x in sys.argv[3].split()], [int(x) for x in sys.argv[4].split()]
+med = st.median(ts)
+print("%-36s median %7.3f s  %8.1f MB/s  peak RSS %7.1f MiB" % (name, med, size / max(med, 1e-9) / 1e6, max(ms) / 1024))
+PY
+}
+echo "input: $F ($(stat -c %s "$F") bytes)"
+bench "cat" sh -c "cat '$F' > /dev/null"
+command -v rg >/dev/null && bench "rg -c -f patterns.txt" rg -c -f "$H/patterns.txt" "$F"
+bench "ocdoctor diagnose -f json" "$BIN" diagnose -f json "$F"
