@@ -379,6 +379,23 @@ mod tests {
     }
 
     #[test]
+    fn srst_gives_the_pins_back_when_firmware_took_them() {
+        use crate::{Chip, FaultId, LabConfig};
+        let config = LabConfig::new(Chip::Stm32f1).with_fault(FaultId::DebugOnlyUnderReset);
+        let mut c = config.build_chain();
+        clock_bits(&mut c, &[false, true, false, false], &[false; 4]);
+        assert_eq!(c.state(), TapState::Reset, "the TAP sees no clock");
+        assert_eq!(read_bits(&mut c, 32, false), 0xffff_ffff, "pins are GPIOs");
+        let mut out = Vec::new();
+        c.feed(b"s", &mut out); // SRST asserted, TRST not
+        goto_shift_dr_from_reset(&mut c);
+        assert_eq!(read_bits(&mut c, 32, false), 0x3ba0_0477);
+        c.feed(b"r", &mut out); // release: the firmware runs again
+        c.feed(b"2626262626", &mut out);
+        assert_eq!(read_bits(&mut c, 32, false), 0xffff_ffff);
+    }
+
+    #[test]
     fn trst_resets_and_bad_bytes_are_ignored() {
         let mut c = two_taps();
         goto_shift_dr_from_reset(&mut c);

@@ -186,14 +186,13 @@ mod tests {
 
     #[test]
     fn timeout_kills_and_reaps() {
-        let Ok(log) = File::options()
+        let path = unique_log_path();
+        let log = File::options()
             .read(true)
             .write(true)
             .create_new(true)
-            .open(unique_log_path())
-        else {
-            return;
-        };
+            .open(&path)
+            .unwrap();
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", "echo started; exec sleep 30"]);
         let start = Instant::now();
@@ -207,5 +206,9 @@ mod tests {
         let (status, timed_out) = run_bounded(cmd, &log, Duration::from_secs(10)).unwrap();
         assert!(!timed_out);
         assert_eq!(status.and_then(|s| s.code()), Some(3));
+        drop(log);
+        let written = fs::read_to_string(&path).unwrap();
+        let _ = fs::remove_file(&path);
+        assert_eq!(written, "started\n");
     }
 }
