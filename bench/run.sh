@@ -19,7 +19,7 @@ bench() {
     local name=$1; shift; local t=() m=()
     for _ in $(seq "$N"); do
         /usr/bin/time -f "%e %M" -o /tmp/_ocd_bt "$@" > /tmp/_ocd_bo 2>&1 || true
-        read -r e k < /tmp/_ocd_bt; t+=("$e"); m+=("$k")
+        read -r e k < <(tail -n 1 /tmp/_ocd_bt); t+=("$e"); m+=("$k")
     done
     python3 - "$name" "$(stat -c %s "$F")" "${t[*]}" "${m[*]}" <<'PY'
 import sys, statistics as st

@@ -7,7 +7,7 @@
 //! a softmax gives the posterior. `scale` and the priors are fitted on the labelled corpus
 //! (`rules/calibration.toml`, refitted by `cargo run -p ocdoctor-core --example calibrate`).
 
-use crate::kb::{Context, KnowledgeBase, Os, Rule, Severity, stage_index, STAGES};
+use crate::kb::{Calibration, Context, KnowledgeBase, Os, Rule, Severity, stage_index, STAGES};
 use crate::scan::{LineHit, ScanResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -80,6 +80,11 @@ fn guess_os(facts: &HashSet<String>) -> Os {
 }
 
 pub fn diagnose<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints) -> Diagnosis<'k> {
+    diagnose_calibrated(kb, scan, hints, &kb.calibration)
+}
+
+/// [`diagnose`] with explicit calibration parameters (used when fitting them).
+pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints, cal: &Calibration) -> Diagnosis<'k> {
     let facts: HashSet<String> =
         kb.facts.iter().zip(&scan.facts).filter(|(_, h)| h.is_some()).map(|(f, _)| f.id.clone()).collect();
     let os = hints.os.unwrap_or_else(|| guess_os(&facts));
@@ -150,7 +155,7 @@ pub fn diagnose<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints) -> D
     let causes = if outcome == Outcome::Ok || evidence.is_empty() {
         if outcome == Outcome::Ok { vec![] } else { vec![("unknown".to_string(), 1.0)] }
     } else {
-        posterior(kb, &evidence)
+        posterior(kb, cal, &evidence)
     };
 
     fired.sort_by(|a, b| {
@@ -175,8 +180,7 @@ pub fn diagnose<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints) -> D
     Diagnosis { causes, fired, stage, outcome, os, facts, scan }
 }
 
-fn posterior(kb: &KnowledgeBase, evidence: &BTreeMap<&str, f64>) -> Vec<(String, f64)> {
-    let cal = &kb.calibration;
+fn posterior(kb: &KnowledgeBase, cal: &Calibration, evidence: &BTreeMap<&str, f64>) -> Vec<(String, f64)> {
     let default_prior = 0.2 / kb.causes.len() as f64;
     let mut scores: Vec<(String, f64)> = kb
         .causes

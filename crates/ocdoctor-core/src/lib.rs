@@ -6,6 +6,7 @@
 //! assert_eq!(report.outcome, "failed");
 //! ```
 
+pub mod eval;
 pub mod infer;
 pub mod kb;
 pub mod logline;

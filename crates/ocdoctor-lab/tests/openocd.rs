@@ -40,8 +40,26 @@ fn run_args(openocd: &Path, config: &LabConfig, args: &[String], timeout: Durati
         out.timed_out,
         start.elapsed().as_secs_f64()
     );
+    assert!(
+        !openocd_still_running(lab.port()),
+        "an openocd for port {} outlived run_openocd",
+        lab.port()
+    );
     lab.shutdown();
     out
+}
+
+/// Whether any process still has our lab's port on its command line
+/// (Linux /proc; elsewhere this check is skipped).
+fn openocd_still_running(port: u16) -> bool {
+    let needle = format!("remote_bitbang port {port}\0");
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        std::fs::read(p.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+    })
 }
 
 fn run(openocd: &Path, config: &LabConfig) -> RunOutput {
