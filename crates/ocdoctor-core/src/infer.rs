@@ -7,7 +7,7 @@
 //! a softmax gives the posterior. `scale` and the priors are fitted on the labelled corpus
 //! (`rules/calibration.toml`, refitted by `cargo run -p ocdoctor-core --example calibrate`).
 
-use crate::kb::{Calibration, Context, KnowledgeBase, Os, Rule, Severity, stage_index, STAGES};
+use crate::kb::{Calibration, Context, KnowledgeBase, Os, Rule, STAGES, Severity, stage_index};
 use crate::scan::{LineHit, ScanResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -62,7 +62,10 @@ pub struct Diagnosis<'k> {
 
 impl Diagnosis<'_> {
     pub fn confidence(&self, cause: &str) -> f64 {
-        self.causes.iter().find(|(c, _)| c == cause).map_or(0.0, |(_, p)| *p)
+        self.causes
+            .iter()
+            .find(|(c, _)| c == cause)
+            .map_or(0.0, |(_, p)| *p)
     }
 }
 
@@ -84,9 +87,19 @@ pub fn diagnose<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints) -> D
 }
 
 /// [`diagnose`] with explicit calibration parameters (used when fitting them).
-pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &Hints, cal: &Calibration) -> Diagnosis<'k> {
-    let facts: HashSet<String> =
-        kb.facts.iter().zip(&scan.facts).filter(|(_, h)| h.is_some()).map(|(f, _)| f.id.clone()).collect();
+pub fn diagnose_calibrated<'k>(
+    kb: &'k KnowledgeBase,
+    scan: ScanResult,
+    hints: &Hints,
+    cal: &Calibration,
+) -> Diagnosis<'k> {
+    let facts: HashSet<String> = kb
+        .facts
+        .iter()
+        .zip(&scan.facts)
+        .filter(|(_, h)| h.is_some())
+        .map(|(f, _)| f.id.clone())
+        .collect();
     let os = hints.os.unwrap_or_else(|| guess_os(&facts));
     let version = scan.banner.as_ref().map(|b| b.version);
     let flavor = scan.banner.as_ref().map(|b| flavor_name(b.flavor));
@@ -96,7 +109,13 @@ pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &
     let mut fired: Vec<Fired<'k>> = Vec::new();
     for pass in 0..2 {
         let snapshot = fired_codes.clone();
-        let cx = Context { version, flavor, os, facts: &facts, fired_rules: &snapshot };
+        let cx = Context {
+            version,
+            flavor,
+            os,
+            facts: &facts,
+            fired_rules: &snapshot,
+        };
         for (rule, hits) in kb.rules.iter().zip(&scan.rules) {
             let deps = rule.when.depends_on_rules();
             if hits.count == 0 || (pass == 0) == deps || !rule.when.holds(&cx) {
@@ -120,7 +139,13 @@ pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &
                 continue;
             }
             fired_codes.insert(rule.code.clone());
-            fired.push(Fired { rule, strength, lines, count: hits.count, captures });
+            fired.push(Fired {
+                rule,
+                strength,
+                lines,
+                count: hits.count,
+                captures,
+            });
         }
     }
 
@@ -144,7 +169,10 @@ pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &
 
     let has_error_finding = fired.iter().any(|f| f.rule.severity == Severity::Error);
     let failed_marker = facts.contains("init-failed") || facts.contains("exit-nonzero");
-    let outcome = if has_error_finding || failed_marker || (scan.unexplained_error_count > 0 && !scan.success_after_errors) {
+    let outcome = if has_error_finding
+        || failed_marker
+        || (scan.unexplained_error_count > 0 && !scan.success_after_errors)
+    {
         Outcome::Failed
     } else if scan.success_seen {
         Outcome::Ok
@@ -153,14 +181,24 @@ pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &
     };
 
     let causes = if outcome == Outcome::Ok || evidence.is_empty() {
-        if outcome == Outcome::Ok { vec![] } else { vec![("unknown".to_string(), 1.0)] }
+        if outcome == Outcome::Ok {
+            vec![]
+        } else {
+            vec![("unknown".to_string(), 1.0)]
+        }
     } else {
         posterior(kb, cal, &evidence)
     };
 
     fired.sort_by(|a, b| {
-        let pa = causes.iter().find(|(c, _)| *c == a.rule.cause).map_or(0.0, |x| x.1);
-        let pb = causes.iter().find(|(c, _)| *c == b.rule.cause).map_or(0.0, |x| x.1);
+        let pa = causes
+            .iter()
+            .find(|(c, _)| *c == a.rule.cause)
+            .map_or(0.0, |x| x.1);
+        let pb = causes
+            .iter()
+            .find(|(c, _)| *c == b.rule.cause)
+            .map_or(0.0, |x| x.1);
         pb.total_cmp(&pa)
             .then(a.rule.severity.cmp(&b.rule.severity))
             .then(b.strength.total_cmp(&a.strength))
@@ -170,17 +208,32 @@ pub fn diagnose_calibrated<'k>(kb: &'k KnowledgeBase, scan: ScanResult, hints: &
     let stage = if outcome == Outcome::Ok {
         None
     } else {
-        let top_stage = fired.iter().find(|f| f.rule.severity == Severity::Error).and_then(|f| f.rule.stage.as_deref());
+        let top_stage = fired
+            .iter()
+            .find(|f| f.rule.severity == Severity::Error)
+            .and_then(|f| f.rule.stage.as_deref());
         top_stage
             .and_then(stage_index)
             .or(scan.stage_before_first_error.or(scan.furthest_stage))
             .map(|i| STAGES[i])
     };
 
-    Diagnosis { causes, fired, stage, outcome, os, facts, scan }
+    Diagnosis {
+        causes,
+        fired,
+        stage,
+        outcome,
+        os,
+        facts,
+        scan,
+    }
 }
 
-fn posterior(kb: &KnowledgeBase, cal: &Calibration, evidence: &BTreeMap<&str, f64>) -> Vec<(String, f64)> {
+fn posterior(
+    kb: &KnowledgeBase,
+    cal: &Calibration,
+    evidence: &BTreeMap<&str, f64>,
+) -> Vec<(String, f64)> {
     let default_prior = 0.2 / kb.causes.len() as f64;
     let mut scores: Vec<(String, f64)> = kb
         .causes
@@ -195,7 +248,10 @@ fn posterior(kb: &KnowledgeBase, cal: &Calibration, evidence: &BTreeMap<&str, f6
     scores.push(("unknown".to_string(), cal.unknown_prior.ln()));
     let max = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
     let total: f64 = scores.iter().map(|s| (s.1 - max).exp()).sum();
-    let mut out: Vec<(String, f64)> = scores.into_iter().map(|(c, s)| (c, (s - max).exp() / total)).collect();
+    let mut out: Vec<(String, f64)> = scores
+        .into_iter()
+        .map(|(c, s)| (c, (s - max).exp() / total))
+        .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     // Keep the top three and anything else above 1 %.
     let mut kept: Vec<(String, f64)> = out.iter().take(3).cloned().collect();

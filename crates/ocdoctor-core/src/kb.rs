@@ -15,8 +15,17 @@ use std::sync::LazyLock;
 include!(concat!(env!("OUT_DIR"), "/kb_files.rs"));
 
 /// The stages of an OpenOCD run, in the order OpenOCD goes through them.
-pub const STAGES: [&str; 9] =
-    ["startup", "config", "adapter-init", "transport", "target-connect", "examine", "gdb-server", "flash", "session"];
+pub const STAGES: [&str; 9] = [
+    "startup",
+    "config",
+    "adapter-init",
+    "transport",
+    "target-connect",
+    "examine",
+    "gdb-server",
+    "flash",
+    "session",
+];
 
 pub fn stage_index(stage: &str) -> Option<usize> {
     STAGES.iter().position(|s| *s == stage)
@@ -79,7 +88,8 @@ pub struct When {
 
 fn de_req<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<VersionReq>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| VersionReq::parse(&s).map_err(serde::de::Error::custom)).transpose()
+    s.map(|s| VersionReq::parse(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -241,16 +251,27 @@ struct TaxonomyFile {
 /// Parse a level list (`["error", "warn"]`); empty means every level except debug.
 pub fn parse_levels(names: &[String]) -> Result<Vec<Level>, String> {
     if names.is_empty() {
-        return Ok(vec![Level::Error, Level::Warn, Level::Info, Level::User, Level::Plain]);
+        return Ok(vec![
+            Level::Error,
+            Level::Warn,
+            Level::Info,
+            Level::User,
+            Level::Plain,
+        ]);
     }
-    names.iter().map(|n| Level::from_name(n).ok_or_else(|| format!("unknown level {n:?}"))).collect()
+    names
+        .iter()
+        .map(|n| Level::from_name(n).ok_or_else(|| format!("unknown level {n:?}")))
+        .collect()
 }
 
 impl KnowledgeBase {
     /// The knowledge base compiled into this binary.
     pub fn embedded() -> &'static KnowledgeBase {
-        static KB: LazyLock<KnowledgeBase> =
-            LazyLock::new(|| KnowledgeBase::from_files(KB_FILES).unwrap_or_else(|e| panic!("embedded knowledge base: {e}")));
+        static KB: LazyLock<KnowledgeBase> = LazyLock::new(|| {
+            KnowledgeBase::from_files(KB_FILES)
+                .unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
+        });
         &KB
     }
 
@@ -267,8 +288,12 @@ impl KnowledgeBase {
                 p if p == "facts.toml" || p.ends_with("/facts.toml") => {
                     facts.extend(toml::from_str::<FactsFile>(text).map_err(ctx)?.fact)
                 }
-                "taxonomy.toml" => causes = toml::from_str::<TaxonomyFile>(text).map_err(ctx)?.cause,
-                "calibration.toml" => calibration = Some(toml::from_str::<Calibration>(text).map_err(ctx)?),
+                "taxonomy.toml" => {
+                    causes = toml::from_str::<TaxonomyFile>(text).map_err(ctx)?.cause
+                }
+                "calibration.toml" => {
+                    calibration = Some(toml::from_str::<Calibration>(text).map_err(ctx)?)
+                }
                 p if p.ends_with("/rule.toml") => {
                     let mut rule: Rule = toml::from_str(text).map_err(ctx)?;
                     rule.dir = p.trim_end_matches("/rule.toml").to_string();
@@ -278,7 +303,12 @@ impl KnowledgeBase {
             }
         }
         let calibration = calibration.ok_or("rules/calibration.toml is missing")?;
-        let kb = KnowledgeBase { rules, facts, causes, calibration };
+        let kb = KnowledgeBase {
+            rules,
+            facts,
+            causes,
+            calibration,
+        };
         kb.validate()?;
         Ok(kb)
     }
@@ -289,10 +319,18 @@ impl KnowledgeBase {
         let codes: HashSet<&str> = self.rules.iter().map(|r| r.code.as_str()).collect();
         let mut seen = HashSet::new();
         let check_regex = |where_: &str, re: &str| -> Result<(), String> {
-            if re.starts_with('^') || re.starts_with("\\A") || re.ends_with('$') || re.ends_with("\\z") {
-                return Err(format!("{where_}: regex {re:?} must not carry anchors; use `anchor = \"start\"|\"whole\"`"));
+            if re.starts_with('^')
+                || re.starts_with("\\A")
+                || re.ends_with('$')
+                || re.ends_with("\\z")
+            {
+                return Err(format!(
+                    "{where_}: regex {re:?} must not carry anchors; use `anchor = \"start\"|\"whole\"`"
+                ));
             }
-            regex::Regex::new(re).map(|_| ()).map_err(|e| format!("{where_}: regex {re:?}: {e}"))
+            regex::Regex::new(re)
+                .map(|_| ())
+                .map_err(|e| format!("{where_}: regex {re:?}: {e}"))
         };
         let check_when = |where_: &str, w: &When| -> Result<(), String> {
             for f in w.facts.iter().chain(&w.not_facts) {
@@ -359,7 +397,9 @@ impl KnowledgeBase {
     }
 
     pub fn rule(&self, code_or_name: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
     }
 
     pub fn cause(&self, id: &str) -> Option<&Cause> {
@@ -388,7 +428,11 @@ impl When {
         if !self.os.is_empty() && !self.os.contains(&cx.os) {
             return false;
         }
-        if !self.flavor.is_empty() && !cx.flavor.is_some_and(|f| self.flavor.iter().any(|x| x == f)) {
+        if !self.flavor.is_empty()
+            && !cx
+                .flavor
+                .is_some_and(|f| self.flavor.iter().any(|x| x == f))
+        {
             return false;
         }
         self.facts.iter().all(|f| cx.facts.contains(f))

@@ -25,7 +25,8 @@ pub use scan::{ScanResult, Scanner};
 /// The scanner for the embedded knowledge base, compiled once.
 pub fn scanner() -> &'static Scanner {
     static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
-        Scanner::new(KnowledgeBase::embedded()).unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
+        Scanner::new(KnowledgeBase::embedded())
+            .unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
     });
     &SCANNER
 }
@@ -45,6 +46,9 @@ pub fn diagnose_with(log: &[u8], path: Option<&str>, hints: &Hints) -> Report {
 pub fn report_from_scan(scan: ScanResult, path: Option<&str>, hints: &Hints) -> Report {
     let kb = KnowledgeBase::embedded();
     let d = diagnose(kb, scan, hints);
-    let inputs = vec![report::Input { kind: "log".into(), path: path.map(str::to_string) }];
+    let inputs = vec![report::Input {
+        kind: "log".into(),
+        path: path.map(str::to_string),
+    }];
     report::build(kb, &d, inputs, path)
 }

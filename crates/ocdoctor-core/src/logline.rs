@@ -65,14 +65,20 @@ impl<'a> LogLine<'a> {
     pub fn parse(raw: &'a [u8]) -> LogLine<'a> {
         let text = clean(raw);
         let (level, message_start) = classify(&text);
-        LogLine { level, text, message_start }
+        LogLine {
+            level,
+            text,
+            message_start,
+        }
     }
 }
 
 /// Remove what terminals, IDEs and copy/paste add to a line: CR, NUL and other control bytes
 /// (tabs are kept), ANSI escape sequences, a leading timestamp. Invalid UTF-8 becomes U+FFFD.
 pub fn clean(raw: &[u8]) -> Cow<'_, str> {
-    let needs_bytes_work = raw.iter().any(|&b| b == 0x1b || b == b'\r' || b == 0 || (b < 0x20 && b != b'\t'));
+    let needs_bytes_work = raw
+        .iter()
+        .any(|&b| b == 0x1b || b == b'\r' || b == 0 || (b < 0x20 && b != b'\t'));
     let mut text: Cow<'_, str> = if needs_bytes_work {
         let mut out = Vec::with_capacity(raw.len());
         let mut i = 0;
@@ -132,11 +138,21 @@ fn skip_escape(raw: &[u8], i: usize) -> usize {
 /// Written by hand (not a regex) because it runs on every candidate line.
 fn timestamp_len(s: &str) -> usize {
     let b = s.as_bytes();
-    let (open, mut i) = if b.first() == Some(&b'[') { (true, 1) } else { (false, 0) };
+    let (open, mut i) = if b.first() == Some(&b'[') {
+        (true, 1)
+    } else {
+        (false, 0)
+    };
     let start = i;
     // optional date YYYY-MM-DD followed by 'T' or ' '
-    if b.len() >= i + 11 && b[i..i + 4].iter().all(u8::is_ascii_digit) && b[i + 4] == b'-' && b[i + 7] == b'-' {
-        if !(b[i + 5..i + 7].iter().all(u8::is_ascii_digit) && b[i + 8..i + 10].iter().all(u8::is_ascii_digit)) {
+    if b.len() >= i + 11
+        && b[i..i + 4].iter().all(u8::is_ascii_digit)
+        && b[i + 4] == b'-'
+        && b[i + 7] == b'-'
+    {
+        if !(b[i + 5..i + 7].iter().all(u8::is_ascii_digit)
+            && b[i + 8..i + 10].iter().all(u8::is_ascii_digit))
+        {
             return 0;
         }
         i += 10;
@@ -190,14 +206,31 @@ const PREFIXES: [(&str, Level); 5] = [
     ("Debug: ", Level::Debug),
 ];
 
-fn classify(text: &str) -> (Level, usize) {
+fn classify(full: &str) -> (Level, usize) {
+    // Pasted or wrapped logs indent lines or tag them (`[OPENOCD] Error: …` from build
+    // systems, `[cortex-debug] …`): look past leading blanks and one `[tag] `.
+    let mut skip = full.len() - full.trim_start().len();
+    let rest = &full[skip..];
+    if rest.starts_with('[') {
+        if let Some(close) = rest.find("] ") {
+            let after = &rest[close + 2..];
+            if close < 40
+                && PREFIXES
+                    .iter()
+                    .any(|(p, _)| after.starts_with(p.trim_end()))
+            {
+                skip += close + 2;
+            }
+        }
+    }
+    let text = &full[skip..];
     for (prefix, level) in PREFIXES {
         if let Some(rest) = text.strip_prefix(prefix) {
-            return (level, prefix.len() + debug_header_len(rest));
+            return (level, skip + prefix.len() + debug_header_len(rest));
         }
         // `Error:` with nothing after it (an empty message, e.g. usage dumps in a file).
         if text == prefix.trim_end() {
-            return (level, text.len());
+            return (level, full.len());
         }
     }
     // Tcl traceback head: `<file>:<line>: Error: <message>` (`embedded:startup.tcl:28: …`).
@@ -208,7 +241,14 @@ fn classify(text: &str) -> (Level, usize) {
         });
         if is_loc {
             let after = i + ": Error:".len();
-            return (Level::Error, if text[after..].starts_with(' ') { after + 1 } else { after });
+            return (
+                Level::Error,
+                skip + if text[after..].starts_with(' ') {
+                    after + 1
+                } else {
+                    after
+                },
+            );
         }
     }
     (Level::Plain, 0)
@@ -275,27 +315,82 @@ mod tests {
     #[test]
     fn prefixes_and_debug_headers() {
         check("Error: open failed", Level::Error, "open failed");
-        check("Info : clock speed 2000 kHz", Level::Info, "clock speed 2000 kHz");
-        check("Error: 129 2 stlink_usb.c:3374 stlink_usb_usb_open(): open failed", Level::Error, "open failed");
-        check("User : 3 1 options.c:52 configuration_output_handler(): debug_level: 3", Level::User, "debug_level: 3");
-        check("Debug: 5 1 options.c:233 add_default_dirs(): bindir=/usr/bin", Level::Debug, "bindir=/usr/bin");
+        check(
+            "Info : clock speed 2000 kHz",
+            Level::Info,
+            "clock speed 2000 kHz",
+        );
+        check(
+            "Error: 129 2 stlink_usb.c:3374 stlink_usb_usb_open(): open failed",
+            Level::Error,
+            "open failed",
+        );
+        check(
+            "User : 3 1 options.c:52 configuration_output_handler(): debug_level: 3",
+            Level::User,
+            "debug_level: 3",
+        );
+        check(
+            "Debug: 5 1 options.c:233 add_default_dirs(): bindir=/usr/bin",
+            Level::Debug,
+            "bindir=/usr/bin",
+        );
         check("Error:", Level::Error, "");
-        check("adapter speed: 2000 kHz", Level::Plain, "adapter speed: 2000 kHz");
+        check(
+            "adapter speed: 2000 kHz",
+            Level::Plain,
+            "adapter speed: 2000 kHz",
+        );
         check("Info : 1 2 notaheader", Level::Info, "1 2 notaheader");
-        check("embedded:startup.tcl:28: Error: Can't find x.cfg", Level::Error, "Can't find x.cfg");
+        check(
+            "embedded:startup.tcl:28: Error: Can't find x.cfg",
+            Level::Error,
+            "Can't find x.cfg",
+        );
         check("C:/a b/board.cfg:4: Error: ", Level::Error, "");
-        check("in procedure 'script' ", Level::Plain, "in procedure 'script' ");
+        check(
+            "in procedure 'script' ",
+            Level::Plain,
+            "in procedure 'script' ",
+        );
+        check(
+            "[OPENOCD] Error: JTAG scan chain interrogation failed: all ones",
+            Level::Error,
+            "JTAG scan chain interrogation failed: all ones",
+        );
+        check(
+            "    Error: jtag status contains invalid mode value",
+            Level::Error,
+            "jtag status contains invalid mode value",
+        );
+        check(
+            "[stm32f1x.cpu] halted",
+            Level::Plain,
+            "[stm32f1x.cpu] halted",
+        );
     }
 
     #[test]
     fn cleaning() {
         check("Error: open failed\r", Level::Error, "open failed");
-        check("\x1b[31mError: \x1b[0mopen failed", Level::Error, "open failed");
-        check("[12:34:56.789] Error: open failed", Level::Error, "open failed");
+        check(
+            "\x1b[31mError: \x1b[0mopen failed",
+            Level::Error,
+            "open failed",
+        );
+        check(
+            "[12:34:56.789] Error: open failed",
+            Level::Error,
+            "open failed",
+        );
         check("2024-05-01T12:34:56.123Z Info : x", Level::Info, "x");
         check("[2024-05-01 12:34:56] Warn : y", Level::Warn, "y");
         check("Err\0or: a", Level::Error, "a");
-        check("12:34 not a timestamp", Level::Plain, "12:34 not a timestamp");
+        check(
+            "12:34 not a timestamp",
+            Level::Plain,
+            "12:34 not a timestamp",
+        );
         let bad = LogLine::parse(b"Error: \xff\xfe bytes");
         assert_eq!(bad.message(), "\u{fffd}\u{fffd} bytes");
     }

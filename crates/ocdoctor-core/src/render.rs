@@ -16,23 +16,37 @@ struct Palette {
 
 impl Palette {
     fn paint(&self, style: Style, s: &str) -> String {
-        if self.on { format!("{}{s}{}", style.render(), style.render_reset()) } else { s.to_string() }
+        if self.on {
+            format!("{}{s}{}", style.render(), style.render_reset())
+        } else {
+            s.to_string()
+        }
     }
     fn sev(&self, sev: &str) -> Style {
         match sev {
-            "error" => Style::new().fg_color(Some(AnsiColor::BrightRed.into())).effects(Effects::BOLD),
-            "warning" => Style::new().fg_color(Some(AnsiColor::BrightYellow.into())).effects(Effects::BOLD),
-            _ => Style::new().fg_color(Some(AnsiColor::BrightCyan.into())).effects(Effects::BOLD),
+            "error" => Style::new()
+                .fg_color(Some(AnsiColor::BrightRed.into()))
+                .effects(Effects::BOLD),
+            "warning" => Style::new()
+                .fg_color(Some(AnsiColor::BrightYellow.into()))
+                .effects(Effects::BOLD),
+            _ => Style::new()
+                .fg_color(Some(AnsiColor::BrightCyan.into()))
+                .effects(Effects::BOLD),
         }
     }
     fn blue(&self) -> Style {
-        Style::new().fg_color(Some(AnsiColor::BrightBlue.into())).effects(Effects::BOLD)
+        Style::new()
+            .fg_color(Some(AnsiColor::BrightBlue.into()))
+            .effects(Effects::BOLD)
     }
     fn bold(&self) -> Style {
         Style::new().effects(Effects::BOLD)
     }
     fn green(&self) -> Style {
-        Style::new().fg_color(Some(AnsiColor::BrightGreen.into())).effects(Effects::BOLD)
+        Style::new()
+            .fg_color(Some(AnsiColor::BrightGreen.into()))
+            .effects(Effects::BOLD)
     }
 }
 
@@ -44,15 +58,23 @@ fn pct(p: f64) -> String {
 pub fn text(report: &Report, color: bool) -> String {
     let p = Palette { on: color };
     let mut out = String::new();
-    let src = report.inputs.first().and_then(|i| i.path.clone()).unwrap_or_else(|| "<stdin>".into());
-    let version = report
-        .openocd
-        .as_ref()
-        .map_or("OpenOCD version unknown (no banner in the log)".to_string(), |o| format!("OpenOCD {} ({})", o.version, o.flavor));
+    let src = report
+        .inputs
+        .first()
+        .and_then(|i| i.path.clone())
+        .unwrap_or_else(|| "<stdin>".into());
+    let version = report.openocd.as_ref().map_or(
+        "OpenOCD version unknown (no banner in the log)".to_string(),
+        |o| format!("OpenOCD {} ({})", o.version, o.flavor),
+    );
 
     match report.outcome.as_str() {
         "ok" => {
-            let _ = writeln!(out, "{}: the run looks healthy — no problem found", p.paint(p.green(), "ok"));
+            let _ = writeln!(
+                out,
+                "{}: the run looks healthy — no problem found",
+                p.paint(p.green(), "ok")
+            );
             let _ = writeln!(out, "  {} {src} · {version}", p.paint(p.blue(), "-->"));
         }
         _ if report.findings.is_empty() && report.unexplained.is_empty() => {
@@ -66,13 +88,37 @@ pub fn text(report: &Report, color: bool) -> String {
         _ => {}
     }
 
-    let errors: Vec<&Finding> = report.findings.iter().filter(|f| f.severity == "error").collect();
-    let warnings: Vec<&Finding> = report.findings.iter().filter(|f| f.severity != "error").collect();
+    let errors: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == "error")
+        .collect();
+    let warnings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != "error")
+        .collect();
 
-    if report.outcome != "ok" && !report.causes.is_empty() && (!errors.is_empty() || !warnings.is_empty()) {
-        let stage = report.stage.as_deref().map_or(String::new(), |s| format!(", during {s}"));
-        let _ = writeln!(out, "{} {src}: OpenOCD {}{stage} · {version}", p.paint(p.bold(), "diagnosis:"), report.outcome);
-        let ranked: Vec<String> = report.causes.iter().take(4).map(|c| format!("{} {}", c.cause, pct(c.confidence))).collect();
+    if report.outcome != "ok"
+        && !report.causes.is_empty()
+        && (!errors.is_empty() || !warnings.is_empty())
+    {
+        let stage = report
+            .stage
+            .as_deref()
+            .map_or(String::new(), |s| format!(", during {s}"));
+        let _ = writeln!(
+            out,
+            "{} {src}: OpenOCD {}{stage} · {version}",
+            p.paint(p.bold(), "diagnosis:"),
+            report.outcome
+        );
+        let ranked: Vec<String> = report
+            .causes
+            .iter()
+            .take(4)
+            .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
+            .collect();
         let _ = writeln!(out, "  likely causes: {}", ranked.join(" · "));
         let _ = writeln!(out);
     }
@@ -123,9 +169,22 @@ pub fn text(report: &Report, color: bool) -> String {
 }
 
 fn finding_text(out: &mut String, p: &Palette, f: &Finding, src: &str, healthy_run: bool) {
-    let sev = if f.severity == "error" { "error" } else { "warning" };
-    let conf = if healthy_run { String::new() } else { format!(" ({} {})", f.cause, pct(f.confidence)) };
-    let _ = writeln!(out, "{}{}", p.paint(p.sev(sev), &format!("{sev}[{}]", f.rule)), p.paint(p.bold(), &format!(": {}{conf}", f.title)));
+    let sev = if f.severity == "error" {
+        "error"
+    } else {
+        "warning"
+    };
+    let conf = if healthy_run {
+        String::new()
+    } else {
+        format!(" ({} {})", f.cause, pct(f.confidence))
+    };
+    let _ = writeln!(
+        out,
+        "{}{}",
+        p.paint(p.sev(sev), &format!("{sev}[{}]", f.rule)),
+        p.paint(p.bold(), &format!(": {}{conf}", f.title))
+    );
     evidence_text(out, p, &f.evidence, src, sev);
     let bar = p.paint(p.blue(), "   =");
     for para in wrap(&f.explanation, 96) {
@@ -147,9 +206,18 @@ fn finding_text(out: &mut String, p: &Palette, f: &Finding, src: &str, healthy_r
 
 fn evidence_text(out: &mut String, p: &Palette, ev: &[Evidence], src: &str, sev: &str) {
     let Some(first) = ev.first() else { return };
-    let width = ev.iter().map(|e| e.line.to_string().len()).max().unwrap_or(1);
+    let width = ev
+        .iter()
+        .map(|e| e.line.to_string().len())
+        .max()
+        .unwrap_or(1);
     let pad = " ".repeat(width);
-    let _ = writeln!(out, "{pad}{} {src}:{}", p.paint(p.blue(), "-->"), first.line);
+    let _ = writeln!(
+        out,
+        "{pad}{} {src}:{}",
+        p.paint(p.blue(), "-->"),
+        first.line
+    );
     let _ = writeln!(out, "{pad} {}", p.paint(p.blue(), "|"));
     let mut prev: Option<u64> = None;
     for e in ev {
@@ -157,7 +225,13 @@ fn evidence_text(out: &mut String, p: &Palette, ev: &[Evidence], src: &str, sev:
             let _ = writeln!(out, "{}", p.paint(p.blue(), "..."));
         }
         let num = format!("{:>width$}", e.line);
-        let _ = writeln!(out, "{} {} {}", p.paint(p.blue(), &num), p.paint(p.blue(), "|"), p.paint(p.sev(sev), &e.text));
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            p.paint(p.blue(), &num),
+            p.paint(p.blue(), "|"),
+            p.paint(p.sev(sev), &e.text)
+        );
         prev = Some(e.line);
     }
     let _ = writeln!(out, "{pad} {}", p.paint(p.blue(), "|"));
@@ -166,8 +240,14 @@ fn evidence_text(out: &mut String, p: &Palette, ev: &[Evidence], src: &str, sev:
 /// A report someone can paste into a forum post or an issue.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
-    let version = report.openocd.as_ref().map_or("unknown".to_string(), |o| format!("{} ({})", o.version, o.flavor));
-    let _ = writeln!(out, "## OpenOCD diagnosis (ocdoctor {})\n", report.tool.version);
+    let version = report.openocd.as_ref().map_or("unknown".to_string(), |o| {
+        format!("{} ({})", o.version, o.flavor)
+    });
+    let _ = writeln!(
+        out,
+        "## OpenOCD diagnosis (ocdoctor {})\n",
+        report.tool.version
+    );
     let _ = writeln!(out, "- **OpenOCD**: {version}");
     let _ = writeln!(out, "- **Outcome**: {}", report.outcome);
     if let Some(s) = &report.stage {
@@ -180,7 +260,18 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     for f in &report.findings {
-        let _ = writeln!(out, "\n### {} `{}` {} — {}\n", if f.severity == "error" { "❌" } else { "⚠️" }, f.rule, f.name, f.title);
+        let _ = writeln!(
+            out,
+            "\n### {} `{}` {} — {}\n",
+            if f.severity == "error" {
+                "❌"
+            } else {
+                "⚠️"
+            },
+            f.rule,
+            f.name,
+            f.title
+        );
         let _ = writeln!(out, "{}\n", f.explanation.trim());
         let _ = writeln!(out, "```text");
         for e in &f.evidence {
@@ -234,7 +325,15 @@ pub fn rule_doc(kb: &KnowledgeBase, code: &str) -> Option<String> {
     for f in &r.fixes {
         let cond = match (&f.when.versions, f.when.os.is_empty()) {
             (Some(v), _) => format!(" (OpenOCD {})", v.as_str()),
-            (None, false) => format!(" ({})", f.when.os.iter().map(|o| format!("{o:?}").to_lowercase()).collect::<Vec<_>>().join(", ")),
+            (None, false) => format!(
+                " ({})",
+                f.when
+                    .os
+                    .iter()
+                    .map(|o| format!("{o:?}").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             _ => String::new(),
         };
         let _ = writeln!(out, "- {}{cond}", f.title);
@@ -245,10 +344,18 @@ pub fn rule_doc(kb: &KnowledgeBase, code: &str) -> Option<String> {
             let _ = writeln!(out, "  - config: `{c}`");
         }
     }
-    let _ = writeln!(out, "\n## Example\n\n```text\n{}\n```\n", r.docs.example.trim_end());
+    let _ = writeln!(
+        out,
+        "\n## Example\n\n```text\n{}\n```\n",
+        r.docs.example.trim_end()
+    );
     let _ = writeln!(out, "## Matches\n");
     for m in &r.matchers {
-        let lv = if m.level.is_empty() { String::new() } else { format!(" (level: {})", m.level.join(", ")) };
+        let lv = if m.level.is_empty() {
+            String::new()
+        } else {
+            format!(" (level: {})", m.level.join(", "))
+        };
         let _ = writeln!(out, "- `{}`{lv}", m.regex);
     }
     Some(out)

@@ -87,7 +87,12 @@ pub fn fill(template: &str, vars: &[(String, String)]) -> String {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         match after.find('}') {
-            Some(close) if after[..close].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && close > 0 => {
+            Some(close)
+                if after[..close]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && close > 0 =>
+            {
                 let name = &after[..close];
                 match vars.iter().find(|(k, _)| k == name) {
                     Some((_, v)) => out.push_str(v),
@@ -113,11 +118,22 @@ fn round(p: f64) -> f64 {
     (p * 1000.0).round() / 1000.0
 }
 
-pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> Report {
+pub fn build(
+    kb: &KnowledgeBase,
+    d: &Diagnosis<'_>,
+    inputs: Vec<Input>,
+    log_path: Option<&str>,
+) -> Report {
     let version = d.scan.banner.as_ref().map(|b| b.version);
     let flavor = d.scan.banner.as_ref().map(|b| flavor_name(b.flavor));
     let empty = std::collections::HashSet::new();
-    let cx = Context { version, flavor, os: d.os, facts: &d.facts, fired_rules: &empty };
+    let cx = Context {
+        version,
+        flavor,
+        os: d.os,
+        facts: &d.facts,
+        fired_rules: &empty,
+    };
     let mut findings = Vec::new();
     for f in &d.fired {
         if f.rule.severity == Severity::Info {
@@ -143,14 +159,23 @@ pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path
             rule: f.rule.code.clone(),
             name: f.rule.name.clone(),
             cause: f.rule.cause.clone(),
-            confidence: round(if d.outcome == Outcome::Ok { 0.0 } else { d.confidence(&f.rule.cause) }),
+            confidence: round(if d.outcome == Outcome::Ok {
+                0.0
+            } else {
+                d.confidence(&f.rule.cause)
+            }),
             severity: f.rule.severity.as_str().to_string(),
             title: fill(&f.rule.title, &vars),
             explanation: fill(f.rule.explanation.trim(), &vars),
             evidence: f
                 .lines
                 .iter()
-                .map(|l| Evidence { source: "log".into(), path: log_path.map(str::to_string), line: l.line, text: l.text.clone() })
+                .map(|l| Evidence {
+                    source: "log".into(),
+                    path: log_path.map(str::to_string),
+                    line: l.line,
+                    text: l.text.clone(),
+                })
                 .collect(),
             fixes,
             checks: f.rule.checks.clone(),
@@ -159,7 +184,10 @@ pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path
     let _ = kb;
     Report {
         schema: SCHEMA,
-        tool: Tool { name: "ocdoctor", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "ocdoctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         inputs,
         openocd: d.scan.banner.as_ref().map(|b| OpenOcd {
             version: b.version.to_string(),
@@ -168,13 +196,25 @@ pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path
         }),
         stage: d.stage.map(str::to_string),
         outcome: d.outcome.as_str().to_string(),
-        causes: d.causes.iter().map(|(c, p)| CauseScore { cause: c.clone(), confidence: round(*p) }).collect(),
+        causes: d
+            .causes
+            .iter()
+            .map(|(c, p)| CauseScore {
+                cause: c.clone(),
+                confidence: round(*p),
+            })
+            .collect(),
         findings,
         unexplained: d
             .scan
             .unexplained_errors
             .iter()
-            .map(|l| Evidence { source: "log".into(), path: log_path.map(str::to_string), line: l.line, text: l.text.clone() })
+            .map(|l| Evidence {
+                source: "log".into(),
+                path: log_path.map(str::to_string),
+                line: l.line,
+                text: l.text.clone(),
+            })
             .collect(),
     }
 }
@@ -182,7 +222,8 @@ pub fn build(kb: &KnowledgeBase, d: &Diagnosis<'_>, inputs: Vec<Input>, log_path
 impl Report {
     /// Exit code of the CLI: 0 no problem found, 1 problems found.
     pub fn exit_code(&self) -> i32 {
-        let problem = self.outcome == "failed" || (self.outcome == "unknown" && self.findings.iter().any(|f| f.severity == "error"));
+        let problem = self.outcome == "failed"
+            || (self.outcome == "unknown" && self.findings.iter().any(|f| f.severity == "error"));
         i32::from(problem)
     }
 }
@@ -194,7 +235,10 @@ mod tests {
     #[test]
     fn placeholders() {
         let v = vec![("port".to_string(), "3333".to_string())];
-        assert_eq!(fill("kill the holder of {port} {x}", &v), "kill the holder of 3333 <x>");
+        assert_eq!(
+            fill("kill the holder of {port} {x}", &v),
+            "kill the holder of 3333 <x>"
+        );
         assert_eq!(fill("proc p {} { a }", &v), "proc p {} { a }");
     }
 }

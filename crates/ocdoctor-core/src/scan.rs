@@ -27,7 +27,10 @@ const BLOCK: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pattern {
     Fact(usize),
-    Matcher { rule: usize, matcher: usize },
+    Matcher {
+        rule: usize,
+        matcher: usize,
+    },
     /// Any line that may carry an `Error:` (prefix or Tcl traceback form).
     ErrorWord,
     /// The banner `Open On-Chip Debugger …`.
@@ -113,7 +116,10 @@ impl Scanner {
             for (mi, m) in r.matchers.iter().enumerate() {
                 sources.push(m.regex.clone());
                 anchored.push(crate::kb::Anchor::wrap(m.anchor, &m.regex));
-                patterns.push(Pattern::Matcher { rule: ri, matcher: mi });
+                patterns.push(Pattern::Matcher {
+                    rule: ri,
+                    matcher: mi,
+                });
                 levels.push(parse_levels(&m.level)?);
             }
         }
@@ -127,12 +133,21 @@ impl Scanner {
         levels.push(vec![]);
 
         for s in &sources {
-            if regex::Regex::new(s).map_err(|e| e.to_string())?.is_match("") {
-                return Err(format!("pattern {s:?} matches the empty string; it would make every line a candidate"));
+            if regex::Regex::new(s)
+                .map_err(|e| e.to_string())?
+                .is_match("")
+            {
+                return Err(format!(
+                    "pattern {s:?} matches the empty string; it would make every line a candidate"
+                ));
             }
         }
         let prefilter = meta::Regex::builder()
-            .configure(meta::Config::new().nfa_size_limit(Some(64 << 20)).hybrid_cache_capacity(8 << 20))
+            .configure(
+                meta::Config::new()
+                    .nfa_size_limit(Some(64 << 20))
+                    .hybrid_cache_capacity(8 << 20),
+            )
             .build_many(&sources)
             .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?;
         let set = regex::RegexSetBuilder::new(&anchored)
@@ -146,7 +161,15 @@ impl Scanner {
                 (re.capture_names().flatten().next().is_some()).then_some(re)
             })
             .collect();
-        Ok(Scanner { kb, prefilter, set, patterns, captures, levels, first_builtin })
+        Ok(Scanner {
+            kb,
+            prefilter,
+            set,
+            patterns,
+            captures,
+            levels,
+            first_builtin,
+        })
     }
 
     pub fn kb(&self) -> &'static KnowledgeBase {
@@ -267,7 +290,9 @@ impl ScanState<'_> {
         let base_line = self.line;
         let mut lines_before = 0u64;
         while pos < buf.len() {
-            let Some(m) = sc.prefilter.search(&Input::new(buf).range(pos..)) else { break };
+            let Some(m) = sc.prefilter.search(&Input::new(buf).range(pos..)) else {
+                break;
+            };
             let start = memchr::memrchr(b'\n', &buf[..m.start()]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &buf[m.start()..]).map_or(buf.len(), |i| m.start() + i);
             lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
@@ -289,7 +314,11 @@ impl ScanState<'_> {
         let msg = line.message();
         let kb = sc.kb;
         let r = &mut self.result;
-        let hit = || LineHit { line: line_no, level: line.level, text: cut(&line.text) };
+        let hit = || LineHit {
+            line: line_no,
+            level: line.level,
+            text: cut(&line.text),
+        };
 
         if r.banner.is_none() && line.text.contains("Open On-Chip Debugger") {
             r.banner = parse_banner(&line.text);
@@ -303,8 +332,12 @@ impl ScanState<'_> {
                 continue;
             }
             let caps = || -> Vec<(String, String)> {
-                let Some(re) = &sc.captures[pi] else { return vec![] };
-                let Some(c) = re.captures(msg) else { return vec![] };
+                let Some(re) = &sc.captures[pi] else {
+                    return vec![];
+                };
+                let Some(c) = re.captures(msg) else {
+                    return vec![];
+                };
                 re.capture_names()
                     .flatten()
                     .filter_map(|n| c.name(n).map(|m| (n.to_string(), m.as_str().to_string())))
@@ -323,7 +356,12 @@ impl ScanState<'_> {
                             f.last = hit();
                         }
                         slot @ None => {
-                            *slot = Some(FactHits { count: 1, first: hit(), first_captures: caps(), last: hit() })
+                            *slot = Some(FactHits {
+                                count: 1,
+                                first: hit(),
+                                first_captures: caps(),
+                                last: hit(),
+                            })
                         }
                     }
                 }
@@ -345,7 +383,8 @@ impl ScanState<'_> {
         if let Some(s) = marker_stage {
             r.furthest_stage = Some(r.furthest_stage.map_or(s, |m| m.max(s)));
             if r.first_error.is_none() {
-                r.stage_before_first_error = Some(r.stage_before_first_error.map_or(s, |m| m.max(s)));
+                r.stage_before_first_error =
+                    Some(r.stage_before_first_error.map_or(s, |m| m.max(s)));
             }
         }
         if line.level == Level::Error {

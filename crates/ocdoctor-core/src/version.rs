@@ -17,7 +17,12 @@ pub struct Version {
 
 impl Version {
     pub const fn new(major: u32, minor: u32, patch: u32) -> Version {
-        Version { major, minor, patch, dev: false }
+        Version {
+            major,
+            minor,
+            patch,
+            dev: false,
+        }
     }
 
     /// Parse `0.12.0`, `0.12`, `0.12.0+dev`, `v0.11.0`.
@@ -37,13 +42,25 @@ impl Version {
         if it.next().is_some() {
             return None;
         }
-        Some(Version { major, minor, patch, dev })
+        Some(Version {
+            major,
+            minor,
+            patch,
+            dev,
+        })
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}{}", self.major, self.minor, self.patch, if self.dev { "+dev" } else { "" })
+        write!(
+            f,
+            "{}.{}.{}{}",
+            self.major,
+            self.minor,
+            self.patch,
+            if self.dev { "+dev" } else { "" }
+        )
     }
 }
 
@@ -85,12 +102,18 @@ impl VersionReq {
             } else if let Some(r) = p.strip_prefix('=') {
                 (Op::Eq, r)
             } else {
-                return Err(format!("version range {s:?}: each part needs >=, >, <=, < or ="));
+                return Err(format!(
+                    "version range {s:?}: each part needs >=, >, <=, < or ="
+                ));
             };
-            let v = Version::parse(rest).ok_or_else(|| format!("version range {s:?}: bad version {rest:?}"))?;
+            let v = Version::parse(rest)
+                .ok_or_else(|| format!("version range {s:?}: bad version {rest:?}"))?;
             parts.push((op, v));
         }
-        Ok(VersionReq { parts, source: s.to_string() })
+        Ok(VersionReq {
+            parts,
+            source: s.to_string(),
+        })
     }
 
     pub fn matches(&self, v: Version) -> bool {
@@ -169,8 +192,14 @@ pub fn parse_banner(line: &str) -> Option<Banner> {
     } else {
         Flavor::Upstream
     };
-    let raw = line[c.get(0).map_or(0, |m| m.start() + pre.len())..].trim_end().to_string();
-    Some(Banner { version, flavor, raw })
+    let raw = line[c.get(0).map_or(0, |m| m.start() + pre.len())..]
+        .trim_end()
+        .to_string();
+    Some(Banner {
+        version,
+        flavor,
+        raw,
+    })
 }
 
 #[cfg(test)]
@@ -180,19 +209,33 @@ mod tests {
     #[test]
     fn banners() {
         let b = parse_banner("Open On-Chip Debugger 0.12.0").unwrap();
-        assert_eq!((b.version, b.flavor), (Version::new(0, 12, 0), Flavor::Upstream));
-        let b = parse_banner("xPack Open On-Chip Debugger 0.12.0-01004-g9ea7f3d64-dirty (2023-01-30-15:03)").unwrap();
+        assert_eq!(
+            (b.version, b.flavor),
+            (Version::new(0, 12, 0), Flavor::Upstream)
+        );
+        let b = parse_banner(
+            "xPack Open On-Chip Debugger 0.12.0-01004-g9ea7f3d64-dirty (2023-01-30-15:03)",
+        )
+        .unwrap();
         assert_eq!(b.flavor, Flavor::Xpack);
-        let b = parse_banner("Open On-Chip Debugger  v0.11.0-esp32-20211220 (2021-12-20-15:42)").unwrap();
-        assert_eq!((b.version, b.flavor), (Version::new(0, 11, 0), Flavor::Espressif));
+        let b = parse_banner("Open On-Chip Debugger  v0.11.0-esp32-20211220 (2021-12-20-15:42)")
+            .unwrap();
+        assert_eq!(
+            (b.version, b.flavor),
+            (Version::new(0, 11, 0), Flavor::Espressif)
+        );
         let b = parse_banner(
             "Open On-Chip Debugger 0.12.0+dev-00608-gd8ed48fef (2025-02-06-11:17) [https://github.com/STMicroelectronics/OpenOCD]",
         )
         .unwrap();
         assert_eq!(b.flavor, Flavor::St);
         assert!(b.version.dev);
-        let b = parse_banner("Kendryte Open On-Chip Debugger For RISC-V v0.2.3 (2019-02-21)").unwrap();
-        assert_eq!((b.version, b.flavor), (Version::new(0, 2, 3), Flavor::Vendor));
+        let b =
+            parse_banner("Kendryte Open On-Chip Debugger For RISC-V v0.2.3 (2019-02-21)").unwrap();
+        assert_eq!(
+            (b.version, b.flavor),
+            (Version::new(0, 2, 3), Flavor::Vendor)
+        );
         let b = parse_banner("Open On-Chip Debugger 0.12.0-g4d87f6d (2024-01-20-06:51)").unwrap();
         assert_eq!(b.flavor, Flavor::RaspberryPi);
         let b = parse_banner("GNU MCU Eclipse 64-bit Open On-Chip Debugger 0.10.0+dev-00462-gdd1d90111 (2019-01-18-11:42)").unwrap();

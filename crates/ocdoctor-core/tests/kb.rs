@@ -16,7 +16,11 @@ fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix)))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
         .collect();
     v.sort();
     v
@@ -25,7 +29,11 @@ fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
 fn fired_codes(log: &[u8]) -> BTreeSet<String> {
     let kb = KnowledgeBase::embedded();
     let scan = scanner().scan_bytes(log);
-    diagnose(kb, scan, &Hints::default()).fired.iter().map(|f| f.rule.code.clone()).collect()
+    diagnose(kb, scan, &Hints::default())
+        .fired
+        .iter()
+        .map(|f| f.rule.code.clone())
+        .collect()
 }
 
 #[test]
@@ -36,15 +44,25 @@ fn every_rule_fires_on_its_hits_and_not_on_its_misses() {
         let hits = fixtures(rule, "hit_");
         let misses = fixtures(rule, "miss_");
         if hits.is_empty() {
-            failures.push(format!("{}: no hit_* fixture in rules/{}", rule.code, rule.dir));
+            failures.push(format!(
+                "{}: no hit_* fixture in rules/{}",
+                rule.code, rule.dir
+            ));
         }
         if misses.is_empty() {
-            failures.push(format!("{}: no miss_* fixture in rules/{}", rule.code, rule.dir));
+            failures.push(format!(
+                "{}: no miss_* fixture in rules/{}",
+                rule.code, rule.dir
+            ));
         }
         for h in hits {
             let fired = fired_codes(&std::fs::read(&h).unwrap());
             if !fired.contains(&rule.code) {
-                failures.push(format!("{}: did not fire on {} (fired: {fired:?})", rule.code, h.display()));
+                failures.push(format!(
+                    "{}: did not fire on {} (fired: {fired:?})",
+                    rule.code,
+                    h.display()
+                ));
             }
         }
         for m in misses {
@@ -54,7 +72,12 @@ fn every_rule_fires_on_its_hits_and_not_on_its_misses() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} fixture failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -64,19 +87,59 @@ fn registry_is_well_formed() {
     let name_re = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
     let mut names = BTreeSet::new();
     for r in &kb.rules {
-        assert!(code_re.is_match(&r.code), "{}: code must be AREA + 3 digits", r.code);
-        assert!(name_re.is_match(&r.name), "{}: name {:?} must be kebab-case", r.code, r.name);
-        assert!(names.insert(r.name.clone()), "{}: name {} used twice", r.code, r.name);
+        assert!(
+            code_re.is_match(&r.code),
+            "{}: code must be AREA + 3 digits",
+            r.code
+        );
+        assert!(
+            name_re.is_match(&r.name),
+            "{}: name {:?} must be kebab-case",
+            r.code,
+            r.name
+        );
+        assert!(
+            names.insert(r.name.clone()),
+            "{}: name {} used twice",
+            r.code,
+            r.name
+        );
         let folder = r.dir.rsplit('/').next().unwrap();
-        assert_eq!(folder, format!("{}-{}", r.code, r.name), "folder must be <code>-<name>");
+        assert_eq!(
+            folder,
+            format!("{}-{}", r.code, r.name),
+            "folder must be <code>-<name>"
+        );
         let area = r.dir.split('/').next().unwrap();
-        assert_eq!(area.to_uppercase(), r.code[..3], "{}: lives in rules/{area}/", r.code);
-        assert!(!r.summary.is_empty() && !r.summary.ends_with('.'), "{}: summary without final period", r.code);
-        assert!(r.summary.chars().next().unwrap().is_lowercase(), "{}: summary starts lower-case", r.code);
-        for (field, text) in [("what", &r.docs.what), ("why", &r.docs.why), ("fix", &r.docs.fix), ("example", &r.docs.example)] {
+        assert_eq!(
+            area.to_uppercase(),
+            r.code[..3],
+            "{}: lives in rules/{area}/",
+            r.code
+        );
+        assert!(
+            !r.summary.is_empty() && !r.summary.ends_with('.'),
+            "{}: summary without final period",
+            r.code
+        );
+        assert!(
+            r.summary.chars().next().unwrap().is_lowercase(),
+            "{}: summary starts lower-case",
+            r.code
+        );
+        for (field, text) in [
+            ("what", &r.docs.what),
+            ("why", &r.docs.why),
+            ("fix", &r.docs.fix),
+            ("example", &r.docs.example),
+        ] {
             assert!(!text.trim().is_empty(), "{}: docs.{field} is empty", r.code);
         }
-        assert!(!r.explanation.trim().is_empty(), "{}: explanation is empty", r.code);
+        assert!(
+            !r.explanation.trim().is_empty(),
+            "{}: explanation is empty",
+            r.code
+        );
     }
 }
 
@@ -84,8 +147,12 @@ fn registry_is_well_formed() {
 fn every_cause_a_log_can_show_has_a_rule() {
     let kb = KnowledgeBase::embedded();
     let covered: BTreeSet<&str> = kb.rules.iter().map(|r| r.cause.as_str()).collect();
-    let missing: Vec<&str> =
-        kb.causes.iter().filter(|c| c.log_visible && !covered.contains(c.id.as_str())).map(|c| c.id.as_str()).collect();
+    let missing: Vec<&str> = kb
+        .causes
+        .iter()
+        .filter(|c| c.log_visible && !covered.contains(c.id.as_str()))
+        .map(|c| c.id.as_str())
+        .collect();
     assert!(missing.is_empty(), "causes without a rule: {missing:?}");
 }
 
@@ -96,11 +163,25 @@ fn generated_rule_docs_are_in_sync() {
     let bless = std::env::var_os("OCDOCTOR_BLESS").is_some();
     let mut stale = Vec::new();
     let mut expected = BTreeSet::new();
-    let mut index = String::from("# Rules\n\nGenerated from `rules/*/*/rule.toml` by `OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb`.\n\n| code | name | cause | summary |\n|---|---|---|---|\n");
+    let mut index = String::from(
+        "# Rules\n\nGenerated from `rules/*/*/rule.toml` by `OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb`.\n\n| code | name | cause | summary |\n|---|---|---|---|\n",
+    );
     for r in &kb.rules {
-        index += &format!("| [{0}]({0}.md) | {1} | `{2}` | {3} |\n", r.code, r.name, r.cause, r.summary);
+        index += &format!(
+            "| [{0}]({0}.md) | {1} | `{2}` | {3} |\n",
+            r.code, r.name, r.cause, r.summary
+        );
     }
-    let mut files: Vec<(String, String)> = kb.rules.iter().map(|r| (format!("{}.md", r.code), render::rule_doc(kb, &r.code).unwrap())).collect();
+    let mut files: Vec<(String, String)> = kb
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                format!("{}.md", r.code),
+                render::rule_doc(kb, &r.code).unwrap(),
+            )
+        })
+        .collect();
     files.push(("README.md".into(), index));
     for (name, text) in files {
         expected.insert(name.clone());
@@ -126,5 +207,8 @@ fn generated_rule_docs_are_in_sync() {
             }
         }
     }
-    assert!(stale.is_empty(), "docs/rules is stale: {stale:?}; run OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb");
+    assert!(
+        stale.is_empty(),
+        "docs/rules is stale: {stale:?}; run OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb"
+    );
 }

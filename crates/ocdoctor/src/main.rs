@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ocdoctor", version, about = "Diagnoses OpenOCD failures: ranked causes, the lines that prove them, the fix")]
+#[command(
+    name = "ocdoctor",
+    version,
+    about = "Diagnoses OpenOCD failures: ranked causes, the lines that prove them, the fix"
+)]
 struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -35,6 +39,36 @@ enum Command {
     },
     /// Show a rule's documentation (by code, e.g. PRB001, or name).
     Explain { rule: String },
+    /// Simulated JTAG targets with injected faults, for the real OpenOCD (remote_bitbang).
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+#[derive(Subcommand)]
+enum LabCommand {
+    /// The fault catalogue, one line each.
+    List,
+    /// Serve a simulated target on 127.0.0.1 until interrupted; prints the openocd command.
+    Serve {
+        #[arg(long, default_value = "stm32f4")]
+        chip: String,
+        /// A fault id from `ocdoctor lab list`; none for a healthy target.
+        #[arg(long)]
+        fault: Option<String>,
+        /// TCP port (default: an ephemeral one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Run the real openocd against a fault and diagnose what it prints.
+    Demo {
+        /// A fault id from `ocdoctor lab list`, or `healthy`.
+        fault: String,
+        #[arg(long, default_value = "stm32f4")]
+        chip: String,
+        /// The openocd binary to run.
+        #[arg(long, default_value = "openocd")]
+        openocd: PathBuf,
+    },
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -56,7 +90,8 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
         }
     }
 }
@@ -83,9 +118,17 @@ fn out(s: &str) {
 
 fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
     match cmd {
-        Command::Diagnose { file, format, no_env: _ } => {
+        Command::Diagnose {
+            file,
+            format,
+            no_env: _,
+        } => {
             let (scan, label) = scan_input(file.as_deref())?;
-            let report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &ocdoctor_core::Hints::default());
+            let report = ocdoctor_core::report_from_scan(
+                scan,
+                label.as_deref(),
+                &ocdoctor_core::Hints::default(),
+            );
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -105,9 +148,13 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     out(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"));
                 }
                 Format::Markdown => {
-                    let mut s = String::from("| code | name | cause | summary |\n|---|---|---|---|\n");
+                    let mut s =
+                        String::from("| code | name | cause | summary |\n|---|---|---|---|\n");
                     for r in &kb.rules {
-                        s += &format!("| [{0}](docs/rules/{0}.md) | {1} | `{2}` | {3} |\n", r.code, r.name, r.cause, r.summary);
+                        s += &format!(
+                            "| [{0}](docs/rules/{0}.md) | {1} | `{2}` | {3} |\n",
+                            r.code, r.name, r.cause, r.summary
+                        );
                     }
                     out(&s);
                 }
@@ -116,13 +163,17 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     let cw = kb.rules.iter().map(|r| r.cause.len()).max().unwrap_or(0);
                     let mut s = String::new();
                     for r in &kb.rules {
-                        s += &format!("{}  {:w$}  {:cw$}  {}\n", r.code, r.name, r.cause, r.summary);
+                        s += &format!(
+                            "{}  {:w$}  {:cw$}  {}\n",
+                            r.code, r.name, r.cause, r.summary
+                        );
                     }
                     out(&s);
                 }
             }
             Ok(0)
         }
+        Command::Lab(cmd) => lab(cmd, color),
         Command::Explain { rule } => {
             let kb = KnowledgeBase::embedded();
             match render::rule_doc(kb, &rule) {
@@ -130,14 +181,18 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     out(&doc);
                     Ok(0)
                 }
-                None => Err(UsageError(format!("no rule {rule:?}; `ocdoctor rules` lists them"))),
+                None => Err(UsageError(format!(
+                    "no rule {rule:?}; `ocdoctor rules` lists them"
+                ))),
             }
         }
     }
 }
 
 /// Scan a file or stdin in a streaming way (constant memory whatever the size).
-fn scan_input(file: Option<&std::path::Path>) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
+fn scan_input(
+    file: Option<&std::path::Path>,
+) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
     let sc = ocdoctor_core::scanner();
     match file {
         None => read_stdin(sc),
@@ -145,22 +200,115 @@ fn scan_input(file: Option<&std::path::Path>) -> Result<(ocdoctor_core::ScanResu
         Some(p) => {
             let label = p.display().to_string();
             if p.is_dir() {
-                return Err(UsageError(format!("{label} is a directory; give the log file inside it")));
+                return Err(UsageError(format!(
+                    "{label} is a directory; give the log file inside it"
+                )));
             }
-            let f = std::fs::File::open(p).map_err(|e| UsageError(format!("cannot open {label}: {e}")))?;
-            let scan = sc.scan_reader(f).map_err(|e| UsageError(format!("cannot read {label}: {e}")))?;
+            let f = std::fs::File::open(p)
+                .map_err(|e| UsageError(format!("cannot open {label}: {e}")))?;
+            let scan = sc
+                .scan_reader(f)
+                .map_err(|e| UsageError(format!("cannot read {label}: {e}")))?;
             Ok((scan, Some(label)))
         }
     }
 }
 
-fn read_stdin(sc: &ocdoctor_core::Scanner) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
+fn read_stdin(
+    sc: &ocdoctor_core::Scanner,
+) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(UsageError(
             "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
         ));
     }
-    let scan = sc.scan_reader(stdin.lock().take(u64::MAX)).map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+    let scan = sc
+        .scan_reader(stdin.lock().take(u64::MAX))
+        .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
     Ok((scan, None))
+}
+
+fn lab_config(chip: &str, fault: Option<&str>) -> Result<ocdoctor_lab::LabConfig, UsageError> {
+    let chip: ocdoctor_lab::Chip = chip
+        .parse()
+        .map_err(|_| UsageError(format!("unknown chip {chip:?}; try stm32f4 or stm32f1")))?;
+    let mut config = ocdoctor_lab::LabConfig::new(chip);
+    if let Some(f) = fault.filter(|f| *f != "healthy") {
+        let id: ocdoctor_lab::FaultId = f.parse().map_err(|_| {
+            UsageError(format!(
+                "unknown fault {f:?}; `ocdoctor lab list` shows them"
+            ))
+        })?;
+        if !id.info().chips.contains(&chip) {
+            return Err(UsageError(format!(
+                "fault {f} does not apply to {}",
+                chip.name()
+            )));
+        }
+        config = config.with_fault(id);
+    }
+    Ok(config)
+}
+
+fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
+    match cmd {
+        LabCommand::List => {
+            let mut s = String::new();
+            for f in ocdoctor_lab::catalogue() {
+                let chips: Vec<&str> = f.chips.iter().map(|c| c.name()).collect();
+                s += &format!(
+                    "{:<24} {:<30} {:<16} {}\n",
+                    f.id,
+                    f.cause,
+                    chips.join(","),
+                    f.summary
+                );
+            }
+            out(&s);
+            Ok(0)
+        }
+        LabCommand::Serve { chip, fault, port } => {
+            let config = lab_config(&chip, fault.as_deref())?;
+            let target = ocdoctor_lab::target_cfg(config.chip);
+            let lab = ocdoctor_lab::Lab::start(config, port)
+                .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
+            let cfg = std::env::temp_dir().join(format!("ocdoctor-lab-{}.cfg", lab.port()));
+            std::fs::write(&cfg, ocdoctor_lab::interface_cfg(lab.port()))
+                .map_err(|e| UsageError(format!("cannot write {}: {e}", cfg.display())))?;
+            out(&format!(
+                "lab listening on 127.0.0.1:{} (Ctrl-C to stop)\n\n  openocd -f {} -f {target}\n\n",
+                lab.port(),
+                cfg.display()
+            ));
+            let _ = std::io::stdout().flush();
+            loop {
+                std::thread::park();
+            }
+        }
+        LabCommand::Demo {
+            fault,
+            chip,
+            openocd,
+        } => {
+            let config = lab_config(&chip, Some(&fault))?;
+            let lab = ocdoctor_lab::Lab::start(config.clone(), None)
+                .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
+            let args = ocdoctor_lab::session_args(&config);
+            eprintln!("$ openocd -f <lab interface cfg> {}", args.join(" "));
+            let run = ocdoctor_lab::run_openocd(
+                &openocd,
+                lab.port(),
+                &args,
+                std::time::Duration::from_secs(20),
+            )
+            .map_err(|e| UsageError(format!("cannot run {}: {e}", openocd.display())))?;
+            drop(lab);
+            out(&run.log);
+            out("\n");
+            let report = ocdoctor_core::diagnose_bytes(run.log.as_bytes(), Some("openocd output"));
+            out(&render::text(&report, color));
+            Ok(report.exit_code() as u8)
+        }
+    }
 }

@@ -1,0 +1,220 @@
+//! Accuracy and calibration on a labelled corpus: top-1, top-3, Brier score and expected
+//! calibration error, overall and per cause. Used by the corpus test (a ratchet) and by the
+//! `calibrate` example that fits `rules/calibration.toml`.
+
+use crate::infer::{Hints, diagnose_calibrated};
+use crate::kb::{Calibration, KnowledgeBase, Os};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub log: String,
+    pub cause: String,
+    #[serde(default)]
+    pub secondary: Vec<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub label_confidence: Option<String>,
+}
+
+/// One JSON object per line; blank lines are skipped. A bad line is an error naming it.
+pub fn load_cases(jsonl: &str) -> Result<Vec<Case>, String> {
+    jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// The corpus' free-text `os` field ("Windows 10", "Ubuntu 22.04", "macOS") as an [`Os`].
+pub fn os_of(text: Option<&str>) -> Option<Os> {
+    let t = text?.to_ascii_lowercase();
+    if t.contains("windows") || t.contains("wsl") {
+        Some(Os::Windows)
+    } else if t.contains("mac") {
+        Some(Os::Macos)
+    } else if [
+        "linux",
+        "ubuntu",
+        "debian",
+        "raspberry",
+        "fedora",
+        "arch",
+        "mint",
+        "manjaro",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+    {
+        Some(Os::Linux)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PerCause {
+    pub n: usize,
+    pub top1: usize,
+    pub top3: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub n: usize,
+    pub top1: usize,
+    pub top3: usize,
+    /// Mean multi-class Brier score (0 = perfect, 2 = worst).
+    pub brier: f64,
+    /// Expected calibration error of the top-1 confidence, 10 equal-width bins.
+    pub ece: f64,
+    /// Mean negative log-likelihood of the true cause (for fitting).
+    pub nll: f64,
+    pub per_cause: BTreeMap<String, PerCause>,
+    /// (case id, expected cause, ranked causes) of every case whose top-1 is wrong.
+    pub misses: Vec<(String, String, Vec<(String, f64)>)>,
+}
+
+impl Metrics {
+    pub fn top1_rate(&self) -> f64 {
+        self.top1 as f64 / self.n.max(1) as f64
+    }
+    pub fn top3_rate(&self) -> f64 {
+        self.top3 as f64 / self.n.max(1) as f64
+    }
+}
+
+/// Diagnose every case and score the ranking. `os_hint`: give inference the OS the corpus
+/// records (what `ocdoctor diagnose` knows on the user's own machine) instead of guessing it
+/// from the log.
+pub fn evaluate(kb: &KnowledgeBase, cases: &[Case], cal: &Calibration, os_hint: bool) -> Metrics {
+    let scanner = crate::scan::Scanner::new(kb_static(kb)).expect("knowledge base compiles");
+    evaluate_with(&scanner, kb, cases, cal, os_hint)
+}
+
+fn kb_static(kb: &KnowledgeBase) -> &'static KnowledgeBase {
+    // The scanner borrows the knowledge base for 'static; evaluation only ever runs on the
+    // embedded one, so take that when the caller passes it.
+    let emb = KnowledgeBase::embedded();
+    assert!(
+        std::ptr::eq(kb, emb),
+        "evaluate() runs on the embedded knowledge base"
+    );
+    emb
+}
+
+pub fn evaluate_with(
+    scanner: &crate::scan::Scanner,
+    kb: &KnowledgeBase,
+    cases: &[Case],
+    cal: &Calibration,
+    os_hint: bool,
+) -> Metrics {
+    let mut m = Metrics::default();
+    let mut bins = vec![(0usize, 0.0f64, 0usize); 10]; // (count, sum conf, correct)
+    for case in cases {
+        let hints = Hints {
+            os: if os_hint {
+                os_of(case.os.as_deref())
+            } else {
+                None
+            },
+        };
+        let scan = scanner.scan_bytes(case.log.as_bytes());
+        let d = diagnose_calibrated(kb, scan, &hints, cal);
+        let ranked: Vec<(String, f64)> = if d.causes.is_empty() {
+            vec![("unknown".to_string(), 1.0)]
+        } else {
+            d.causes.clone()
+        };
+        let pos = ranked.iter().position(|(c, _)| *c == case.cause);
+        let pc = m.per_cause.entry(case.cause.clone()).or_default();
+        pc.n += 1;
+        m.n += 1;
+        if pos == Some(0) {
+            m.top1 += 1;
+            pc.top1 += 1;
+        } else {
+            m.misses.push((
+                case.id.clone(),
+                case.cause.clone(),
+                ranked.iter().take(3).cloned().collect(),
+            ));
+        }
+        if pos.is_some_and(|p| p < 3) {
+            m.top3 += 1;
+            pc.top3 += 1;
+        }
+        let p_true = ranked
+            .iter()
+            .find(|(c, _)| *c == case.cause)
+            .map_or(0.0, |x| x.1);
+        let sum_sq: f64 = ranked
+            .iter()
+            .filter(|(c, _)| *c != case.cause)
+            .map(|(_, p)| p * p)
+            .sum();
+        m.brier += (1.0 - p_true).powi(2) + sum_sq;
+        m.nll += -(p_true.max(1e-4)).ln();
+        let conf = ranked[0].1;
+        let b = ((conf * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += conf;
+        bins[b].2 += usize::from(pos == Some(0));
+    }
+    let n = m.n.max(1) as f64;
+    m.brier /= n;
+    m.nll /= n;
+    m.ece = bins
+        .iter()
+        .filter(|b| b.0 > 0)
+        .map(|b| (b.0 as f64 / n) * (b.2 as f64 / b.0 as f64 - b.1 / b.0 as f64).abs())
+        .sum();
+    m
+}
+
+/// The table the corpus test prints.
+pub fn table(title: &str, m: &Metrics) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{title}: n={} top-1 {:.1}% · top-3 {:.1}% · Brier {:.3} · ECE {:.3} · NLL {:.3}",
+        m.n,
+        100.0 * m.top1_rate(),
+        100.0 * m.top3_rate(),
+        m.brier,
+        m.ece,
+        m.nll
+    );
+    let _ = writeln!(
+        s,
+        "  {:<30} {:>3} {:>7} {:>7}",
+        "cause", "n", "top-1", "top-3"
+    );
+    for (c, p) in &m.per_cause {
+        let _ = writeln!(
+            s,
+            "  {:<30} {:>3} {:>6.0}% {:>6.0}%",
+            c,
+            p.n,
+            100.0 * p.top1 as f64 / p.n as f64,
+            100.0 * p.top3 as f64 / p.n as f64
+        );
+    }
+    if !m.misses.is_empty() {
+        let _ = writeln!(s, "  top-1 misses:");
+        for (id, want, got) in &m.misses {
+            let got: Vec<String> = got
+                .iter()
+                .map(|(c, p)| format!("{c} {:.0}%", p * 100.0))
+                .collect();
+            let _ = writeln!(s, "    {id}: want {want}; got {}", got.join(", "));
+        }
+    }
+    s
+}
