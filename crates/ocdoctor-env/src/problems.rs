@@ -171,7 +171,7 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
         );
         p.fixes.push(fix(
             "Container: give it the USB bus (or one device)",
-            &["docker run --device=/dev/bus/usb ... (or --privileged -v /dev/bus/usb:/dev/bus/usb)"],
+            &["docker run --device=/dev/bus/usb <image>"],
         ));
         p.fixes.push(fix(
             "Virtual machine: enable USB passthrough for the probe in the hypervisor's USB settings",
@@ -394,15 +394,13 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
                     subject.clone(),
                     format!("{what} needs {need}; installed: {have} → install a newer OpenOCD"),
                 );
-                let mut cmds =
-                    vec!["xpm install --global @xpack-dev-tools/openocd@latest".to_string()];
+                p.fixes.push(fix(
+                    "Install a newer OpenOCD (xPack builds follow upstream closely)",
+                    &["xpm install --global @xpack-dev-tools/openocd@latest"],
+                ));
                 if !pm.fork.is_empty() {
-                    cmds.push(format!("or use {}", pm.fork));
+                    p.fixes.push(fix(&format!("Or use {}", pm.fork), &[]));
                 }
-                p.fixes.push(Fix {
-                    title: "Install a newer OpenOCD (xPack builds follow upstream closely)".into(),
-                    commands: cmds,
-                });
                 p.facts = dev_facts(d);
                 p.facts.insert("needs".into(), pm.since.clone());
                 out.push(p);
@@ -728,21 +726,16 @@ fn no_access(
     let (why, arrow) = if d.udev.rules.is_empty() {
         if in_openocd_rules {
             fixes.push(Fix {
-                title: "Install OpenOCD's udev rules (Debian/Ubuntu's openocd package already puts them in /lib/udev/rules.d; a source build has contrib/60-openocd.rules)".into(),
+                title: "Install OpenOCD's udev rules, then re-plug the probe (Debian/Ubuntu's openocd package puts them in /lib/udev/rules.d; a source build has contrib/60-openocd.rules)".into(),
                 commands: vec![
                     "sudo cp <openocd-source>/contrib/60-openocd.rules /etc/udev/rules.d/".into(),
                     reload.into(),
-                    "then unplug and re-plug the probe".into(),
                 ],
             });
         }
         fixes.push(Fix {
-            title: format!("Or add a rule for exactly this probe ({vp})"),
-            commands: vec![
-                one_line_rule.clone(),
-                reload.into(),
-                "then unplug and re-plug the probe".into(),
-            ],
+            title: format!("Or add a rule for exactly this probe ({vp}), then re-plug it"),
+            commands: vec![one_line_rule.clone(), reload.into()],
         });
         let near = d
             .udev

@@ -434,3 +434,65 @@ fn problem_ids_are_documented() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn version_is_read_from_stderr_with_a_timeout() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let bin = t.path().join("opt/xpack/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(t.path().join("opt/xpack/share/openocd/scripts")).unwrap();
+    let good = bin.join("openocd");
+    std::fs::write(
+        &good,
+        "#!/bin/sh\necho 'xPack Open On-Chip Debugger 0.12.0-01004-g9ea7f3d64-dirty (2023-01-30-15:03)' >&2\necho 'Licensed under GNU GPL v2' >&2\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let slow_dir = t.path().join("slow/bin");
+    std::fs::create_dir_all(&slow_dir).unwrap();
+    let slow = slow_dir.join("openocd");
+    std::fs::write(&slow, "#!/bin/sh\nexec sleep 5\n").unwrap();
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = collect(&CollectOptions {
+        root: t.path().to_path_buf(),
+        path_var: Some("/slow/bin".into()),
+        run_binaries: true,
+        binary_timeout: std::time::Duration::from_millis(300),
+        ..CollectOptions::default()
+    });
+    let by_path = |p: &str| s.openocd_installs.iter().find(|i| i.path == p).unwrap();
+    let x = by_path("/opt/xpack/bin/openocd");
+    assert_eq!(x.found_in, "opt");
+    let v = x.version.as_ref().expect("version parsed");
+    assert_eq!((v.release.as_str(), v.flavor.as_str()), ("0.12.0", "xpack"));
+    assert_eq!(
+        x.scripts_dir.as_deref(),
+        Some("/opt/xpack/share/openocd/scripts")
+    );
+    let sl = by_path("/slow/bin/openocd");
+    assert!(sl.version.is_none());
+    assert!(
+        sl.version_error
+            .as_deref()
+            .unwrap()
+            .contains("did not finish"),
+        "{:?}",
+        sl.version_error
+    );
+}
+
+#[test]
+fn text_report_reads_like_a_person_wrote_it() {
+    let (s, _) = run("stlink-no-rule");
+    let text = render_text(&s);
+    eprintln!("{text}");
+    let first_problem = text.find("error[usb-no-access]").expect("problem listed");
+    assert!(
+        first_problem < text.find("Probes:").unwrap(),
+        "problems come first"
+    );
+    assert!(text.contains("OpenOCD: -f interface/stlink.cfg"));
+    assert!(text.contains("$ sudo udevadm control --reload-rules && sudo udevadm trigger"));
+}
