@@ -503,7 +503,7 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
                             &[&format!(
                                 "openocd ... -c \"{}_port {}\"",
                                 if l.role == "extra" { "gdb" } else { &l.role },
-                                l.port + 1
+                                l.port.checked_add(1).unwrap_or(l.port - 1)
                             )],
                         ),
                     ],

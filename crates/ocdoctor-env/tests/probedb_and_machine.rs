@@ -190,12 +190,14 @@ fn garbage_sysfs_does_not_panic() {
     std::os::unix::fs::symlink("../../nowhere/usbfs", dev.join("1-9:1.0/driver")).unwrap();
     std::fs::create_dir_all(root.join("sys/bus/usb/devices/1-:9")).unwrap();
     std::fs::create_dir_all(root.join("proc/net")).unwrap();
+    std::fs::create_dir_all(root.join("proc/12/fd")).unwrap();
     std::fs::write(
         root.join("proc/net/tcp"),
-        b"garbage\n\xff\xff 0: zz:zz 0A\n",
+        b"garbage\n\xff\xff 0: zz:zz 0A\n   1: 0100007F:FFFF 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 77 1 0000000000000000 100 0 0 10 0\n",
     )
     .unwrap();
-    std::fs::create_dir_all(root.join("proc/12/fd")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("socket:[77]", root.join("proc/12/fd/3")).unwrap();
     std::fs::write(root.join("proc/12/stat"), b"12 (x").unwrap();
     std::fs::write(root.join("proc/12/comm"), b"openocd\n").unwrap();
     std::fs::create_dir_all(root.join("etc/udev/rules.d")).unwrap();
@@ -215,6 +217,9 @@ fn garbage_sysfs_does_not_panic() {
     assert_eq!(s.usb.devices.len(), 1);
     assert_eq!(s.usb.devices[0].serial_hex.as_deref(), Some("8081"));
     assert_eq!(s.processes.len(), 1);
+    assert_eq!(s.listeners.len(), 1);
+    #[cfg(unix)]
+    assert_eq!(s.listeners[0].process.as_ref().map(|p| p.pid), Some(12));
     let _ = render_text(&s);
     let _ = problems(&s);
     let back = ocdoctor_env::EnvSnapshot::from_json(&s.to_json()).unwrap();
