@@ -124,6 +124,7 @@ pub fn evaluate_with(
             } else {
                 None
             },
+            ..Hints::default()
         };
         let scan = scanner.scan_bytes(case.log.as_bytes());
         let d = diagnose_calibrated(kb, scan, &hints, cal);

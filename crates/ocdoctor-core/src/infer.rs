@@ -16,6 +16,21 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct Hints {
     /// The OS the log comes from, when the caller knows it (else guessed from the log).
     pub os: Option<Os>,
+    /// Problems an environment snapshot showed (`ocdoctor env`); empty without a snapshot.
+    pub env: Vec<EnvProblem>,
+}
+
+/// One problem of the machine, as the environment doctor reports it. Core does not read the
+/// machine: the CLI converts `ocdoctor-env`'s problems into these.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvProblem {
+    /// Stable id, e.g. `usb-no-access`, `port-held`.
+    pub id: String,
+    pub cause: String,
+    pub message: String,
+    /// Join keys (`vid`, `pid`, `serial`, `port`, `holder_pid`, `node`…), usable as
+    /// `{placeholders}` in the titles and fixes of rules that join the log with the machine.
+    pub facts: Vec<(String, String)>,
 }
 
 /// A rule that fired, with what it matched.
@@ -26,8 +41,10 @@ pub struct Fired<'k> {
     pub strength: f64,
     pub lines: Vec<LineHit>,
     pub count: u64,
-    /// Named captures of the first matching line.
+    /// Named captures of the first matching line (and facts of joined env problems).
     pub captures: Vec<(String, String)>,
+    /// What the environment snapshot showed, for rules that join it.
+    pub env_lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +74,7 @@ pub struct Diagnosis<'k> {
     pub outcome: Outcome,
     pub os: Os,
     pub facts: HashSet<String>,
+    pub env: HashSet<String>,
     pub scan: ScanResult,
 }
 
@@ -103,6 +121,7 @@ pub fn diagnose_calibrated<'k>(
     let os = hints.os.unwrap_or_else(|| guess_os(&facts));
     let version = scan.banner.as_ref().map(|b| b.version);
     let flavor = scan.banner.as_ref().map(|b| flavor_name(b.flavor));
+    let env: HashSet<String> = hints.env.iter().map(|p| p.id.clone()).collect();
 
     // Two passes: rules whose conditions name other rules (`not_rules`) see the first pass.
     let mut fired_codes: HashSet<String> = HashSet::new();
@@ -115,6 +134,7 @@ pub fn diagnose_calibrated<'k>(
             os,
             facts: &facts,
             fired_rules: &snapshot,
+            env: &env,
         };
         for (rule, hits) in kb.rules.iter().zip(&scan.rules) {
             let deps = rule.when.depends_on_rules();
@@ -138,6 +158,16 @@ pub fn diagnose_calibrated<'k>(
             if lines.is_empty() {
                 continue;
             }
+            // A joined rule also shows the machine's side and may use its facts.
+            let mut env_lines = Vec::new();
+            for p in hints.env.iter().filter(|p| rule.when.env.contains(&p.id)) {
+                env_lines.push(p.message.clone());
+                for (k, v) in &p.facts {
+                    if !captures.iter().any(|(c, _)| c == k) {
+                        captures.push((k.clone(), v.clone()));
+                    }
+                }
+            }
             fired_codes.insert(rule.code.clone());
             fired.push(Fired {
                 rule,
@@ -145,6 +175,7 @@ pub fn diagnose_calibrated<'k>(
                 lines,
                 count: hits.count,
                 captures,
+                env_lines,
             });
         }
     }
@@ -225,6 +256,7 @@ pub fn diagnose_calibrated<'k>(
         outcome,
         os,
         facts,
+        env,
         scan,
     }
 }

@@ -84,6 +84,10 @@ pub struct When {
     /// Rules (codes) that must not have fired: a more specific explanation wins.
     #[serde(default)]
     pub not_rules: Vec<String>,
+    /// Environment problems (ids from `ocdoctor env`, e.g. `usb-no-access`) of which at least
+    /// one must be present. Rules with this condition join the log with the machine.
+    #[serde(default)]
+    pub env: Vec<String>,
 }
 
 fn de_req<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<VersionReq>, D::Error> {
@@ -414,6 +418,8 @@ pub struct Context<'a> {
     pub os: Os,
     pub facts: &'a HashSet<String>,
     pub fired_rules: &'a HashSet<String>,
+    /// Ids of the environment problems present (empty when no snapshot was given).
+    pub env: &'a HashSet<String>,
 }
 
 impl When {
@@ -433,6 +439,9 @@ impl When {
                 .flavor
                 .is_some_and(|f| self.flavor.iter().any(|x| x == f))
         {
+            return false;
+        }
+        if !self.env.is_empty() && !self.env.iter().any(|p| cx.env.contains(p)) {
             return false;
         }
         self.facts.iter().all(|f| cx.facts.contains(f))

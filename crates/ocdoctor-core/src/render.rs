@@ -204,7 +204,11 @@ fn finding_text(out: &mut String, p: &Palette, f: &Finding, src: &str, healthy_r
     }
 }
 
-fn evidence_text(out: &mut String, p: &Palette, ev: &[Evidence], src: &str, sev: &str) {
+fn evidence_text(out: &mut String, p: &Palette, all: &[Evidence], src: &str, sev: &str) {
+    let ev: Vec<&Evidence> = all.iter().filter(|e| e.source == "log").collect();
+    for e in all.iter().filter(|e| e.source == "env") {
+        let _ = writeln!(out, "  {} {}", p.paint(p.blue(), "machine:"), e.text);
+    }
     let Some(first) = ev.first() else { return };
     let width = ev
         .iter()

@@ -133,6 +133,7 @@ pub fn build(
         os: d.os,
         facts: &d.facts,
         fired_rules: &empty,
+        env: &d.env,
     };
     let mut findings = Vec::new();
     for f in &d.fired {
@@ -188,7 +189,16 @@ pub fn build(
             name: "ocdoctor",
             version: env!("CARGO_PKG_VERSION"),
         },
-        inputs,
+        inputs: {
+            let mut inputs = inputs;
+            if !d.env.is_empty() {
+                inputs.push(Input {
+                    kind: "env".into(),
+                    path: None,
+                });
+            }
+            inputs
+        },
         openocd: d.scan.banner.as_ref().map(|b| OpenOcd {
             version: b.version.to_string(),
             flavor: flavor_name(b.flavor).to_string(),

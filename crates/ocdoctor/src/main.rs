@@ -29,8 +29,26 @@ enum Command {
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Diagnose the log alone; never look at this machine.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "env")]
         no_env: bool,
+        /// Join the log with a snapshot saved by `ocdoctor env --save` (instead of this machine).
+        #[arg(long, value_name = "SNAPSHOT.json")]
+        env: Option<PathBuf>,
+    },
+    /// Look at this machine: USB probes, permissions, drivers, ports, OpenOCD installs.
+    Env {
+        /// Print the snapshot as JSON (schema ocdoctor.env/v1).
+        #[arg(long)]
+        json: bool,
+        /// Also write the JSON snapshot to this file (to diagnose elsewhere with `--env`).
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+        /// Read the machine under this root (a fixture tree) instead of `/`.
+        #[arg(long, hide = true)]
+        root: Option<PathBuf>,
+        /// Extra TCP ports to check besides 3333/4444/6666.
+        #[arg(long = "port")]
+        ports: Vec<u16>,
     },
     /// List every rule: code, name, cause, summary.
     Rules {
@@ -121,14 +139,31 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
         Command::Diagnose {
             file,
             format,
-            no_env: _,
+            no_env,
+            env,
         } => {
             let (scan, label) = scan_input(file.as_deref())?;
-            let report = ocdoctor_core::report_from_scan(
-                scan,
-                label.as_deref(),
-                &ocdoctor_core::Hints::default(),
-            );
+            let hints = match (no_env, env) {
+                (true, _) => ocdoctor_core::Hints::default(),
+                (false, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+                    let snap = ocdoctor_env::EnvSnapshot::from_json(&text).map_err(|e| {
+                        UsageError(format!(
+                            "{} is not an ocdoctor env snapshot: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    hints_from_env(&snap)
+                }
+                (false, None) => {
+                    let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
+                    // Diagnosing needs the probes and ports, not the versions of every install.
+                    opts.run_binaries = false;
+                    hints_from_env(&ocdoctor_env::collect(&opts))
+                }
+            };
+            let report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &hints);
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -174,6 +209,34 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             Ok(0)
         }
         Command::Lab(cmd) => lab(cmd, color),
+        Command::Env {
+            json,
+            save,
+            root,
+            ports,
+        } => {
+            let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
+            if let Some(r) = root {
+                opts.root = r;
+            }
+            opts.extra_ports = ports;
+            let snap = ocdoctor_env::collect(&opts);
+            if let Some(path) = save {
+                write_atomically(&path, snap.to_json().as_bytes())
+                    .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+            }
+            out(&if json {
+                snap.to_json()
+            } else {
+                ocdoctor_env::render_text(&snap)
+            });
+            let problems = ocdoctor_env::problems(&snap);
+            Ok(u8::from(
+                problems
+                    .iter()
+                    .any(|p| p.severity == ocdoctor_env::Severity::Error),
+            ))
+        }
         Command::Explain { rule } => {
             let kb = KnowledgeBase::embedded();
             match render::rule_doc(kb, &rule) {
@@ -311,4 +374,41 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             Ok(report.exit_code() as u8)
         }
     }
+}
+
+/// The machine's problems as evidence for the log diagnosis. The OS of the snapshot is the OS
+/// the log comes from (the default snapshot is this machine's).
+fn hints_from_env(snap: &ocdoctor_env::EnvSnapshot) -> ocdoctor_core::Hints {
+    use ocdoctor_core::kb::Os;
+    let os = match snap.os.as_str() {
+        "linux" => Some(Os::Linux),
+        "macos" => Some(Os::Macos),
+        "windows" => Some(Os::Windows),
+        _ => None,
+    };
+    let env = ocdoctor_env::problems(snap)
+        .into_iter()
+        .map(|p| ocdoctor_core::infer::EnvProblem {
+            id: p.id,
+            cause: p.cause,
+            message: p.message,
+            facts: p.facts.into_iter().collect(),
+        })
+        .collect();
+    ocdoctor_core::Hints { os, env }
+}
+
+/// Write through a temporary file in the same folder and rename it over the target, so a
+/// crash never leaves a half-written file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.ocdoctor-tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }

@@ -1,0 +1,92 @@
+//! The reader never fails and never depends on how the input was cut into blocks.
+
+use ocdoctor_core::{diagnose_bytes, scanner};
+
+const RUNS: &[&str] = &[
+    include_str!("data/runs/stlink_d3.log"),
+    include_str!("data/runs/dummy_stm32f1_target.log"),
+    include_str!("data/runs/port_conflict_default_ports.log"),
+    include_str!("data/runs/rbb_idcode_mismatch_f1cfg_f4chip.log"),
+];
+
+fn summary(r: &ocdoctor_core::ScanResult) -> String {
+    let rules: Vec<(u64, Vec<u64>)> = r
+        .rules
+        .iter()
+        .map(|h| (h.count, h.lines.iter().map(|l| l.1.line).collect()))
+        .collect();
+    format!(
+        "{} {} {:?} {:?} {:?} {}",
+        r.lines,
+        r.bytes,
+        rules,
+        r.first_error.as_ref().map(|l| l.line),
+        r.stage_before_first_error,
+        r.unexplained_error_count
+    )
+}
+
+#[test]
+fn block_boundaries_do_not_change_the_result() {
+    let sc = scanner();
+    for log in RUNS {
+        let whole = summary(&sc.scan_bytes(log.as_bytes()));
+        for step in [1usize, 2, 3, 7, 64, 1000] {
+            let mut st = sc.start();
+            for chunk in log.as_bytes().chunks(step) {
+                st.feed(chunk);
+            }
+            assert_eq!(summary(&st.finish()), whole, "split every {step} bytes");
+        }
+    }
+}
+
+#[test]
+fn line_numbers_are_one_based_and_exact() {
+    let log = "Open On-Chip Debugger 0.12.0\nInfo : x\n\nError: open failed\n";
+    let r = diagnose_bytes(log.as_bytes(), None);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "PRB001")
+        .expect("PRB001 fires");
+    assert_eq!(f.evidence[0].line, 4);
+    assert_eq!(f.evidence[0].text, "Error: open failed");
+}
+
+#[test]
+fn hostile_input_yields_a_report() {
+    let mut cases: Vec<Vec<u8>> = vec![
+        vec![],
+        b"\n\n\n".to_vec(),
+        (0..=255u8).cycle().take(100_000).collect(),
+        b"Error: open failed\r\n".to_vec(),
+        b"\x1b[1;31mError: \x1b[0mopen failed\x1b]0;title\x07\n".to_vec(),
+        b"Err\0or: open \xff\xfe failed\n".to_vec(),
+        b"Open On-Chip Debugger 0.1".to_vec(),
+    ];
+    let mut long = b"Error: ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 3 << 20));
+    long.extend(b"\nError: open failed\n");
+    cases.push(long);
+    for (i, c) in cases.iter().enumerate() {
+        let r = diagnose_bytes(c, None);
+        assert!(
+            ["failed", "ok", "unknown"].contains(&r.outcome.as_str()),
+            "case {i}"
+        );
+    }
+    // The line after a 3 MiB line is still seen, with the right number.
+    let r = diagnose_bytes(cases.last().unwrap(), None);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "PRB001")
+        .expect("PRB001 after a long line");
+    assert_eq!(f.evidence[0].line, 2);
+    let crlf = diagnose_bytes(b"Error: open failed\r\n", None);
+    assert!(
+        crlf.findings.iter().any(|f| f.rule == "PRB001"),
+        "CRLF line still matches a whole-message rule"
+    );
+}
