@@ -1,0 +1,171 @@
+//! An index of a scripts tree (`.cfg`/`.tcl` files under a scripts dir) and "did you mean"
+//! for a file name that is not there: the rename table first (a file that moved between
+//! versions), then edit distance on path components.
+
+use crate::versions::{self, Status, Version};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScriptsIndex {
+    pub root: PathBuf,
+    /// Paths relative to `root`, with `/` separators, sorted.
+    pub files: Vec<String>,
+}
+
+impl ScriptsIndex {
+    /// List the `.cfg` and `.tcl` files under `dir` (an unreadable dir gives an empty index).
+    pub fn scan(dir: &Path) -> ScriptsIndex {
+        let mut files = Vec::new();
+        let mut stack = vec![(dir.to_path_buf(), String::new())];
+        while let Some((d, rel)) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let r = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    if stack.len() < 10_000 {
+                        stack.push((e.path(), r));
+                    }
+                } else if name.ends_with(".cfg") || name.ends_with(".tcl") {
+                    files.push(r);
+                }
+            }
+        }
+        files.sort();
+        ScriptsIndex {
+            root: dir.to_path_buf(),
+            files,
+        }
+    }
+
+    /// Build from a list of relative paths (tests, or a list shipped elsewhere).
+    pub fn from_files(root: &Path, files: impl IntoIterator<Item = String>) -> ScriptsIndex {
+        let mut files: Vec<String> = files.into_iter().map(|f| f.replace('\\', "/")).collect();
+        files.sort();
+        files.dedup();
+        ScriptsIndex {
+            root: root.to_path_buf(),
+            files,
+        }
+    }
+
+    pub fn contains(&self, rel: &str) -> bool {
+        self.files.binary_search(&rel.replace('\\', "/")).is_ok()
+    }
+
+    /// Up to 3 likely meant files for `name`, best first.
+    pub fn did_you_mean(&self, name: &str, version: Version) -> Vec<String> {
+        let norm = name.replace('\\', "/");
+        let norm = norm.trim_start_matches("./");
+        let mut out: Vec<String> = Vec::new();
+        // 1. Renamed or removed files with a known successor.
+        match versions::lookup_file(norm, version) {
+            Status::Removed { replacement, .. } | Status::Deprecated { replacement, .. } => {
+                out.extend(
+                    replacement
+                        .into_iter()
+                        .filter(|r| r.ends_with(".cfg") || r.ends_with(".tcl")),
+                );
+            }
+            _ => {}
+        }
+        // 2. Edit distance, component by component when the depth matches, else on the
+        //    file name alone (`stm32f4x.cfg` → `target/stm32f4x.cfg`).
+        let want: Vec<String> = norm.split('/').map(|s| s.to_ascii_lowercase()).collect();
+        let want_base = want.last().cloned().unwrap_or_default();
+        let mut scored: Vec<(usize, &String)> = Vec::new();
+        for f in &self.files {
+            let have: Vec<String> = f.split('/').map(|s| s.to_ascii_lowercase()).collect();
+            let d = if have.len() == want.len() {
+                have.iter()
+                    .zip(&want)
+                    .map(|(a, b)| edit_distance(a, b))
+                    .sum()
+            } else {
+                // Different depth: compare the tails, and charge for the missing/extra dirs.
+                let base = edit_distance(have.last().map(String::as_str).unwrap_or(""), &want_base);
+                base + 1 + (have.len() as isize - want.len() as isize).unsigned_abs()
+            };
+            let limit = (want_base.len() / 4).max(2);
+            if d <= limit {
+                scored.push((d, f));
+            }
+        }
+        scored.sort();
+        for (_, f) in scored {
+            if out.len() >= 3 {
+                break;
+            }
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+        out.truncate(3);
+        out
+    }
+}
+
+/// Levenshtein distance on characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let idx = ScriptsIndex::from_files(
+            Path::new("/s"),
+            [
+                "target/stm32f4x.cfg",
+                "target/stm32f1x.cfg",
+                "interface/stlink.cfg",
+                "board/st_nucleo_f4.cfg",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            idx.did_you_mean("target/stm32f4xx.cfg", Version::V0_12)[0],
+            "target/stm32f4x.cfg"
+        );
+        assert_eq!(
+            idx.did_you_mean("stm32f4x.cfg", Version::V0_12)[0],
+            "target/stm32f4x.cfg"
+        );
+        assert_eq!(
+            idx.did_you_mean("interface/stlink-v2.cfg", Version::V0_12)[0],
+            "interface/stlink.cfg"
+        );
+        assert_eq!(
+            idx.did_you_mean("target\\stm32f1x.cfg", Version::V0_12)[0],
+            "target/stm32f1x.cfg"
+        );
+        assert!(
+            idx.did_you_mean("completely/else.cfg", Version::V0_12)
+                .is_empty()
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
