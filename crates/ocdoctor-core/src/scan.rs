@@ -273,6 +273,14 @@ impl ScanState<'_> {
         }
     }
 
+    /// What the scan knows so far (complete lines only), without ending it: the run wrapper
+    /// diagnoses while OpenOCD is still running.
+    pub fn peek(&self) -> ScanResult {
+        let mut r = self.result.clone();
+        r.lines = self.line;
+        r
+    }
+
     pub fn finish(mut self) -> ScanResult {
         if !self.carry.is_empty() {
             let last = std::mem::take(&mut self.carry);

@@ -1,5 +1,7 @@
 //! The `ocdoctor` command line: glue between the terminal and `ocdoctor-core`.
 
+mod run;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use ocdoctor_core::{KnowledgeBase, render};
 use std::io::{IsTerminal, Read, Write};
@@ -34,6 +36,15 @@ enum Command {
         /// Join the log with a snapshot saved by `ocdoctor env --save` (instead of this machine).
         #[arg(long, value_name = "SNAPSHOT.json")]
         env: Option<PathBuf>,
+    },
+    /// Run openocd exactly as given (same output, exit code, signals) and diagnose a failure.
+    Run {
+        /// Also keep the full log here (default: .ocdoctor/last.log).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+        /// The command: `ocdoctor run -- openocd -f board/x.cfg`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
     },
     /// Look at this machine: USB probes, permissions, drivers, ports, OpenOCD installs.
     Env {
@@ -209,6 +220,10 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             Ok(0)
         }
         Command::Lab(cmd) => lab(cmd, color),
+        Command::Run { log, command } => {
+            let code = run::run(run::RunOptions { argv: command, log, color }).map_err(UsageError)?;
+            std::process::exit(code);
+        }
         Command::Env {
             json,
             save,

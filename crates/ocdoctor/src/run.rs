@@ -1,0 +1,196 @@
+//! `ocdoctor run -- openocd …`: a transparent wrapper. OpenOCD's bytes go to the same streams,
+//! unbuffered and unchanged; stdin is passed through (gdb `pipe` mode); signals are forwarded;
+//! the exit status is OpenOCD's. Meanwhile the output is scanned, and when the run has failed —
+//! including failures after which OpenOCD keeps running (scan-chain errors, a failed examine,
+//! a busy gdb port) — the diagnosis goes to stderr as soon as it is certain. The full log is
+//! kept in `.ocdoctor/last.log` (or `--log FILE`).
+
+use ocdoctor_core::{Hints, render, scanner};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the output must stay quiet after an error before the failure counts as certain
+/// (OpenOCD prints a failure's lines in one burst).
+const QUIET_AFTER_ERROR: Duration = Duration::from_millis(300);
+
+enum Chunk {
+    Out(Vec<u8>),
+    Err(Vec<u8>),
+    Eof,
+}
+
+pub struct RunOptions {
+    pub argv: Vec<String>,
+    pub log: Option<PathBuf>,
+    pub color: bool,
+}
+
+/// Returns the process exit code to use (OpenOCD's), or an error message (exit 2).
+pub fn run(opts: RunOptions) -> Result<i32, String> {
+    let Some((program, args)) = opts.argv.split_first() else {
+        return Err("nothing to run: `ocdoctor run -- openocd -f …`".into());
+    };
+    let log_path = opts.log.clone().unwrap_or_else(|| PathBuf::from(".ocdoctor/last.log"));
+    let mut log_file = open_log(&log_path);
+
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    #[cfg(unix)]
+    let _forwarder = forward_signals(child.id());
+
+    let (tx, rx) = mpsc::channel::<Chunk>();
+    let mut readers = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || pump(&mut out, &tx, Chunk::Out)));
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || pump(&mut err, &tx, Chunk::Err)));
+    }
+    drop(tx);
+
+    let sc = scanner();
+    let mut scan = sc.start();
+    let mut open_streams = readers.len();
+    let mut last_error_at: Option<Instant> = None;
+    let mut errors_seen = 0u64;
+    let mut diagnosed_errors = 0u64;
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    while open_streams > 0 {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Chunk::Out(b)) => {
+                let mut o = stdout.lock();
+                let _ = o.write_all(&b);
+                let _ = o.flush();
+                scan.feed(&b);
+                log_bytes(&mut log_file, &b);
+            }
+            Ok(Chunk::Err(b)) => {
+                let mut e = stderr.lock();
+                let _ = e.write_all(&b);
+                let _ = e.flush();
+                scan.feed(&b);
+                log_bytes(&mut log_file, &b);
+            }
+            Ok(Chunk::Eof) => open_streams -= 1,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        // Has the run failed while OpenOCD keeps running? Decide once the burst of error lines
+        // is over, so the diagnosis does not interleave with OpenOCD's own lines.
+        let peek_errors = scan.peek().first_error.is_some() as u64 + scan.peek().unexplained_error_count;
+        if peek_errors > errors_seen {
+            errors_seen = peek_errors;
+            last_error_at = Some(Instant::now());
+        }
+        if errors_seen > diagnosed_errors && last_error_at.is_some_and(|t| t.elapsed() >= QUIET_AFTER_ERROR) {
+            let report = ocdoctor_core::report_from_scan(scan.peek(), Some(&log_path.display().to_string()), &Hints::default());
+            if report.outcome == "failed" {
+                print_diagnosis(&report, opts.color, "OpenOCD is still running");
+            }
+            diagnosed_errors = errors_seen;
+        }
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    let status = child.wait().map_err(|e| format!("waiting for {program}: {e}"))?;
+    if let Some(f) = log_file.as_mut() {
+        let _ = f.flush();
+    }
+
+    let report = ocdoctor_core::report_from_scan(scan.finish(), Some(&log_path.display().to_string()), &Hints::default());
+    // A non-zero exit with nothing recognised (`--help` exits 255) is not worth a diagnosis.
+    let failed = report.outcome == "failed" || (!status.success() && !report.findings.is_empty());
+    let already_said = diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
+    if failed && !already_said {
+        print_diagnosis(&report, opts.color, "OpenOCD exited");
+    }
+    Ok(exit_code_of(status))
+}
+
+fn pump(r: &mut dyn Read, tx: &mpsc::Sender<Chunk>, wrap: fn(Vec<u8>) -> Chunk) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if tx.send(wrap(buf[..n].to_vec())).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let _ = tx.send(Chunk::Eof);
+}
+
+fn open_log(path: &Path) -> Option<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    // The log is a convenience: failing to keep it must not stop OpenOCD from running.
+    std::fs::File::create(path).ok()
+}
+
+fn log_bytes(f: &mut Option<std::fs::File>, b: &[u8]) {
+    if let Some(file) = f.as_mut() {
+        if file.write_all(b).is_err() {
+            *f = None;
+        }
+    }
+}
+
+fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {
+    let color = color && std::io::stderr().is_terminal();
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "\n── ocdoctor ({when}) ──");
+    let _ = e.write_all(render::text(report, color).as_bytes());
+    let _ = e.flush();
+}
+
+#[cfg(unix)]
+fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        // Die the way OpenOCD died, so the caller sees the same wait status.
+        let _ = signal_hook::low_level::emulate_default_handler(sig);
+        return 128 + sig;
+    }
+    status.code().unwrap_or(1)
+}
+
+#[cfg(not(unix))]
+fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+/// Forward SIGINT, SIGTERM and SIGHUP to OpenOCD. A terminal's Ctrl-C already reaches the
+/// whole process group; an IDE's `kill` reaches only us, so we pass it on.
+#[cfg(unix)]
+fn forward_signals(child: u32) -> Option<std::thread::JoinHandle<()>> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok()?;
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child).ok()?)?;
+    Some(std::thread::spawn(move || {
+        for sig in signals.forever() {
+            let s = match sig {
+                SIGINT => rustix::process::Signal::INT,
+                SIGTERM => rustix::process::Signal::TERM,
+                _ => rustix::process::Signal::HUP,
+            };
+            let _ = rustix::process::kill_process(pid, s);
+        }
+    }))
+}
