@@ -45,6 +45,67 @@ pub struct Fired<'k> {
     pub captures: Vec<(String, String)>,
     /// What the environment snapshot showed, for rules that join it.
     pub env_lines: Vec<String>,
+    /// Likelihood ratios for other causes: the strongest matching matcher's `also`, else the rule's.
+    pub also: BTreeMap<String, f64>,
+}
+
+fn depends_on_rules(r: &Rule) -> bool {
+    r.when.depends_on_rules() || r.matchers.iter().any(|m| m.when.depends_on_rules())
+}
+
+/// Decide one rule: its conditions, its matchers' conditions, its strength.
+fn try_fire<'k>(
+    rule: &'k Rule,
+    hits: &crate::scan::RuleHits,
+    cx: &Context<'_>,
+    hints: &Hints,
+) -> Option<Fired<'k>> {
+    if hits.count == 0 || !rule.when.holds(cx) {
+        return None;
+    }
+    let mut strength: f64 = 0.0;
+    let mut also = &rule.also;
+    let mut lines = Vec::new();
+    let mut captures = Vec::new();
+    for (mi, line, caps) in &hits.lines {
+        let m = &rule.matchers[*mi];
+        if !m.when.holds(cx) {
+            continue;
+        }
+        let s = m.strength.unwrap_or(rule.strength);
+        if s > strength {
+            strength = s;
+            if let Some(a) = &m.also {
+                also = a;
+            }
+        }
+        if captures.is_empty() {
+            captures = caps.clone();
+        }
+        lines.push(line.clone());
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    // A joined rule also shows the machine's side and may use its facts.
+    let mut env_lines = Vec::new();
+    for p in hints.env.iter().filter(|p| rule.when.env.contains(&p.id)) {
+        env_lines.push(p.message.clone());
+        for (k, v) in &p.facts {
+            if !captures.iter().any(|(c, _)| c == k) {
+                captures.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    Some(Fired {
+        rule,
+        strength,
+        lines,
+        count: hits.count,
+        captures,
+        env_lines,
+        also: also.clone(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,77 +184,65 @@ pub fn diagnose_calibrated<'k>(
     let flavor = scan.banner.as_ref().map(|b| flavor_name(b.flavor));
     let env: HashSet<String> = hints.env.iter().map(|p| p.id.clone()).collect();
 
-    // Two passes: rules whose conditions name other rules (`not_rules`) see the first pass.
-    let mut fired_codes: HashSet<String> = HashSet::new();
-    let mut fired: Vec<Fired<'k>> = Vec::new();
-    for pass in 0..2 {
-        let snapshot = fired_codes.clone();
+    // Rules whose conditions name other rules (`not_rules`, on the rule or a matcher) are
+    // decided after the others, and re-decided until the set of fired rules is stable.
+    let base = Context {
+        version,
+        flavor,
+        os,
+        facts: &facts,
+        fired_rules: &HashSet::new(),
+        env: &env,
+    };
+    let independent: Vec<Fired<'k>> = kb
+        .rules
+        .iter()
+        .zip(&scan.rules)
+        .filter(|(r, _)| !depends_on_rules(r))
+        .filter_map(|(r, h)| try_fire(r, h, &base, hints))
+        .collect();
+    let mut fired = independent.clone();
+    for _ in 0..3 {
+        let codes: HashSet<String> = fired.iter().map(|f| f.rule.code.clone()).collect();
         let cx = Context {
-            version,
-            flavor,
-            os,
-            facts: &facts,
-            fired_rules: &snapshot,
-            env: &env,
+            fired_rules: &codes,
+            ..base
         };
-        for (rule, hits) in kb.rules.iter().zip(&scan.rules) {
-            let deps = rule.when.depends_on_rules();
-            if hits.count == 0 || (pass == 0) == deps || !rule.when.holds(&cx) {
-                continue;
-            }
-            let mut strength: f64 = 0.0;
-            let mut lines = Vec::new();
-            let mut captures = Vec::new();
-            for (mi, line, caps) in &hits.lines {
-                let m = &rule.matchers[*mi];
-                if !m.when.holds(&cx) {
-                    continue;
-                }
-                strength = strength.max(m.strength.unwrap_or(rule.strength));
-                if captures.is_empty() {
-                    captures = caps.clone();
-                }
-                lines.push(line.clone());
-            }
-            if lines.is_empty() {
-                continue;
-            }
-            // A joined rule also shows the machine's side and may use its facts.
-            let mut env_lines = Vec::new();
-            for p in hints.env.iter().filter(|p| rule.when.env.contains(&p.id)) {
-                env_lines.push(p.message.clone());
-                for (k, v) in &p.facts {
-                    if !captures.iter().any(|(c, _)| c == k) {
-                        captures.push((k.clone(), v.clone()));
-                    }
-                }
-            }
-            fired_codes.insert(rule.code.clone());
-            fired.push(Fired {
-                rule,
-                strength,
-                lines,
-                count: hits.count,
-                captures,
-                env_lines,
-            });
+        let mut next = independent.clone();
+        next.extend(
+            kb.rules
+                .iter()
+                .zip(&scan.rules)
+                .filter(|(r, _)| depends_on_rules(r))
+                .filter_map(|(r, h)| try_fire(r, h, &cx, hints)),
+        );
+        let same = next.len() == fired.len()
+            && next
+                .iter()
+                .zip(&fired)
+                .all(|(a, b)| a.rule.code == b.rule.code);
+        fired = next;
+        if same {
+            break;
         }
     }
 
     // Per cause, the strongest evidence of each group, summed over groups.
-    let mut per_group: HashMap<(&str, &str), f64> = HashMap::new();
+    let mut per_group: HashMap<(String, &str), f64> = HashMap::new();
     for f in &fired {
         let group = f.rule.group.as_deref().unwrap_or(&f.rule.code);
-        let mut add = |cause: &'k str, lr: f64| {
-            let e = per_group.entry((cause, group)).or_insert(f64::NEG_INFINITY);
+        let mut add = |cause: &str, lr: f64| {
+            let e = per_group
+                .entry((cause.to_string(), group))
+                .or_insert(f64::NEG_INFINITY);
             *e = e.max(lr.ln());
         };
         add(&f.rule.cause, f.strength);
-        for (c, lr) in &f.rule.also {
+        for (c, lr) in &f.also {
             add(c, *lr);
         }
     }
-    let mut evidence: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut evidence: BTreeMap<String, f64> = BTreeMap::new();
     for ((cause, _), llr) in per_group {
         *evidence.entry(cause).or_default() += llr;
     }
@@ -264,7 +313,7 @@ pub fn diagnose_calibrated<'k>(
 fn posterior(
     kb: &KnowledgeBase,
     cal: &Calibration,
-    evidence: &BTreeMap<&str, f64>,
+    evidence: &BTreeMap<String, f64>,
 ) -> Vec<(String, f64)> {
     let default_prior = 0.2 / kb.causes.len() as f64;
     let mut scores: Vec<(String, f64)> = kb

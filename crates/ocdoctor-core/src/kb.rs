@@ -132,6 +132,10 @@ pub struct LogMatch {
     /// Likelihood ratio this line gives the rule's cause (overrides the rule's `strength`).
     #[serde(default)]
     pub strength: Option<f64>,
+    /// Likelihood ratios for other causes when this matcher is the strongest that matched
+    /// (overrides the rule's `also`).
+    #[serde(default)]
+    pub also: Option<BTreeMap<String, f64>>,
     #[serde(default, flatten)]
     pub when: When,
 }
@@ -385,6 +389,13 @@ impl KnowledgeBase {
             check_when(&w, &r.when)?;
             for m in &r.matchers {
                 check_regex(&w, &m.regex)?;
+                for (c, v) in m.also.iter().flatten() {
+                    if !cause_ids.contains(c.as_str()) || !(*v > 0.0) {
+                        return Err(format!(
+                            "{w}: matcher also-cause {c:?} unknown or ratio not > 0"
+                        ));
+                    }
+                }
                 parse_levels(&m.level).map_err(|e| format!("{w}: {e}"))?;
                 check_when(&w, &m.when)?;
             }

@@ -179,7 +179,7 @@ pub fn build(
                 })
                 .collect(),
             fixes,
-            checks: f.rule.checks.clone(),
+            checks: f.rule.checks.iter().map(|c| fill(c, &vars)).collect(),
         });
     }
     let _ = kb;
