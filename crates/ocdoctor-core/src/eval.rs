@@ -93,19 +93,8 @@ impl Metrics {
 /// records (what `ocdoctor diagnose` knows on the user's own machine) instead of guessing it
 /// from the log.
 pub fn evaluate(kb: &KnowledgeBase, cases: &[Case], cal: &Calibration, os_hint: bool) -> Metrics {
-    let scanner = crate::scan::Scanner::new(kb_static(kb)).expect("knowledge base compiles");
-    evaluate_with(&scanner, kb, cases, cal, os_hint)
-}
-
-fn kb_static(kb: &KnowledgeBase) -> &'static KnowledgeBase {
-    // The scanner borrows the knowledge base for 'static; evaluation only ever runs on the
-    // embedded one, so take that when the caller passes it.
-    let emb = KnowledgeBase::embedded();
-    assert!(
-        std::ptr::eq(kb, emb),
-        "evaluate() runs on the embedded knowledge base"
-    );
-    emb
+    assert!(std::ptr::eq(kb, KnowledgeBase::embedded()), "evaluate() runs on the embedded knowledge base");
+    evaluate_with(crate::scanner(), kb, cases, cal, os_hint)
 }
 
 pub fn evaluate_with(
