@@ -13,6 +13,7 @@
 //! scripts tree when a file is missing, for suggestions) and never spawns processes.
 
 pub mod argv;
+mod expr;
 pub mod index;
 pub mod model;
 pub mod problem;

@@ -186,6 +186,7 @@ pub fn parse_range(src: &str, range: Span) -> (Script, Vec<ParseError>) {
         errors: Vec::new(),
         tail_continuation: false,
         depth: 0,
+        jim: true,
     };
     let script = p.script(false);
     (script, p.errors)
@@ -196,10 +197,21 @@ pub fn parse_body(src: &str, word: &Word) -> (Script, Vec<ParseError>) {
     parse_range(src, word.content)
 }
 
-/// Tcl's `info complete`: false when more input could finish the last command (an unclosed
-/// brace, quote, bracket, `${`, `$a(`, or a trailing backslash-newline). Like Tcl, only the first
-/// error counts, because Tcl stops reading there.
+/// Tcl 8.6's `info complete`: false when more input could finish the last command (an
+/// unclosed brace, quote, bracket, `${`, `$a(`, or a trailing backslash-newline). Like Tcl, only
+/// the first error counts, because Tcl stops reading there. This is the Tcl 8.6 reading (the
+/// test oracle is `tclsh`); see [`is_complete_jim`] for OpenOCD's.
 pub fn is_complete(src: &str) -> bool {
+    complete(src, false)
+}
+
+/// `info complete` as Jim Tcl (OpenOCD) reads: like [`is_complete`], except that text right
+/// after a closing quote continues the word (`"a"b` is `ab` in Jim, an error in Tcl 8.6).
+pub fn is_complete_jim(src: &str) -> bool {
+    complete(src, true)
+}
+
+fn complete(src: &str, jim: bool) -> bool {
     let mut p = Parser {
         src,
         b: src.as_bytes(),
@@ -208,6 +220,7 @@ pub fn is_complete(src: &str) -> bool {
         errors: Vec::new(),
         tail_continuation: false,
         depth: 0,
+        jim,
     };
     let _ = p.script(false);
     match p.errors.first() {
@@ -228,6 +241,8 @@ struct Parser<'a> {
     errors: Vec<ParseError>,
     tail_continuation: bool,
     depth: usize,
+    /// Jim Tcl rules (OpenOCD): a quoted word may continue after its closing quote.
+    jim: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -345,6 +360,7 @@ impl<'a> Parser<'a> {
             }
             let before = self.pos;
             let word = self.word(nested);
+            // A closed braced/quoted word (a Jim glued quote word ends where its tail ends).
             let closed_delim = match word.kind {
                 WordKind::Braced => self.b.get(word.span.end.wrapping_sub(1)) == Some(&b'}'),
                 WordKind::Quoted => self.b.get(word.span.end.wrapping_sub(1)) == Some(&b'"'),
@@ -408,8 +424,25 @@ impl<'a> Parser<'a> {
                 let cstart = self.pos;
                 let parts = self.tokens(Mode::Quoted);
                 let cend = self.pos;
+                let mut parts = parts;
+                let mut cend = cend;
                 if self.peek() == Some(b'"') {
                     self.pos += 1;
+                    let glued = match self.peek() {
+                        None => false,
+                        Some(c) => {
+                            !(is_space(c)
+                                || c == b'\n'
+                                || c == b';'
+                                || (nested && c == b']')
+                                || self.is_continuation(self.pos))
+                        }
+                    };
+                    if self.jim && glued {
+                        // Jim reads `"a"b` as one word `ab` (OpenOCD's scripts rely on it).
+                        parts.extend(self.tokens(Mode::Bare { nested }));
+                        cend = self.pos;
+                    }
                 } else {
                     self.err(ErrorKind::MissingQuote, cstart - 1, self.pos);
                 }
@@ -842,6 +875,19 @@ mod tests {
         assert!(!is_complete("set a \"x"));
         assert!(is_complete("set a {x}y {"));
         assert!(!is_complete("a \\\n"));
+    }
+
+    #[test]
+    fn jim_glues_quoted_words() {
+        // `set x "$a"_up` works in OpenOCD (target/ti_k3.cfg relies on it).
+        let src = "set x \"$a\"_up";
+        let (s, e) = parse(src);
+        assert!(e.is_empty(), "{e:?}");
+        let w = &s.commands[0].words[2];
+        assert_eq!(w.span.text(src), "\"$a\"_up");
+        assert_eq!(w.parts.len(), 2);
+        assert!(!is_complete_jim("a \"x\"y {"));
+        assert!(is_complete("a \"x\"y {"));
     }
 
     #[test]

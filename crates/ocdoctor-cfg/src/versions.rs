@@ -8,6 +8,7 @@
 //!   happened in that release).
 
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The OpenOCD versions the data knows about. `Master` is 0.12.0+dev (git master at
@@ -130,6 +131,19 @@ pub fn entries() -> &'static [Entry] {
     &ENTRIES
 }
 
+/// Row indexes by name (old and new), because every evaluated command is looked up.
+static BY_NAME: LazyLock<HashMap<(bool, String), Vec<usize>>> = LazyLock::new(|| {
+    let mut m: HashMap<(bool, String), Vec<usize>> = HashMap::new();
+    for (i, e) in entries().iter().enumerate() {
+        let cmd = e.kind == Kind::Command;
+        m.entry((cmd, e.old_name.clone())).or_default().push(i);
+        for r in e.replacements() {
+            m.entry((cmd, r.to_string())).or_default().push(i);
+        }
+    }
+    m
+});
+
 /// The status of a name in a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Status {
@@ -174,7 +188,14 @@ fn final_replacements(e: &Entry, v: Version, kind: Kind) -> Vec<String> {
 fn lookup(kind: Kind, name: &str, v: Version) -> Status {
     let name = name.trim();
     let mut best = Status::Unknown;
-    for e in entries().iter().filter(|e| e.kind == kind) {
+    let Some(rows) = BY_NAME.get(&(kind == Kind::Command, name.to_string())) else {
+        return best;
+    };
+    for e in rows
+        .iter()
+        .map(|&i| &entries()[i])
+        .filter(|e| e.kind == kind)
+    {
         if e.old_name == name {
             if let Some(r) = e.removed_in.filter(|r| *r <= v) {
                 return Status::Removed {
