@@ -16,3 +16,10 @@ pub use clones::{CloneEntry, clones};
 pub use decode::{CoreInfo, Cpuid, Dpidr, JtagIdcode};
 pub use scripts::{IdDecl, ScriptsIndex};
 pub use stm32::Stm32DevId;
+pub mod explain;
+pub mod mismatch;
+
+pub use explain::{IdKind, IdReport, explain_id, explain_id_with};
+pub use mismatch::{
+    CfgSuggestion, LogIds, MismatchContext, MismatchKind, classify_mismatch, extract_from_log,
+};

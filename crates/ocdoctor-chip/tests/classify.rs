@@ -1,0 +1,72 @@
+//! classify_mismatch on logs from the field (no OpenOCD needed).
+
+use ocdoctor_chip::{MismatchKind, classify_mismatch, extract_from_log};
+
+#[test]
+fn hla_blue_pill_clone() {
+    let log = "Info : STLINK V2J29S7 (API v2) VID:PID 0483:3748\nWarn : UNEXPECTED idcode: 0x2ba01477\nError: expected 1 of 1: 0x1ba01477\n";
+    let ids = extract_from_log(
+        log,
+        Some("openocd -f interface/stlink.cfg -f target/stm32f1x.cfg"),
+        None,
+    );
+    assert_eq!(
+        (ids.found.as_slice(), ids.expected.as_slice()),
+        (&[0x2ba01477][..], &[0x1ba01477][..])
+    );
+    match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
+        MismatchKind::Clone { entry, fix_line } => {
+            assert_eq!(fix_line, "set CPUTAPID 0x2ba01477");
+            assert!(entry.parts.iter().any(|p| p == "CKS32F103"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stm32c0_under_f0_cfg() {
+    let log = "Warn : UNEXPECTED idcode: 0x0bc11477\nError: expected 1 of 1: 0x0bb11477\n";
+    let ids = extract_from_log(log, None, None);
+    assert!(matches!(
+        classify_mismatch(&ids.found, &ids.expected, &ids.context),
+        MismatchKind::Clone { .. }
+    ));
+}
+
+#[test]
+fn garbage_is_noise() {
+    let ctx = Default::default();
+    for (found, expected) in [
+        (0x4ba00476u32, 0x4ba00477u32),
+        (0xffffffff, 0x4ba00477),
+        (0x000000fe, 0x3ba00477),
+    ] {
+        assert!(
+            matches!(
+                classify_mismatch(&[found], &[expected], &ctx),
+                MismatchKind::Noise { .. }
+            ),
+            "0x{found:08x}"
+        );
+    }
+    let log = "Info : JTAG tap: x.cpu tap/device found: 0x4ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)\n\
+               Info : JTAG tap: x.cpu tap/device found: 0x4ba00c77 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)\n\
+               Warn : JTAG tap: x.cpu       UNEXPECTED: 0x4ba00c77 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)\n\
+               Error: JTAG tap: x.cpu  expected 1 of 1: 0x4ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)\n";
+    let ids = extract_from_log(log, None, None);
+    assert!(ids.context.ids_changed);
+    assert!(matches!(
+        classify_mismatch(&ids.found, &ids.expected, &ids.context),
+        MismatchKind::Noise { .. }
+    ));
+}
+
+#[test]
+fn other_chip_is_wrong_config() {
+    let log = "Warn : UNEXPECTED idcode: 0x0bb11477\nError: expected 1 of 1: 0x2ba01477\nInfo : [x] Cortex-M0 r0p0 processor detected\n";
+    let ids = extract_from_log(log, None, None);
+    assert!(matches!(
+        classify_mismatch(&ids.found, &ids.expected, &ids.context),
+        MismatchKind::WrongConfig { .. }
+    ));
+}
