@@ -420,7 +420,7 @@ impl<'a> Interp<'a> {
             self.step = Some(step_loc.clone());
             match &step.kind {
                 StepKind::File(name) => {
-                    self.check_backslashes_in_arg(name, &step_loc);
+                    // `-f X` runs `script {X}`: braced, so backslashes reach `find` intact.
                     let found = self.find_path(name);
                     self.session.includes.push(Include {
                         location: step_loc.clone(),
@@ -1513,10 +1513,6 @@ impl<'a> Interp<'a> {
                 );
             }
         }
-    }
-
-    fn check_backslashes_in_arg(&mut self, _name: &str, _l: &Location) {
-        // `-f X` runs `script {X}`: the braces keep backslashes, so nothing to report here.
     }
 
     // ----- adapter and transport ------------------------------------------------------------

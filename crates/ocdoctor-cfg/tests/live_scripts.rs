@@ -183,6 +183,10 @@ fn board_chain_builds_the_model() {
     assert!(m.flash_banks.iter().any(|b| b.driver == "stm32f2x"));
     assert!(m.events.iter().any(|e| e.name == "examine-end"));
 
+    // The session is plain data for the rules (and serializes).
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(json.contains("\"session_transport\":\"hla_swd\""));
+
     // Wrong order: target first.
     let inv =
         Invocation::parse_command_line("openocd -f target/stm32f4x.cfg -f interface/stlink.cfg");
