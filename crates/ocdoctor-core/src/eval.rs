@@ -93,7 +93,10 @@ impl Metrics {
 /// records (what `ocdoctor diagnose` knows on the user's own machine) instead of guessing it
 /// from the log.
 pub fn evaluate(kb: &KnowledgeBase, cases: &[Case], cal: &Calibration, os_hint: bool) -> Metrics {
-    assert!(std::ptr::eq(kb, KnowledgeBase::embedded()), "evaluate() runs on the embedded knowledge base");
+    assert!(
+        std::ptr::eq(kb, KnowledgeBase::embedded()),
+        "evaluate() runs on the embedded knowledge base"
+    );
     evaluate_with(crate::scanner(), kb, cases, cal, os_hint)
 }
 

@@ -55,19 +55,33 @@ fn depends_on_rules(r: &Rule) -> bool {
 
 /// Decide one rule: its conditions, its matchers' conditions, its strength.
 fn try_fire<'k>(
+    kb: &KnowledgeBase,
+    scan: &ScanResult,
     rule: &'k Rule,
     hits: &crate::scan::RuleHits,
     cx: &Context<'_>,
     hints: &Hints,
 ) -> Option<Fired<'k>> {
-    if hits.count == 0 || !rule.when.holds(cx) {
+    // Matchers that name a fact contribute the fact's first line.
+    let fact_lines: Vec<(usize, LineHit, Vec<(String, String)>)> = rule
+        .matchers
+        .iter()
+        .enumerate()
+        .filter_map(|(mi, m)| {
+            let id = m.fact.as_deref()?;
+            let fi = kb.facts.iter().position(|f| f.id == id)?;
+            let h = scan.facts[fi].as_ref()?;
+            Some((mi, h.first.clone(), h.first_captures.clone()))
+        })
+        .collect();
+    if (hits.count == 0 && fact_lines.is_empty()) || !rule.when.holds(cx) {
         return None;
     }
     let mut strength: f64 = 0.0;
     let mut also = &rule.also;
-    let mut lines = Vec::new();
-    let mut captures = Vec::new();
-    for (mi, line, caps) in &hits.lines {
+    let mut lines: Vec<LineHit> = Vec::new();
+    let mut captures: Vec<(String, String)> = Vec::new();
+    for (mi, line, caps) in hits.lines.iter().chain(&fact_lines) {
         let m = &rule.matchers[*mi];
         if !m.when.holds(cx) {
             continue;
@@ -79,9 +93,9 @@ fn try_fire<'k>(
                 also = a;
             }
         }
-        if captures.is_empty() {
-            captures = caps.clone();
-        }
+        // Captures of every matching line, the first value of each name winning (a found id
+        // on one line, the expected one on the next).
+        add_missing(&mut captures, caps);
         lines.push(line.clone());
     }
     if lines.is_empty() {
@@ -91,21 +105,32 @@ fn try_fire<'k>(
     let mut env_lines = Vec::new();
     for p in hints.env.iter().filter(|p| rule.when.env.contains(&p.id)) {
         env_lines.push(p.message.clone());
-        for (k, v) in &p.facts {
-            if !captures.iter().any(|(c, _)| c == k) {
-                captures.push((k.clone(), v.clone()));
-            }
-        }
+        add_missing(&mut captures, &p.facts);
     }
+    // Facts' captures (e.g. a target's name) fill what the rule's own lines did not.
+    for h in scan.facts.iter().flatten() {
+        add_missing(&mut captures, &h.first_captures);
+    }
+    lines.sort_by_key(|l| l.line);
+    lines.dedup_by_key(|l| l.line);
+    let count = hits.count.max(lines.len() as u64);
     Some(Fired {
         rule,
         strength,
         lines,
-        count: hits.count,
+        count,
         captures,
         env_lines,
         also: also.clone(),
     })
+}
+
+fn add_missing(into: &mut Vec<(String, String)>, from: &[(String, String)]) {
+    for (k, v) in from {
+        if !into.iter().any(|(c, _)| c == k) {
+            into.push((k.clone(), v.clone()));
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +224,7 @@ pub fn diagnose_calibrated<'k>(
         .iter()
         .zip(&scan.rules)
         .filter(|(r, _)| !depends_on_rules(r))
-        .filter_map(|(r, h)| try_fire(r, h, &base, hints))
+        .filter_map(|(r, h)| try_fire(kb, &scan, r, h, &base, hints))
         .collect();
     let mut fired = independent.clone();
     for _ in 0..3 {
@@ -214,7 +239,7 @@ pub fn diagnose_calibrated<'k>(
                 .iter()
                 .zip(&scan.rules)
                 .filter(|(r, _)| depends_on_rules(r))
-                .filter_map(|(r, h)| try_fire(r, h, &cx, hints)),
+                .filter_map(|(r, h)| try_fire(kb, &scan, r, h, &cx, hints)),
         );
         let same = next.len() == fired.len()
             && next

@@ -120,7 +120,12 @@ impl Anchor {
 pub struct LogMatch {
     /// A Rust regex applied to the message (the text after `Error: ` and the `-d3` header).
     /// Named groups become placeholders for titles and fixes.
+    #[serde(default)]
     pub regex: String,
+    /// Instead of `regex`: a fact id; the fact's first line is the evidence. Lets several
+    /// rules (e.g. the ones that join the log with the machine) share one pattern.
+    #[serde(default)]
+    pub fact: Option<String>,
     /// `"start"`: the message must start with the match; `"whole"`: the whole message must
     /// match. (Anchors inside `regex` are refused: the scanner's first pass runs the pattern
     /// over the raw buffer, where `^`/`\A` would not mean "start of the message".)
@@ -388,7 +393,19 @@ impl KnowledgeBase {
             }
             check_when(&w, &r.when)?;
             for m in &r.matchers {
-                check_regex(&w, &m.regex)?;
+                match &m.fact {
+                    Some(f) if m.regex.is_empty() => {
+                        if !fact_ids.contains(f.as_str()) {
+                            return Err(format!("{w}: matcher names unknown fact {f:?}"));
+                        }
+                    }
+                    Some(_) => {
+                        return Err(format!(
+                            "{w}: a matcher has either `regex` or `fact`, not both"
+                        ));
+                    }
+                    None => check_regex(&w, &m.regex)?,
+                }
                 for (c, v) in m.also.iter().flatten() {
                     if !cause_ids.contains(c.as_str()) || !(*v > 0.0) {
                         return Err(format!(

@@ -360,7 +360,14 @@ pub fn rule_doc(kb: &KnowledgeBase, code: &str) -> Option<String> {
         } else {
             format!(" (level: {})", m.level.join(", "))
         };
-        let _ = writeln!(out, "- `{}`{lv}", m.regex);
+        match &m.fact {
+            Some(f) => {
+                let _ = writeln!(out, "- the fact `{f}`{lv}");
+            }
+            None => {
+                let _ = writeln!(out, "- `{}`{lv}", m.regex);
+            }
+        }
     }
     Some(out)
 }

@@ -113,7 +113,12 @@ impl Scanner {
             levels.push(parse_levels(&f.level)?);
         }
         for (ri, r) in kb.rules.iter().enumerate() {
-            for (mi, m) in r.matchers.iter().enumerate() {
+            for (mi, m) in r
+                .matchers
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.fact.is_none())
+            {
                 sources.push(m.regex.clone());
                 anchored.push(crate::kb::Anchor::wrap(m.anchor, &m.regex));
                 patterns.push(Pattern::Matcher {

@@ -1,6 +1,7 @@
 //! The knowledge base's own tests: every rule is well-formed, documented, and fires on its
 //! `hit_*` fixtures and not on its `miss_*` fixtures; docs/rules is in sync.
 
+use ocdoctor_core::infer::EnvProblem;
 use ocdoctor_core::kb::{KnowledgeBase, Rule};
 use ocdoctor_core::{Hints, diagnose, render, scanner};
 use std::collections::BTreeSet;
@@ -19,17 +20,50 @@ fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix))
+                .is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".env.json"))
         })
         .collect();
     v.sort();
     v
 }
 
-fn fired_codes(log: &[u8]) -> BTreeSet<String> {
+/// A fixture `hit_x.log` may come with `hit_x.env.json`: the machine's problems (as
+/// `ocdoctor env` reports them) for rules that join the log with the machine.
+fn hints_for(fixture: &Path) -> Hints {
+    let sidecar = fixture.with_extension("env.json");
+    let Ok(text) = std::fs::read_to_string(&sidecar) else {
+        return Hints::default();
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
+    let env = v
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: a JSON array of problems", sidecar.display()))
+        .iter()
+        .map(|p| EnvProblem {
+            id: p["id"].as_str().unwrap_or_default().to_string(),
+            cause: p["cause"].as_str().unwrap_or_default().to_string(),
+            message: p["message"].as_str().unwrap_or_default().to_string(),
+            facts: p["facts"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    Hints {
+        env,
+        ..Hints::default()
+    }
+}
+
+fn fired_codes(fixture: &Path) -> BTreeSet<String> {
     let kb = KnowledgeBase::embedded();
-    let scan = scanner().scan_bytes(log);
-    diagnose(kb, scan, &Hints::default())
+    let scan = scanner().scan_bytes(&std::fs::read(fixture).unwrap());
+    diagnose(kb, scan, &hints_for(fixture))
         .fired
         .iter()
         .map(|f| f.rule.code.clone())
@@ -56,7 +90,7 @@ fn every_rule_fires_on_its_hits_and_not_on_its_misses() {
             ));
         }
         for h in hits {
-            let fired = fired_codes(&std::fs::read(&h).unwrap());
+            let fired = fired_codes(&h);
             if !fired.contains(&rule.code) {
                 failures.push(format!(
                     "{}: did not fire on {} (fired: {fired:?})",
@@ -66,7 +100,7 @@ fn every_rule_fires_on_its_hits_and_not_on_its_misses() {
             }
         }
         for m in misses {
-            let fired = fired_codes(&std::fs::read(&m).unwrap());
+            let fired = fired_codes(&m);
             if fired.contains(&rule.code) {
                 failures.push(format!("{}: fired on {}", rule.code, m.display()));
             }
@@ -124,7 +158,10 @@ fn registry_is_well_formed() {
         );
         // Lower-case start (clippy's convention), except for names such as OpenOCD or J-Link.
         let first = r.summary.split_whitespace().next().unwrap_or("");
-        let is_name = first.chars().skip(1).any(|c| c.is_uppercase() || c == '-' || c.is_ascii_digit());
+        let is_name = first
+            .chars()
+            .skip(1)
+            .any(|c| c.is_uppercase() || c == '-' || c.is_ascii_digit());
         assert!(
             first.chars().next().unwrap().is_lowercase() || is_name,
             "{}: summary starts lower-case",
