@@ -1,5 +1,6 @@
 //! The `ocdoctor` command line: glue between the terminal and `ocdoctor-core`.
 
+mod chip;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,6 +46,16 @@ enum Command {
         /// The command: `ocdoctor run -- openocd -f board/x.cfg`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
+    },
+    /// Decode a JTAG IDCODE / DPIDR / CPUID / device id, or a pasted OpenOCD line, and say which
+    /// config expects it.
+    Idcode {
+        /// `0x2ba01477`, `2ba01477`, decimal, or a whole OpenOCD line.
+        #[arg(required = true, num_args = 1..)]
+        value: Vec<String>,
+        /// The OpenOCD scripts folder to search for configs expecting the id.
+        #[arg(long, value_name = "DIR")]
+        scripts: Option<PathBuf>,
     },
     /// Look at this machine: USB probes, permissions, drivers, ports, OpenOCD installs.
     Env {
@@ -153,7 +164,7 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             no_env,
             env,
         } => {
-            let (scan, label) = scan_input(file.as_deref())?;
+            let Scanned { scan, label, text } = scan_input(file.as_deref())?;
             let hints = match (no_env, env) {
                 (true, _) => ocdoctor_core::Hints::default(),
                 (false, Some(path)) => {
@@ -174,7 +185,10 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     hints_from_env(&ocdoctor_env::collect(&opts))
                 }
             };
-            let report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &hints);
+            let mut report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &hints);
+            if let Some(text) = text {
+                chip::enrich(&mut report, &String::from_utf8_lossy(&text));
+            }
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -220,8 +234,17 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             Ok(0)
         }
         Command::Lab(cmd) => lab(cmd, color),
+        Command::Idcode { value, scripts } => {
+            out(&chip::idcode(&value.join(" "), scripts).map_err(UsageError)?);
+            Ok(0)
+        }
         Command::Run { log, command } => {
-            let code = run::run(run::RunOptions { argv: command, log, color }).map_err(UsageError)?;
+            let code = run::run(run::RunOptions {
+                argv: command,
+                log,
+                color,
+            })
+            .map_err(UsageError)?;
             std::process::exit(code);
         }
         Command::Env {
@@ -268,14 +291,42 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
 }
 
 /// Scan a file or stdin in a streaming way (constant memory whatever the size).
-fn scan_input(
-    file: Option<&std::path::Path>,
-) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
+/// What `diagnose` read: the scan, a label for the input, and the log text itself when it is
+/// small enough to keep (chip-identity enrichment reads it again).
+struct Scanned {
+    scan: ocdoctor_core::ScanResult,
+    label: Option<String>,
+    text: Option<Vec<u8>>,
+}
+
+/// Keep at most this much of the log in memory for enrichment; bigger logs are only scanned.
+const KEEP_LOG_BYTES: usize = 16 << 20;
+
+/// A reader that hands bytes to the scanner and keeps a copy of the first `KEEP_LOG_BYTES`.
+struct Tee<R> {
+    inner: R,
+    copy: Option<Vec<u8>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = self.copy.as_mut() {
+            if c.len() + n > KEEP_LOG_BYTES {
+                self.copy = None;
+            } else {
+                c.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Scan a file or stdin in a streaming way (constant memory whatever the size).
+fn scan_input(file: Option<&std::path::Path>) -> Result<Scanned, UsageError> {
     let sc = ocdoctor_core::scanner();
-    match file {
-        None => read_stdin(sc),
-        Some(p) if p.as_os_str() == "-" => read_stdin(sc),
-        Some(p) => {
+    let (reader, label): (Box<dyn Read>, Option<String>) = match file {
+        Some(p) if p.as_os_str() != "-" => {
             let label = p.display().to_string();
             if p.is_dir() {
                 return Err(UsageError(format!(
@@ -284,27 +335,31 @@ fn scan_input(
             }
             let f = std::fs::File::open(p)
                 .map_err(|e| UsageError(format!("cannot open {label}: {e}")))?;
-            let scan = sc
-                .scan_reader(f)
-                .map_err(|e| UsageError(format!("cannot read {label}: {e}")))?;
-            Ok((scan, Some(label)))
+            (Box::new(f), Some(label))
         }
-    }
-}
-
-fn read_stdin(
-    sc: &ocdoctor_core::Scanner,
-) -> Result<(ocdoctor_core::ScanResult, Option<String>), UsageError> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(UsageError(
-            "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
-        ));
-    }
+        _ => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(UsageError(
+                    "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
+                ));
+            }
+            (Box::new(stdin), None)
+        }
+    };
+    let mut tee = Tee {
+        inner: reader,
+        copy: Some(Vec::new()),
+    };
+    let what = label.clone().unwrap_or_else(|| "standard input".into());
     let scan = sc
-        .scan_reader(stdin.lock().take(u64::MAX))
-        .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
-    Ok((scan, None))
+        .scan_reader(&mut tee)
+        .map_err(|e| UsageError(format!("cannot read {what}: {e}")))?;
+    Ok(Scanned {
+        scan,
+        label,
+        text: tee.copy,
+    })
 }
 
 fn lab_config(chip: &str, fault: Option<&str>) -> Result<ocdoctor_lab::LabConfig, UsageError> {

@@ -33,7 +33,10 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     let Some((program, args)) = opts.argv.split_first() else {
         return Err("nothing to run: `ocdoctor run -- openocd -f …`".into());
     };
-    let log_path = opts.log.clone().unwrap_or_else(|| PathBuf::from(".ocdoctor/last.log"));
+    let log_path = opts
+        .log
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".ocdoctor/last.log"));
     let mut log_file = open_log(&log_path);
 
     let mut child = Command::new(program)
@@ -88,13 +91,20 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         }
         // Has the run failed while OpenOCD keeps running? Decide once the burst of error lines
         // is over, so the diagnosis does not interleave with OpenOCD's own lines.
-        let peek_errors = scan.peek().first_error.is_some() as u64 + scan.peek().unexplained_error_count;
+        let peek_errors =
+            scan.peek().first_error.is_some() as u64 + scan.peek().unexplained_error_count;
         if peek_errors > errors_seen {
             errors_seen = peek_errors;
             last_error_at = Some(Instant::now());
         }
-        if errors_seen > diagnosed_errors && last_error_at.is_some_and(|t| t.elapsed() >= QUIET_AFTER_ERROR) {
-            let report = ocdoctor_core::report_from_scan(scan.peek(), Some(&log_path.display().to_string()), &Hints::default());
+        if errors_seen > diagnosed_errors
+            && last_error_at.is_some_and(|t| t.elapsed() >= QUIET_AFTER_ERROR)
+        {
+            let report = ocdoctor_core::report_from_scan(
+                scan.peek(),
+                Some(&log_path.display().to_string()),
+                &Hints::default(),
+            );
             if report.outcome == "failed" {
                 print_diagnosis(&report, opts.color, "OpenOCD is still running");
             }
@@ -104,15 +114,22 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     for r in readers {
         let _ = r.join();
     }
-    let status = child.wait().map_err(|e| format!("waiting for {program}: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {program}: {e}"))?;
     if let Some(f) = log_file.as_mut() {
         let _ = f.flush();
     }
 
-    let report = ocdoctor_core::report_from_scan(scan.finish(), Some(&log_path.display().to_string()), &Hints::default());
+    let report = ocdoctor_core::report_from_scan(
+        scan.finish(),
+        Some(&log_path.display().to_string()),
+        &Hints::default(),
+    );
     // A non-zero exit with nothing recognised (`--help` exits 255) is not worth a diagnosis.
     let failed = report.outcome == "failed" || (!status.success() && !report.findings.is_empty());
-    let already_said = diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
+    let already_said =
+        diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
     if failed && !already_said {
         print_diagnosis(&report, opts.color, "OpenOCD exited");
     }
