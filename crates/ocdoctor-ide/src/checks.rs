@@ -210,7 +210,13 @@ pub(crate) fn run(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
         .unwrap_or_else(|| plan.default_server.clone());
     cfg.cwd = Some(plan.cwd.clone());
     cfg.gdb = plan.gdb.as_ref().map(|g| g.value.clone());
-    for (v, _) in &plan.vals {
+    let all = plan
+        .vals
+        .iter()
+        .map(|(v, _)| v)
+        .chain(plan.server.iter())
+        .chain(plan.gdb.iter());
+    for v in all {
         for u in &v.unresolved {
             let note = format!("{u} is not resolved (left as written)");
             if !cfg.notes.contains(&note) {

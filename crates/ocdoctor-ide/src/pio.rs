@@ -52,7 +52,8 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
             .entries
             .iter()
             .any(|e| e.key == "debug_tool" || e.key == "debug_server");
-        if !is_env && !has_debug {
+        // Entries before any (valid) header belong to no section PlatformIO would read.
+        if sec.name.is_empty() || (!is_env && !has_debug) {
             continue;
         }
         let name = sec
