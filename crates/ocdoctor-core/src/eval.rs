@@ -76,6 +76,8 @@ pub struct Metrics {
     /// Mean negative log-likelihood of the true cause (for fitting).
     pub nll: f64,
     pub per_cause: BTreeMap<String, PerCause>,
+    /// Reliability bins of the top-1 confidence: (cases, mean confidence, accuracy).
+    pub bins: Vec<(usize, f64, f64)>,
     /// (case id, expected cause, ranked causes) of every case whose top-1 is wrong.
     pub misses: Vec<(String, String, Vec<(String, f64)>)>,
 }
@@ -163,6 +165,20 @@ pub fn evaluate_with(
     let n = m.n.max(1) as f64;
     m.brier /= n;
     m.nll /= n;
+    m.bins = bins
+        .iter()
+        .map(|b| {
+            (
+                b.0,
+                if b.0 > 0 { b.1 / b.0 as f64 } else { 0.0 },
+                if b.0 > 0 {
+                    b.2 as f64 / b.0 as f64
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect();
     m.ece = bins
         .iter()
         .filter(|b| b.0 > 0)
@@ -197,6 +213,18 @@ pub fn table(title: &str, m: &Metrics) -> String {
             p.n,
             100.0 * p.top1 as f64 / p.n as f64,
             100.0 * p.top3 as f64 / p.n as f64
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  reliability (top-1 confidence bin: cases, mean confidence → accuracy):"
+    );
+    for (i, (n, conf, acc)) in m.bins.iter().enumerate().filter(|(_, b)| b.0 > 0) {
+        let _ = writeln!(
+            s,
+            "    {:.1}-{:.1}: {n:>3}  {conf:.2} → {acc:.2}",
+            i as f64 / 10.0,
+            (i + 1) as f64 / 10.0
         );
     }
     if !m.misses.is_empty() {

@@ -125,10 +125,13 @@ fn try_fire<'k>(
     })
 }
 
+/// Add the captures `into` lacks; an empty capture counts as missing (a later line may fill it).
 fn add_missing(into: &mut Vec<(String, String)>, from: &[(String, String)]) {
     for (k, v) in from {
-        if !into.iter().any(|(c, _)| c == k) {
-            into.push((k.clone(), v.clone()));
+        match into.iter_mut().find(|(c, _)| c == k) {
+            Some((_, old)) if old.is_empty() => *old = v.clone(),
+            Some(_) => {}
+            None => into.push((k.clone(), v.clone())),
         }
     }
 }
@@ -354,9 +357,23 @@ fn posterior(
     scores.push(("unknown".to_string(), cal.unknown_prior.ln()));
     let max = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
     let total: f64 = scores.iter().map(|s| (s.1 - max).exp()).sum();
+    let prior_total: f64 = kb
+        .causes
+        .iter()
+        .filter(|c| c.id != "unknown")
+        .map(|c| cal.priors.get(&c.id).copied().unwrap_or(default_prior))
+        .sum::<f64>()
+        + cal.unknown_prior;
+    let prior_of = |c: &str| {
+        if c == "unknown" { cal.unknown_prior } else { cal.priors.get(c).copied().unwrap_or(default_prior) }
+    } / prior_total;
     let mut out: Vec<(String, f64)> = scores
         .into_iter()
-        .map(|(c, s)| (c, (s - max).exp() / total))
+        .map(|(c, s)| {
+            let p = (s - max).exp() / total;
+            let p = (1.0 - cal.shrink) * p + cal.shrink * prior_of(&c);
+            (c, p)
+        })
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     // Keep the top three and anything else above 1 %.

@@ -241,6 +241,11 @@ pub struct Calibration {
     pub scale: f64,
     /// Prior probability of "none of the known causes" relative to the causes' priors.
     pub unknown_prior: f64,
+    /// Shrinks the posterior toward the prior: `(1 - shrink) · posterior + shrink · prior`.
+    /// Evidence rules are written by people and are sometimes wrong with high strength; the
+    /// shrink keeps "96 %" from meaning 80 %.
+    #[serde(default)]
+    pub shrink: f64,
     pub priors: BTreeMap<String, f64>,
 }
 
@@ -341,7 +346,10 @@ impl KnowledgeBase {
                     "{where_}: regex {re:?} must not carry anchors; use `anchor = \"start\"|\"whole\"`"
                 ));
             }
-            regex::Regex::new(re)
+            // Syntax only: compiling ~500 regexes here would double the start-up time; the
+            // scanner compiles them, and the kb tests check each one (empty matches included).
+            regex_syntax::Parser::new()
+                .parse(re)
                 .map(|_| ())
                 .map_err(|e| format!("{where_}: regex {re:?}: {e}"))
         };

@@ -42,10 +42,17 @@ pub struct Scanner {
     kb: &'static KnowledgeBase,
     prefilter: meta::Regex,
     set: regex::RegexSet,
+    /// The patterns that accept `Debug:` lines (most do not), as their own small set: the bulk
+    /// of a `-d3` log is Debug lines, and most of its candidates too.
+    debug_set: regex::RegexSet,
+    /// `debug_set`'s pattern index → index into `patterns`.
+    debug_ids: Vec<usize>,
     /// Same order as `set`.
     patterns: Vec<Pattern>,
     /// Per pattern: the regex for captures (only when it has named groups) and allowed levels.
-    captures: Vec<Option<regex::Regex>>,
+    captures: Vec<std::sync::OnceLock<Option<regex::Regex>>>,
+    /// Pattern sources as phase 2 runs them (for the lazily compiled capture regexes).
+    anchored: Vec<String>,
     levels: Vec<Vec<Level>>,
     /// Indexes into `patterns` of the builtins, which phase 2 handles without the set.
     first_builtin: usize,
@@ -81,6 +88,8 @@ pub struct FactHits {
 #[derive(Debug, Clone, Default)]
 pub struct ScanResult {
     pub lines: u64,
+    /// Lines the first pass picked for a closer look (a measure of the scanner's work).
+    pub candidates: u64,
     pub bytes: u64,
     /// Per rule (same order as the knowledge base).
     pub rules: Vec<RuleHits>,
@@ -137,36 +146,48 @@ impl Scanner {
         patterns.push(Pattern::Banner);
         levels.push(vec![]);
 
-        for s in &sources {
-            if regex::Regex::new(s)
-                .map_err(|e| e.to_string())?
-                .is_match("")
-            {
-                return Err(format!(
-                    "pattern {s:?} matches the empty string; it would make every line a candidate"
-                ));
-            }
-        }
+        // Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`,
+        // `\b`, `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy
+        // input (the meta regex then falls back to a PikeVM over hundreds of patterns, ~1000×
+        // slower). OpenOCD's messages are ASCII; phase 2 re-checks each candidate with the full
+        // Unicode patterns, so nothing is lost but a few wasted candidates.
         let prefilter = meta::Regex::builder()
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
             .configure(
                 meta::Config::new()
+                    .utf8_empty(false)
                     .nfa_size_limit(Some(64 << 20))
-                    .hybrid_cache_capacity(8 << 20),
+                    .hybrid_cache_capacity(16 << 20),
             )
             .build_many(&sources)
             .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?;
         let set = regex::RegexSetBuilder::new(&anchored)
+            .dfa_size_limit(64 << 20)
             .size_limit(64 << 20)
             .build()
             .map_err(|e| e.to_string())?;
+        // Compiled on first use: most patterns never match a given log, and compiling all of
+        // them would dominate the start-up time.
         let captures = anchored
             .iter()
-            .map(|s| {
-                let re = regex::Regex::new(s).expect("checked above");
-                (re.capture_names().flatten().next().is_some()).then_some(re)
-            })
+            .map(|_| std::sync::OnceLock::new())
             .collect();
+        let debug_ids: Vec<usize> = (0..anchored.len())
+            .filter(|&i| levels[i].contains(&Level::Debug))
+            .collect();
+        let debug_set = regex::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
+            .size_limit(64 << 20)
+            .dfa_size_limit(16 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Scanner {
+            anchored: anchored.clone(),
+            debug_set,
+            debug_ids,
             kb,
             prefilter,
             set,
@@ -323,6 +344,7 @@ impl ScanState<'_> {
 
     fn line_hit(&mut self, line_no: u64, raw: &[u8]) {
         let sc = self.scanner;
+        self.result.candidates += 1;
         let line = LogLine::parse(raw);
         let msg = line.message();
         let kb = sc.kb;
@@ -340,12 +362,26 @@ impl ScanState<'_> {
         let mut explained = false;
         let mut marker_stage: Option<usize> = None;
         let mut success = false;
-        for pi in sc.set.matches(msg).iter() {
+        let matched: Vec<usize> = if line.level == Level::Debug {
+            sc.debug_set
+                .matches(msg)
+                .iter()
+                .map(|i| sc.debug_ids[i])
+                .collect()
+        } else {
+            sc.set.matches(msg).iter().collect()
+        };
+        for pi in matched {
             if !sc.levels[pi].contains(&line.level) {
                 continue;
             }
             let caps = || -> Vec<(String, String)> {
-                let Some(re) = &sc.captures[pi] else {
+                let re = sc.captures[pi].get_or_init(|| {
+                    regex::Regex::new(&sc.anchored[pi])
+                        .ok()
+                        .filter(|re| re.capture_names().flatten().next().is_some())
+                });
+                let Some(re) = re else {
                     return vec![];
                 };
                 let Some(c) = re.captures(msg) else {

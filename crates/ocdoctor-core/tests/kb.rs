@@ -252,3 +252,29 @@ fn generated_rule_docs_are_in_sync() {
         "docs/rules is stale: {stale:?}; run OCDOCTOR_BLESS=1 cargo test -p ocdoctor-core --test kb"
     );
 }
+
+#[test]
+fn every_pattern_compiles_and_cannot_match_empty() {
+    // An empty-matching pattern would make every line a candidate of the first pass.
+    let kb = KnowledgeBase::embedded();
+    let mut bad = Vec::new();
+    let fact_res = kb
+        .facts
+        .iter()
+        .map(|f| (format!("fact {}", f.id), f.regex.clone()));
+    let rule_res = kb.rules.iter().flat_map(|r| {
+        r.matchers
+            .iter()
+            .filter(|m| m.fact.is_none())
+            .map(move |m| (r.code.clone(), m.regex.clone()))
+    });
+    for (who, re) in fact_res.chain(rule_res) {
+        match regex::Regex::new(&re) {
+            Ok(r) if r.is_match("") => bad.push(format!("{who}: {re:?} matches the empty string")),
+            Ok(_) => {}
+            Err(e) => bad.push(format!("{who}: {e}")),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(scanner().kb().rules.len() == kb.rules.len());
+}
