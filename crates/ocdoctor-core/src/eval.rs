@@ -64,6 +64,9 @@ pub struct PerCause {
     pub top3: usize,
 }
 
+/// (case id, expected cause, the top ranked causes) of a wrong top-1.
+pub type Miss = (String, String, Vec<(String, f64)>);
+
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     pub n: usize,
@@ -79,7 +82,7 @@ pub struct Metrics {
     /// Reliability bins of the top-1 confidence: (cases, mean confidence, accuracy).
     pub bins: Vec<(usize, f64, f64)>,
     /// (case id, expected cause, ranked causes) of every case whose top-1 is wrong.
-    pub misses: Vec<(String, String, Vec<(String, f64)>)>,
+    pub misses: Vec<Miss>,
 }
 
 impl Metrics {

@@ -63,7 +63,7 @@ fn try_fire<'k>(
     hints: &Hints,
 ) -> Option<Fired<'k>> {
     // Matchers that name a fact contribute the fact's first line.
-    let fact_lines: Vec<(usize, LineHit, Vec<(String, String)>)> = rule
+    let fact_lines: Vec<crate::scan::MatchedLine> = rule
         .matchers
         .iter()
         .enumerate()
@@ -83,7 +83,7 @@ fn try_fire<'k>(
     let mut captures: Vec<(String, String)> = Vec::new();
     for (mi, line, caps) in hits.lines.iter().chain(&fact_lines) {
         let m = &rule.matchers[*mi];
-        if !m.when.holds(cx) {
+        if !m.when.holds(cx) || m.min_count.is_some_and(|n| hits.count < n) {
             continue;
         }
         let s = m.strength.unwrap_or(rule.strength);
@@ -288,12 +288,19 @@ pub fn diagnose_calibrated<'k>(
         Outcome::Unknown
     };
 
-    let causes = if outcome == Outcome::Ok || evidence.is_empty() {
+    // A run that worked has no cause to rank, unless a warning is strong enough to be a real
+    // problem (dozens of WAIT retries), as opposed to style (a DEPRECATED command).
+    let strong_warning = fired
+        .iter()
+        .any(|f| f.rule.severity == Severity::Warning && f.strength >= 5.0);
+    let causes = if evidence.is_empty() {
         if outcome == Outcome::Ok {
             vec![]
         } else {
             vec![("unknown".to_string(), 1.0)]
         }
+    } else if outcome == Outcome::Ok && !strong_warning {
+        vec![]
     } else {
         posterior(kb, cal, &evidence)
     };

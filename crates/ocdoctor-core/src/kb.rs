@@ -122,6 +122,10 @@ pub struct LogMatch {
     /// Named groups become placeholders for titles and fixes.
     #[serde(default)]
     pub regex: String,
+    /// The rule's lines must number at least this many for this matcher to count (e.g. many
+    /// WAIT retries, where one is harmless).
+    #[serde(default)]
+    pub min_count: Option<u64>,
     /// Instead of `regex`: a fact id; the fact's first line is the evidence. Lets several
     /// rules (e.g. the ones that join the log with the machine) share one pattern.
     #[serde(default)]
@@ -396,7 +400,7 @@ impl KnowledgeBase {
             if r.matchers.is_empty() {
                 return Err(format!("{w}: no [[match]]"));
             }
-            if !(r.strength > 0.0) || r.also.values().any(|v| !(*v > 0.0)) {
+            if !is_ratio(r.strength) || r.also.values().any(|v| !is_ratio(*v)) {
                 return Err(format!("{w}: likelihood ratios must be > 0"));
             }
             check_when(&w, &r.when)?;
@@ -415,7 +419,7 @@ impl KnowledgeBase {
                     None => check_regex(&w, &m.regex)?,
                 }
                 for (c, v) in m.also.iter().flatten() {
-                    if !cause_ids.contains(c.as_str()) || !(*v > 0.0) {
+                    if !cause_ids.contains(c.as_str()) || !is_ratio(*v) {
                         return Err(format!(
                             "{w}: matcher also-cause {c:?} unknown or ratio not > 0"
                         ));
@@ -489,4 +493,9 @@ impl When {
     pub fn depends_on_rules(&self) -> bool {
         !self.not_rules.is_empty()
     }
+}
+
+/// A likelihood ratio must be a positive number (NaN is not).
+fn is_ratio(x: f64) -> bool {
+    x > 0.0
 }

@@ -69,6 +69,21 @@ pub fn text(report: &Report, color: bool) -> String {
     );
 
     match report.outcome.as_str() {
+        "ok" if !report.causes.is_empty() => {
+            let ranked: Vec<String> = report
+                .causes
+                .iter()
+                .take(3)
+                .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{}: the run worked, but something is degrading it: {}",
+                p.paint(p.sev("warning"), "ok"),
+                ranked.join(" · ")
+            );
+            let _ = writeln!(out, "  {} {src} · {version}", p.paint(p.blue(), "-->"));
+        }
         "ok" => {
             let _ = writeln!(
                 out,

@@ -1,7 +1,7 @@
 //! The report: contract `ocdoctor.report/v1` (see DESIGN.md). Field names are stable; changes
 //! are additive only. Renderers read this and nothing else.
 
-use crate::infer::{Diagnosis, Outcome, flavor_name};
+use crate::infer::{Diagnosis, flavor_name};
 use crate::kb::{Context, KnowledgeBase, Severity};
 use serde::Serialize;
 
@@ -160,11 +160,7 @@ pub fn build(
             rule: f.rule.code.clone(),
             name: f.rule.name.clone(),
             cause: f.rule.cause.clone(),
-            confidence: round(if d.outcome == Outcome::Ok {
-                0.0
-            } else {
-                d.confidence(&f.rule.cause)
-            }),
+            confidence: round(d.confidence(&f.rule.cause)),
             severity: f.rule.severity.as_str().to_string(),
             title: fill(&f.rule.title, &vars),
             explanation: fill(f.rule.explanation.trim(), &vars),
@@ -177,6 +173,13 @@ pub fn build(
                     line: l.line,
                     text: l.text.clone(),
                 })
+                // Machine-side evidence has no line: `line` is 0 and `source` is "env".
+                .chain(f.env_lines.iter().map(|t| Evidence {
+                    source: "env".into(),
+                    path: None,
+                    line: 0,
+                    text: t.clone(),
+                }))
                 .collect(),
             fixes,
             checks: f.rule.checks.iter().map(|c| fill(c, &vars)).collect(),

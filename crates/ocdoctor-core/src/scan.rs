@@ -68,12 +68,20 @@ pub struct LineHit {
     pub text: String,
 }
 
+/// Named captures of a line: (group name, text).
+pub type Captures = Vec<(String, String)>;
+/// A line a matcher matched: (matcher index, the line, its captures).
+pub type MatchedLine = (usize, LineHit, Captures);
+
 #[derive(Debug, Clone, Default)]
 pub struct RuleHits {
     /// How many lines matched (all of them, not only those kept).
     pub count: u64,
-    /// The first few: (matcher index, line, named captures).
-    pub lines: Vec<(usize, LineHit, Vec<(String, String)>)>,
+    /// The first few: (matcher index, line, named captures). One line may appear once per
+    /// matcher that matched it.
+    pub lines: Vec<MatchedLine>,
+    /// The last line counted, so a line matched by two matchers counts once.
+    pub last_line: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -419,7 +427,10 @@ impl ScanState<'_> {
                         explained = true;
                     }
                     let rh = &mut r.rules[rule];
-                    rh.count += 1;
+                    if rh.last_line != line_no {
+                        rh.count += 1;
+                        rh.last_line = line_no;
+                    }
                     if rh.lines.len() < MAX_LINES_PER_RULE {
                         rh.lines.push((matcher, hit(), caps()));
                     }

@@ -180,7 +180,10 @@ static CATALOGUE: &[FaultInfo] = &[
         fault: FaultId::ApWaitForever,
         id: "ap-wait-forever",
         summary: "every AP access is answered WAIT; OpenOCD retries forever (run it with a timeout)",
-        cause: "signal-integrity",
+        // A WAIT that never ends is not noise on the wires (noise garbles ACKs and parity); it
+        // is a bus that never completes the access: a clock-gated or sleeping core, i.e.
+        // firmware that blocks debug.
+        cause: "target-firmware-blocks-debug",
         chips: BOTH,
         commands: INIT,
         openocd_says: "Timeout during WAIT recovery",

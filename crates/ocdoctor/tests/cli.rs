@@ -36,9 +36,21 @@ fn ocdoctor() -> Command {
 }
 
 /// Run with arguments; stdout is a pipe.
+/// `diagnose` runs log-only here (`--no-env`): what this machine has attached (or runs) must not
+/// change what these tests expect. The env join is tested on fixture snapshots.
+fn with_no_env<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = args.to_vec();
+    if v.first() == Some(&"diagnose")
+        && !v.iter().any(|a| a.starts_with("--env") || *a == "--no-env")
+    {
+        v.insert(1, "--no-env");
+    }
+    v
+}
+
 fn run(args: &[&str]) -> Output {
     ocdoctor()
-        .args(args)
+        .args(with_no_env(args))
         .stdin(Stdio::null())
         .output()
         .expect("run ocdoctor")
@@ -47,7 +59,7 @@ fn run(args: &[&str]) -> Output {
 /// Run with `input` on stdin.
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = ocdoctor()
-        .args(args)
+        .args(with_no_env(args))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -38,10 +38,35 @@ fn run_case(chip: Chip, fault: Option<ocdoctor_lab::FaultId>) -> Outcome {
     };
     let t = Instant::now();
     let lab = Lab::start(config.clone(), None).expect("lab starts");
-    let run =
-        run_openocd("openocd", lab.port(), &session_args(&config), timeout).expect("openocd runs");
+    let run = run_openocd(
+        std::path::Path::new("openocd"),
+        lab.port(),
+        &session_args(&config),
+        timeout,
+    )
+    .expect("openocd runs");
+    let mut log = run.log;
+    if fault.is_some_and(|f| f.id() == "debug-only-under-reset") {
+        // What a user does next (and what ocdoctor's fix says): connect under reset. The two
+        // attempts in one log are what separates firmware that blocks debug from a dead wire.
+        let mut args = session_args(&config);
+        let at = args
+            .iter()
+            .position(|a| a == "init")
+            .map_or(args.len(), |i| i - 1);
+        let under_reset = [
+            "-c",
+            "reset_config srst_only srst_nogate connect_assert_srst",
+            "-c",
+            "reset_config",
+        ];
+        args.splice(at..at, under_reset.iter().map(|s| s.to_string()));
+        let second = run_openocd(std::path::Path::new("openocd"), lab.port(), &args, timeout)
+            .expect("openocd runs");
+        log.push_str(&second.log);
+    }
     drop(lab);
-    let report = ocdoctor_core::diagnose_bytes(run.log.as_bytes(), None);
+    let report = ocdoctor_core::diagnose_bytes(log.as_bytes(), None);
     Outcome {
         name: format!("{}/{}", chip.name(), fault.map_or("healthy", |f| f.id())),
         want: fault.map_or("ok", |f| f.info().cause),
@@ -51,7 +76,7 @@ fn run_case(chip: Chip, fault: Option<ocdoctor_lab::FaultId>) -> Outcome {
             .map(|c| (c.cause.clone(), c.confidence))
             .collect(),
         outcome: report.outcome,
-        log: run.log,
+        log,
         secs: t.elapsed().as_secs_f64(),
     }
 }

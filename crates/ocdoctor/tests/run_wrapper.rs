@@ -9,16 +9,30 @@ fn have_openocd() -> bool {
     if Command::new("openocd").arg("--version").output().is_ok() {
         return true;
     }
-    assert!(std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some(), "openocd is not installed (set OCDOCTOR_SKIP_LIVE=1 to skip)");
+    assert!(
+        std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some(),
+        "openocd is not installed (set OCDOCTOR_SKIP_LIVE=1 to skip)"
+    );
     false
 }
 
 fn quiet_ports() -> Vec<&'static str> {
-    vec!["-c", "gdb_port disabled", "-c", "tcl_port disabled", "-c", "telnet_port disabled"]
+    vec![
+        "-c",
+        "gdb_port disabled",
+        "-c",
+        "tcl_port disabled",
+        "-c",
+        "telnet_port disabled",
+    ]
 }
 
 fn direct(args: &[&str]) -> Output {
-    Command::new("openocd").args(args).stdin(Stdio::null()).output().expect("openocd runs")
+    Command::new("openocd")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openocd runs")
 }
 
 fn wrapped(args: &[&str], dir: &Path) -> Output {
@@ -38,7 +52,10 @@ fn wrapped(args: &[&str], dir: &Path) -> Output {
 fn split_diagnosis(stderr: &[u8]) -> (&[u8], Option<String>) {
     let marker = b"\n\xe2\x94\x80\xe2\x94\x80 ocdoctor (";
     match stderr.windows(marker.len()).position(|w| w == marker) {
-        Some(i) => (&stderr[..i], Some(String::from_utf8_lossy(&stderr[i..]).into_owned())),
+        Some(i) => (
+            &stderr[..i],
+            Some(String::from_utf8_lossy(&stderr[i..]).into_owned()),
+        ),
         None => (stderr, None),
     }
 }
@@ -56,23 +73,72 @@ fn same_bytes_and_exit_codes_as_openocd() {
         (vec!["-c", "adaptr driver dummy"], true),
         (vec!["-d", "3"], true),
         (vec!["--bogus-option"], true),
-        ([vec!["-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg"], quiet_ports()].concat(), true),
-        ([vec!["-f", "interface/jlink.cfg", "-f", "target/stm32f1x.cfg"], quiet_ports()].concat(), true),
-        ([vec!["-f", "interface/cmsis-dap.cfg", "-f", "target/rp2040.cfg"], quiet_ports()].concat(), true),
-        ([vec!["-c", "adapter driver dummy", "-c", "transport select jtag"], quiet_ports(), vec!["-c", "shutdown"]].concat(), false),
+        (
+            [
+                vec!["-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg"],
+                quiet_ports(),
+            ]
+            .concat(),
+            true,
+        ),
+        (
+            [
+                vec!["-f", "interface/jlink.cfg", "-f", "target/stm32f1x.cfg"],
+                quiet_ports(),
+            ]
+            .concat(),
+            true,
+        ),
+        (
+            [
+                vec!["-f", "interface/cmsis-dap.cfg", "-f", "target/rp2040.cfg"],
+                quiet_ports(),
+            ]
+            .concat(),
+            true,
+        ),
+        (
+            [
+                vec!["-c", "adapter driver dummy", "-c", "transport select jtag"],
+                quiet_ports(),
+                vec!["-c", "shutdown"],
+            ]
+            .concat(),
+            false,
+        ),
         (vec!["-c", "exit"], true),
-        ([vec!["-f", "target/stm32f4x.cfg"], quiet_ports()].concat(), true),
+        (
+            [vec!["-f", "target/stm32f4x.cfg"], quiet_ports()].concat(),
+            true,
+        ),
     ];
     for (args, expect_diagnosis) in &scenarios {
         let d = direct(args);
         let w = wrapped(args, tmp.path());
-        assert_eq!(w.status.code(), d.status.code(), "exit code differs for {args:?}");
+        assert_eq!(
+            w.status.code(),
+            d.status.code(),
+            "exit code differs for {args:?}"
+        );
         assert_eq!(w.stdout, d.stdout, "stdout differs for {args:?}");
         let (openocd_part, diagnosis) = split_diagnosis(&w.stderr);
-        assert_eq!(without_ms(openocd_part), without_ms(&d.stderr), "stderr differs for {args:?}");
-        assert_eq!(diagnosis.is_some(), *expect_diagnosis, "diagnosis shown = {} for {args:?}: {diagnosis:?}", diagnosis.is_some());
+        assert_eq!(
+            without_ms(openocd_part),
+            without_ms(&d.stderr),
+            "stderr differs for {args:?}"
+        );
+        assert_eq!(
+            diagnosis.is_some(),
+            *expect_diagnosis,
+            "diagnosis shown = {} for {args:?}: {diagnosis:?}",
+            diagnosis.is_some()
+        );
         let kept = std::fs::read(tmp.path().join(".ocdoctor/last.log")).expect("log kept");
-        assert_eq!(without_ms(&kept).len(), without_ms(&[d.stdout.clone(), d.stderr.clone()].concat()).len(), "kept log for {args:?}");
+        assert_eq!(
+            without_ms(&kept).len(),
+            without_ms(&[d.stdout.clone(), d.stderr.clone()].concat()).len(),
+            "kept log for {args:?}"
+        );
     }
 }
 
@@ -84,12 +150,31 @@ fn sigterm_reaches_openocd_and_the_status_matches() {
     }
     let tmp = tempfile::tempdir().unwrap();
     // A dummy adapter keeps OpenOCD running (servers on ephemeral-ish ports, gdb disabled).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let tcl = format!("tcl_port {port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
         .current_dir(tmp.path())
-        .args(["run", "--", "openocd", "-c", "adapter driver dummy", "-c", "transport select jtag"])
-        .args(["-c", "gdb_port disabled", "-c", "telnet_port disabled", "-c", &tcl])
+        .args([
+            "run",
+            "--",
+            "openocd",
+            "-c",
+            "adapter driver dummy",
+            "-c",
+            "transport select jtag",
+        ])
+        .args([
+            "-c",
+            "gdb_port disabled",
+            "-c",
+            "telnet_port disabled",
+            "-c",
+            &tcl,
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -98,7 +183,10 @@ fn sigterm_reaches_openocd_and_the_status_matches() {
     // Wait until OpenOCD listens, then TERM the wrapper only.
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(10), "openocd never listened");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "openocd never listened"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = rustix_pid(child.id());
@@ -108,21 +196,31 @@ fn sigterm_reaches_openocd_and_the_status_matches() {
         if let Some(status) = child.try_wait().unwrap() {
             use std::os::unix::process::ExitStatusExt;
             // OpenOCD 0.12 dies of SIGTERM (143 in a shell); the wrapper dies the same way.
-            assert!(status.signal() == Some(15) || status.code() == Some(143), "status {status:?}");
+            assert!(
+                status.signal() == Some(15) || status.code() == Some(143),
+                "status {status:?}"
+            );
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "wrapper did not stop on SIGTERM");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "wrapper did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // No openocd left listening.
     std::thread::sleep(Duration::from_millis(200));
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "openocd still running");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "openocd still running"
+    );
 }
 
 /// `-d3` lines carry milliseconds since start, which differ between any two runs.
 fn without_ms(b: &[u8]) -> String {
     let re = regex_lite_ms();
-    re.replace_all(&String::from_utf8_lossy(b), "$1 ${2}MS ").into_owned()
+    re.replace_all(&String::from_utf8_lossy(b), "$1 ${2}MS ")
+        .into_owned()
 }
 
 fn regex_lite_ms() -> regex::Regex {
@@ -142,14 +240,32 @@ fn failure_that_keeps_openocd_running_is_diagnosed_while_it_runs() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let config = ocdoctor_lab::LabConfig::new(ocdoctor_lab::Chip::Stm32f4).with_fault("wrong-chip".parse().unwrap());
+    let config = ocdoctor_lab::LabConfig::new(ocdoctor_lab::Chip::Stm32f4)
+        .with_fault("wrong-chip".parse().unwrap());
     let lab = ocdoctor_lab::Lab::start(config, None).unwrap();
     let cfg = tmp.path().join("lab.cfg");
     std::fs::write(&cfg, ocdoctor_lab::interface_cfg(lab.port())).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
         .current_dir(tmp.path())
-        .args(["run", "--", "openocd", "-f", cfg.to_str().unwrap(), "-f", "target/stm32f4x.cfg"])
-        .args(["-c", "gdb_port disabled", "-c", "telnet_port disabled", "-c", "tcl_port disabled", "-c", "init"])
+        .args([
+            "run",
+            "--",
+            "openocd",
+            "-f",
+            cfg.to_str().unwrap(),
+            "-f",
+            "target/stm32f4x.cfg",
+        ])
+        .args([
+            "-c",
+            "gdb_port disabled",
+            "-c",
+            "telnet_port disabled",
+            "-c",
+            "tcl_port disabled",
+            "-c",
+            "init",
+        ])
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -174,7 +290,10 @@ fn failure_that_keeps_openocd_running_is_diagnosed_while_it_runs() {
     let _ = child.kill();
     let _ = child.wait();
     let text = got.expect("the wrapper printed something");
-    assert!(text.contains("ocdoctor (OpenOCD is still running)"), "no live diagnosis:\n{text}");
+    assert!(
+        text.contains("ocdoctor (OpenOCD is still running)"),
+        "no live diagnosis:\n{text}"
+    );
     assert!(text.contains("idcode-mismatch"), "wrong diagnosis:\n{text}");
     assert!(still_running, "the wrapper must not stop OpenOCD");
 }
