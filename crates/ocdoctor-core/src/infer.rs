@@ -18,6 +18,29 @@ pub struct Hints {
     pub os: Option<Os>,
     /// Problems an environment snapshot showed (`ocdoctor env`); empty without a snapshot.
     pub env: Vec<EnvProblem>,
+    /// Problems found in the OpenOCD configuration or the IDE launch files (`ocdoctor check`,
+    /// `diagnose --cmd`). Rules match them with `[[match]] problem = "<id>"`.
+    pub problems: Vec<SourceProblem>,
+}
+
+/// A problem a static check found in a file: the config reader (`source = "config"`) or the IDE
+/// launch-file reader (`source = "ide"`). Core does not read files; the CLI converts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceProblem {
+    pub source: String,
+    /// Stable id, e.g. `missing-file`, `deprecated-command`, `gdb-port-mismatch`.
+    pub id: String,
+    pub message: String,
+    pub path: Option<String>,
+    /// 1-based line and column of the text that shows the problem (0 when not in a file).
+    pub line: u64,
+    pub column: u64,
+    /// The source line, for the evidence.
+    pub text: String,
+    /// Placeholders for the rule's title and fixes (`suggestion`, `file`, `command`…).
+    pub facts: Vec<(String, String)>,
+    /// A unified diff that fixes it, when one is known.
+    pub edit: Option<String>,
 }
 
 /// One problem of the machine, as the environment doctor reports it. Core does not read the
@@ -45,6 +68,8 @@ pub struct Fired<'k> {
     pub captures: Vec<(String, String)>,
     /// What the environment snapshot showed, for rules that join it.
     pub env_lines: Vec<String>,
+    /// The config / IDE problems the rule matched.
+    pub problems: Vec<SourceProblem>,
     /// Likelihood ratios for other causes: the strongest matching matcher's `also`, else the rule's.
     pub also: BTreeMap<String, f64>,
 }
@@ -74,7 +99,29 @@ fn try_fire<'k>(
             Some((mi, h.first.clone(), h.first_captures.clone()))
         })
         .collect();
-    if (hits.count == 0 && fact_lines.is_empty()) || !rule.when.holds(cx) {
+    // Matchers that name a config/IDE problem contribute each such problem.
+    let matched_problems: Vec<(usize, &SourceProblem)> = rule
+        .matchers
+        .iter()
+        .enumerate()
+        .filter_map(|(mi, m)| Some((mi, m.problem.as_deref()?)))
+        .flat_map(|(mi, id)| {
+            hints
+                .problems
+                .iter()
+                .filter(move |p| p.id == id)
+                .map(move |p| (mi, p))
+        })
+        .filter(|(mi, p)| {
+            rule.matchers[*mi]
+                .source
+                .as_deref()
+                .is_none_or(|s| s == p.source)
+        })
+        .collect();
+    if (hits.count == 0 && fact_lines.is_empty() && matched_problems.is_empty())
+        || !rule.when.holds(cx)
+    {
         return None;
     }
     let mut strength: f64 = 0.0;
@@ -98,7 +145,23 @@ fn try_fire<'k>(
         add_missing(&mut captures, caps);
         lines.push(line.clone());
     }
-    if lines.is_empty() {
+    let mut problems = Vec::new();
+    for (mi, p) in matched_problems {
+        let m = &rule.matchers[mi];
+        if !m.when.holds(cx) {
+            continue;
+        }
+        let s = m.strength.unwrap_or(rule.strength);
+        if s > strength {
+            strength = s;
+            if let Some(a) = &m.also {
+                also = a;
+            }
+        }
+        add_missing(&mut captures, &p.facts);
+        problems.push(p.clone());
+    }
+    if lines.is_empty() && problems.is_empty() {
         return None;
     }
     // A joined rule also shows the machine's side and may use its facts.
@@ -121,6 +184,7 @@ fn try_fire<'k>(
         count,
         captures,
         env_lines,
+        problems,
         also: also.clone(),
     })
 }
@@ -317,7 +381,12 @@ pub fn diagnose_calibrated<'k>(
         pb.total_cmp(&pa)
             .then(a.rule.severity.cmp(&b.rule.severity))
             .then(b.strength.total_cmp(&a.strength))
-            .then(a.lines[0].line.cmp(&b.lines[0].line))
+            .then(
+                a.lines
+                    .first()
+                    .map(|l| l.line)
+                    .cmp(&b.lines.first().map(|l| l.line)),
+            )
     });
 
     let stage = if outcome == Outcome::Ok {

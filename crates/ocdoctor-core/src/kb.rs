@@ -122,6 +122,13 @@ pub struct LogMatch {
     /// Named groups become placeholders for titles and fixes.
     #[serde(default)]
     pub regex: String,
+    /// Instead of `regex`: a problem id from the config or IDE checks (`missing-file`,
+    /// `deprecated-command`, `gdb-port-mismatch`…); each such problem is evidence.
+    #[serde(default)]
+    pub problem: Option<String>,
+    /// With `problem`: only problems from this source (`config` or `ide`).
+    #[serde(default)]
+    pub source: Option<String>,
     /// The rule's lines must number at least this many for this matcher to count (e.g. many
     /// WAIT retries, where one is harmless).
     #[serde(default)]
@@ -405,6 +412,14 @@ impl KnowledgeBase {
             }
             check_when(&w, &r.when)?;
             for m in &r.matchers {
+                if m.problem.is_some() {
+                    if !m.regex.is_empty() || m.fact.is_some() {
+                        return Err(format!(
+                            "{w}: a matcher has one of `regex`, `fact`, `problem`"
+                        ));
+                    }
+                    continue;
+                }
                 match &m.fact {
                     Some(f) if m.regex.is_empty() => {
                         if !fact_ids.contains(f.as_str()) {

@@ -17,7 +17,7 @@ pub mod version;
 
 use std::sync::LazyLock;
 
-pub use infer::{Diagnosis, Hints, diagnose};
+pub use infer::{Diagnosis, EnvProblem, Hints, SourceProblem, diagnose};
 pub use kb::KnowledgeBase;
 pub use report::Report;
 pub use scan::{ScanResult, Scanner};
@@ -40,6 +40,14 @@ pub fn diagnose_with(log: &[u8], path: Option<&str>, hints: &Hints) -> Report {
     let sc = scanner();
     let scan = sc.scan_bytes(log);
     report_from_scan(scan, path, hints)
+}
+
+/// The report of a static check (no log): config and IDE problems only.
+pub fn report_from_problems(inputs: Vec<report::Input>, hints: &Hints) -> Report {
+    let kb = KnowledgeBase::embedded();
+    let empty = scanner().start().finish();
+    let d = diagnose(kb, empty, hints);
+    report::build(kb, &d, inputs, None)
 }
 
 /// Build the report from a finished scan (the CLI scans files in a streaming way).

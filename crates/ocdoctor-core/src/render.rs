@@ -213,6 +213,18 @@ fn finding_text(out: &mut String, p: &Palette, f: &Finding, src: &str, healthy_r
         for c in &fix.config {
             let _ = writeln!(out, "         {} {}", p.paint(p.blue(), "cfg:"), c);
         }
+        for diff in &fix.edits {
+            for l in diff.lines() {
+                let style = if l.starts_with('+') && !l.starts_with("+++") {
+                    p.green()
+                } else if l.starts_with('-') && !l.starts_with("---") {
+                    p.sev("error")
+                } else {
+                    p.blue()
+                };
+                let _ = writeln!(out, "         {}", p.paint(style, l));
+            }
+        }
     }
     for c in &f.checks {
         let _ = writeln!(out, "{bar} {}: {c}", p.paint(p.bold(), "check"));
@@ -223,6 +235,24 @@ fn evidence_text(out: &mut String, p: &Palette, all: &[Evidence], src: &str, sev
     let ev: Vec<&Evidence> = all.iter().filter(|e| e.source == "log").collect();
     for e in all.iter().filter(|e| e.source == "env") {
         let _ = writeln!(out, "  {} {}", p.paint(p.blue(), "machine:"), e.text);
+    }
+    // Config and IDE files: file:line, then the line.
+    for e in all
+        .iter()
+        .filter(|e| e.source != "env" && e.source != "log")
+    {
+        let at = match (&e.path, e.line) {
+            (Some(path), l) if l > 0 => format!("{path}:{l}"),
+            (Some(path), _) => path.clone(),
+            (None, _) => format!("<{}>", e.source),
+        };
+        let _ = writeln!(out, "  {} {at}", p.paint(p.blue(), "-->"));
+        let _ = writeln!(
+            out,
+            "   {} {}",
+            p.paint(p.blue(), "|"),
+            p.paint(p.sev(sev), &e.text)
+        );
     }
     let Some(first) = ev.first() else { return };
     let width = ev
@@ -304,6 +334,9 @@ pub fn markdown(report: &Report) -> String {
             }
             if !fix.config.is_empty() {
                 let _ = writeln!(out, "\n```tcl\n{}\n```", fix.config.join("\n"));
+            }
+            for diff in &fix.edits {
+                let _ = writeln!(out, "\n```diff\n{}\n```", diff.trim_end());
             }
         }
         for c in &f.checks {

@@ -156,6 +156,20 @@ pub fn build(
                 config: x.config.iter().map(|c| fill(c, &vars)).collect(),
             })
             .collect();
+        // Edits the config/IDE checks proposed come first: they are the exact fix.
+        let mut fixes: Vec<FixOut> = fixes;
+        let edits: Vec<String> = f.problems.iter().filter_map(|p| p.edit.clone()).collect();
+        if !edits.is_empty() {
+            fixes.insert(
+                0,
+                FixOut {
+                    title: "Apply the edit (`ocdoctor fix --apply` does it, with a backup)".into(),
+                    commands: vec![],
+                    edits,
+                    config: vec![],
+                },
+            );
+        }
         findings.push(Finding {
             rule: f.rule.code.clone(),
             name: f.rule.name.clone(),
@@ -173,6 +187,16 @@ pub fn build(
                     line: l.line,
                     text: l.text.clone(),
                 })
+                .chain(f.problems.iter().map(|p| Evidence {
+                    source: p.source.clone(),
+                    path: p.path.clone(),
+                    line: p.line,
+                    text: if p.text.is_empty() {
+                        p.message.clone()
+                    } else {
+                        p.text.clone()
+                    },
+                }))
                 // Machine-side evidence has no line: `line` is 0 and `source` is "env".
                 .chain(f.env_lines.iter().map(|t| Evidence {
                     source: "env".into(),

@@ -134,7 +134,7 @@ impl Scanner {
                 .matchers
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| m.fact.is_none())
+                .filter(|(_, m)| m.fact.is_none() && m.problem.is_none())
             {
                 sources.push(m.regex.clone());
                 anchored.push(crate::kb::Anchor::wrap(m.anchor, &m.regex));

@@ -465,7 +465,11 @@ fn hints_from_env(snap: &ocdoctor_env::EnvSnapshot) -> ocdoctor_core::Hints {
             facts: p.facts.into_iter().collect(),
         })
         .collect();
-    ocdoctor_core::Hints { os, env }
+    ocdoctor_core::Hints {
+        os,
+        env,
+        ..Default::default()
+    }
 }
 
 /// Write through a temporary file in the same folder and rename it over the target, so a
