@@ -1,7 +1,7 @@
 //! The knowledge base's own tests: every rule is well-formed, documented, and fires on its
 //! `hit_*` fixtures and not on its `miss_*` fixtures; docs/rules is in sync.
 
-use ocdoctor_core::infer::EnvProblem;
+use ocdoctor_core::infer::{EnvProblem, SourceProblem};
 use ocdoctor_core::kb::{KnowledgeBase, Rule};
 use ocdoctor_core::{Hints, diagnose, render, scanner};
 use std::collections::BTreeSet;
@@ -18,44 +18,62 @@ fn fixtures(rule: &Rule, prefix: &str) -> Vec<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && !n.ends_with(".env.json"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(prefix) && !n.ends_with(".env.json") && !n.ends_with(".problems.json")
+            })
         })
         .collect();
     v.sort();
     v
 }
 
-/// A fixture `hit_x.log` may come with `hit_x.env.json`: the machine's problems (as
-/// `ocdoctor env` reports them) for rules that join the log with the machine.
+/// A fixture `hit_x.log` may come with `hit_x.env.json` (the machine's problems, as `ocdoctor env`
+/// reports them) and `hit_x.problems.json` (config / IDE problems, as `ocdoctor check` finds them),
+/// for rules that join the log with them or match them alone.
 fn hints_for(fixture: &Path) -> Hints {
-    let sidecar = fixture.with_extension("env.json");
-    let Ok(text) = std::fs::read_to_string(&sidecar) else {
-        return Hints::default();
+    let read = |ext: &str| -> Vec<serde_json::Value> {
+        let path = fixture.with_extension(ext);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return vec![];
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        v.as_array()
+            .unwrap_or_else(|| panic!("{}: a JSON array", path.display()))
+            .clone()
     };
-    let v: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
-    let env = v
-        .as_array()
-        .unwrap_or_else(|| panic!("{}: a JSON array of problems", sidecar.display()))
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let facts = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v.as_object()
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), s(v))).collect())
+            .unwrap_or_default()
+    };
+    let env = read("env.json")
         .iter()
         .map(|p| EnvProblem {
-            id: p["id"].as_str().unwrap_or_default().to_string(),
-            cause: p["cause"].as_str().unwrap_or_default().to_string(),
-            message: p["message"].as_str().unwrap_or_default().to_string(),
-            facts: p["facts"]
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            id: s(&p["id"]),
+            cause: s(&p["cause"]),
+            message: s(&p["message"]),
+            facts: facts(&p["facts"]),
+        })
+        .collect();
+    let problems = read("problems.json")
+        .iter()
+        .map(|p| SourceProblem {
+            source: p["source"].as_str().unwrap_or("config").to_string(),
+            id: s(&p["id"]),
+            message: s(&p["message"]),
+            path: p["path"].as_str().map(str::to_string),
+            line: p["line"].as_u64().unwrap_or(0),
+            column: p["column"].as_u64().unwrap_or(0),
+            text: s(&p["text"]),
+            facts: facts(&p["facts"]),
+            edit: p["edit"].as_str().map(str::to_string),
         })
         .collect();
     Hints {
         env,
+        problems,
         ..Hints::default()
     }
 }
