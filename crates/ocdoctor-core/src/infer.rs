@@ -133,13 +133,7 @@ fn try_fire<'k>(
         if !m.when.holds(cx) || m.min_count.is_some_and(|n| hits.count < n) {
             continue;
         }
-        let s = m.strength.unwrap_or(rule.strength);
-        if s > strength {
-            strength = s;
-            if let Some(a) = &m.also {
-                also = a;
-            }
-        }
+        take_stronger(rule, m, &mut strength, &mut also);
         // Captures of every matching line, the first value of each name winning (a found id
         // on one line, the expected one on the next).
         add_missing(&mut captures, caps);
@@ -151,13 +145,7 @@ fn try_fire<'k>(
         if !m.when.holds(cx) {
             continue;
         }
-        let s = m.strength.unwrap_or(rule.strength);
-        if s > strength {
-            strength = s;
-            if let Some(a) = &m.also {
-                also = a;
-            }
-        }
+        take_stronger(rule, m, &mut strength, &mut also);
         add_missing(&mut captures, &p.facts);
         problems.push(p.clone());
     }
@@ -187,6 +175,22 @@ fn try_fire<'k>(
         problems,
         also: also.clone(),
     })
+}
+
+/// The strongest matching matcher sets the rule's strength and, if it has its own, the `also`.
+fn take_stronger<'k>(
+    rule: &'k Rule,
+    m: &'k crate::kb::LogMatch,
+    strength: &mut f64,
+    also: &mut &'k BTreeMap<String, f64>,
+) {
+    let s = m.strength.unwrap_or(rule.strength);
+    if s > *strength {
+        *strength = s;
+        if let Some(a) = &m.also {
+            *also = a;
+        }
+    }
 }
 
 /// Add the captures `into` lacks; an empty capture counts as missing (a later line may fill it).

@@ -29,7 +29,7 @@ pub use render::render_text;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What to collect and how.
@@ -116,6 +116,68 @@ impl EnvSnapshot {
     pub fn probes(&self) -> impl Iterator<Item = &UsbDevice> {
         self.usb.devices.iter().filter(|d| d.probe.is_some())
     }
+}
+
+/// Options for a fixture machine: `<dir>/root` is the tree, `<dir>/case.toml` holds what git
+/// cannot store (the user's identity, `/dev` node ownership). Used by this crate's tests and by
+/// the CLI's tests that join a log with a fixture machine.
+pub fn fixture_options(dir: &Path) -> Result<CollectOptions, String> {
+    let case = dir.join("case.toml");
+    let text = std::fs::read_to_string(&case).map_err(|e| format!("{}: {e}", case.display()))?;
+    let v: toml::Value = toml::from_str(&text).map_err(|e| format!("{}: {e}", case.display()))?;
+    let int = |v: &toml::Value, k: &str| -> Result<u32, String> {
+        v.get(k)
+            .and_then(toml::Value::as_integer)
+            .map(|i| i as u32)
+            .ok_or_else(|| format!("{}: {k} missing", case.display()))
+    };
+    let id = v
+        .get("identity")
+        .ok_or_else(|| format!("{}: [identity] missing", case.display()))?;
+    let groups = id
+        .get("groups")
+        .and_then(toml::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let identity = Identity {
+        uid: int(id, "uid")?,
+        gid: int(id, "gid")?,
+        groups: groups
+            .iter()
+            .filter_map(|g| g.as_integer().map(|i| i as u32))
+            .collect(),
+        name: None,
+    };
+    let mut node_meta = BTreeMap::new();
+    for n in v
+        .get("node")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let path = n
+            .get("path")
+            .and_then(toml::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mode = n.get("mode").and_then(toml::Value::as_str).unwrap_or("0");
+        let mode = u32::from_str_radix(mode, 8)
+            .map_err(|e| format!("{}: mode {mode:?}: {e}", case.display()))?;
+        node_meta.insert(
+            path,
+            NodeMeta {
+                uid: int(n, "uid")?,
+                gid: int(n, "gid")?,
+                mode,
+            },
+        );
+    }
+    Ok(CollectOptions {
+        root: dir.join("root"),
+        identity: Some(identity),
+        node_meta,
+        ..CollectOptions::default()
+    })
 }
 
 /// Collect the snapshot. Never panics: a bug in a collector is caught and reported in `errors`.

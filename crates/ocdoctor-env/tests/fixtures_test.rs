@@ -1,9 +1,6 @@
 //! Fixture machines (tests/fixtures/<case>/root + case.toml, built by make_fixtures.py).
 
-use ocdoctor_env::{
-    CollectOptions, EnvSnapshot, Identity, NodeMeta, Problem, collect, problems, render_text,
-};
-use std::collections::BTreeMap;
+use ocdoctor_env::{CollectOptions, EnvSnapshot, Problem, collect, problems, render_text};
 use std::path::{Path, PathBuf};
 
 fn fixture(case: &str) -> PathBuf {
@@ -15,40 +12,7 @@ fn fixture(case: &str) -> PathBuf {
 /// Options for a fixture: its root, plus the sidecar case.toml (identity and /dev node ownership,
 /// which git cannot store).
 fn options(case: &str) -> CollectOptions {
-    let dir = fixture(case);
-    let text = std::fs::read_to_string(dir.join("case.toml")).expect("case.toml");
-    let v: toml::Value = toml::from_str(&text).expect("case.toml parses");
-    let id = &v["identity"];
-    let identity = Identity {
-        uid: id["uid"].as_integer().unwrap() as u32,
-        gid: id["gid"].as_integer().unwrap() as u32,
-        groups: id["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g.as_integer().unwrap() as u32)
-            .collect(),
-        name: None,
-    };
-    let mut node_meta = BTreeMap::new();
-    if let Some(nodes) = v.get("node").and_then(|n| n.as_array()) {
-        for n in nodes {
-            node_meta.insert(
-                n["path"].as_str().unwrap().to_string(),
-                NodeMeta {
-                    uid: n["uid"].as_integer().unwrap() as u32,
-                    gid: n["gid"].as_integer().unwrap() as u32,
-                    mode: u32::from_str_radix(n["mode"].as_str().unwrap(), 8).unwrap(),
-                },
-            );
-        }
-    }
-    CollectOptions {
-        root: dir.join("root"),
-        identity: Some(identity),
-        node_meta,
-        ..CollectOptions::default()
-    }
+    ocdoctor_env::fixture_options(&fixture(case)).expect("fixture case.toml")
 }
 
 fn run(case: &str) -> (EnvSnapshot, Vec<Problem>) {

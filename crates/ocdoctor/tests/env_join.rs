@@ -2,8 +2,7 @@
 //! permission problem, a busy probe or a missing probe depending on what the machine shows.
 //! Snapshots are collected from ocdoctor-env's fixture trees (shaped like real Linux machines).
 
-use ocdoctor_env::{CollectOptions, Identity, NodeMeta, collect};
-use std::collections::BTreeMap;
+use ocdoctor_env::{collect, fixture_options};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,45 +12,9 @@ fn fixture(case: &str) -> PathBuf {
         .join(case)
 }
 
-/// The fixture's root plus its case.toml (identity and /dev node ownership, which git cannot store).
+/// Collect a snapshot of an ocdoctor-env fixture machine into `dir`.
 fn snapshot(case: &str, dir: &Path) -> PathBuf {
-    let root = fixture(case);
-    let v: toml::Value =
-        toml::from_str(&std::fs::read_to_string(root.join("case.toml")).unwrap()).unwrap();
-    let id = &v["identity"];
-    let identity = Identity {
-        uid: id["uid"].as_integer().unwrap() as u32,
-        gid: id["gid"].as_integer().unwrap() as u32,
-        groups: id["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g.as_integer().unwrap() as u32)
-            .collect(),
-        name: None,
-    };
-    let mut node_meta = BTreeMap::new();
-    for n in v
-        .get("node")
-        .and_then(|n| n.as_array())
-        .into_iter()
-        .flatten()
-    {
-        node_meta.insert(
-            n["path"].as_str().unwrap().to_string(),
-            NodeMeta {
-                uid: n["uid"].as_integer().unwrap() as u32,
-                gid: n["gid"].as_integer().unwrap() as u32,
-                mode: u32::from_str_radix(n["mode"].as_str().unwrap(), 8).unwrap(),
-            },
-        );
-    }
-    let opts = CollectOptions {
-        root: root.join("root"),
-        identity: Some(identity),
-        node_meta,
-        ..CollectOptions::default()
-    };
+    let opts = fixture_options(&fixture(case)).expect("fixture case.toml");
     let path = dir.join(format!("{case}.json"));
     std::fs::write(&path, collect(&opts).to_json()).unwrap();
     path

@@ -628,46 +628,43 @@ fn start_holder(oc: &Path, args: &[String], listening: &str) -> Running {
     holder
 }
 
-#[test]
-fn busy_tcl_port_is_port_in_use() {
+/// A first openocd holds one server port (`tcl` or `telnet`); a second one wants the same port.
+fn busy_server_port(kind: &str) {
     let oc = require_openocd!();
     let a = Ports::fresh();
+    let port = if kind == "tcl" { a.tcl } else { a.telnet };
     let _holder = start_holder(
         &oc,
         &args_with(&a, DUMMY_JTAG),
-        &format!("Listening on port {} for tcl", a.tcl),
+        &format!("Listening on port {port} for {kind}"),
     );
-    let b = Ports {
-        tcl: a.tcl,
-        ..Ports::fresh()
+    let b = if kind == "tcl" {
+        Ports {
+            tcl: port,
+            ..Ports::fresh()
+        }
+    } else {
+        Ports {
+            telnet: port,
+            ..Ports::fresh()
+        }
     };
     let run = Running::start(&oc, &args_with(&b, DUMMY_JTAG)).finish(RUN_TIMEOUT);
     expect_failure(
         &run,
-        &format!("couldn't bind tcl to socket on port {}", a.tcl),
+        &format!("couldn't bind {kind} to socket on port {port}"),
         "port-in-use",
     );
 }
 
 #[test]
+fn busy_tcl_port_is_port_in_use() {
+    busy_server_port("tcl");
+}
+
+#[test]
 fn busy_telnet_port_is_port_in_use() {
-    let oc = require_openocd!();
-    let a = Ports::fresh();
-    let _holder = start_holder(
-        &oc,
-        &args_with(&a, DUMMY_JTAG),
-        &format!("Listening on port {} for telnet", a.telnet),
-    );
-    let b = Ports {
-        telnet: a.telnet,
-        ..Ports::fresh()
-    };
-    let run = Running::start(&oc, &args_with(&b, DUMMY_JTAG)).finish(RUN_TIMEOUT);
-    expect_failure(
-        &run,
-        &format!("couldn't bind telnet to socket on port {}", a.telnet),
-        "port-in-use",
-    );
+    busy_server_port("telnet");
 }
 
 /// In 0.12 a gdb port that cannot be bound is not fatal: the second openocd logs the error and
