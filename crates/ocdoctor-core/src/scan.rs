@@ -332,11 +332,24 @@ impl ScanState<'_> {
         let base_line = self.line;
         let mut lines_before = 0u64;
         while pos < buf.len() {
-            let Some(m) = sc.prefilter.search(&Input::new(buf).range(pos..)) else {
+            // Only *where* some pattern matches matters (which ones is phase 2's job), so ask
+            // for the earliest match end: no reverse search for the start, and the search stops
+            // as soon as any pattern completes. Patterns are single-line, so the line holding
+            // that end is the first line at or after `pos` with a match.
+            let Some(m) = sc
+                .prefilter
+                .search_half(&Input::new(buf).range(pos..).earliest(true))
+            else {
                 break;
             };
-            let start = memchr::memrchr(b'\n', &buf[..m.start()]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &buf[m.start()..]).map_or(buf.len(), |i| m.start() + i);
+            let mut at = m.offset().saturating_sub(1).max(pos);
+            if buf.get(at) == Some(&b'\n') && at > pos {
+                at -= 1; // a match that ended on the newline belongs to the line before it
+            }
+            let start = memchr::memrchr(b'\n', &buf[..at])
+                .map_or(0, |i| i + 1)
+                .max(pos);
+            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
             lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
             counted = start;
             let raw = &buf[start..end];
