@@ -51,11 +51,13 @@ pub fn enrich(report: &mut Report, log: &str) {
                 entry.parts.join(" / "),
                 entry.target_cfg
             ));
+            // The clone fix replaces the rule's generic "accept the id" advice with the same line.
+            f.fixes.retain(|x| !x.config.contains(&fix_line));
             f.fixes.insert(
                 0,
                 FixOut {
                     title: format!(
-                        "Accept the {} clone's id ({})",
+                        "It is a {}: accept its id ({})",
                         entry.family, entry.fix_where
                     ),
                     commands: vec![],
