@@ -51,7 +51,11 @@ impl Palette {
 }
 
 fn pct(p: f64) -> String {
-    format!("{:.0}%", p * 100.0)
+    match p {
+        p if p >= 0.995 => ">99%".to_string(),
+        p if p < 0.005 => "<1%".to_string(),
+        p => format!("{:.0}%", p * 100.0),
+    }
 }
 
 /// rustc-style text. `color` decides ANSI styling (the CLI turns it off when piped / NO_COLOR).

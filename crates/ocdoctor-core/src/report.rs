@@ -114,8 +114,9 @@ pub fn fill(template: &str, vars: &[(String, String)]) -> String {
     out
 }
 
+/// Three decimals, and never exactly 0 or 1: the rules are evidence, not proof.
 fn round(p: f64) -> f64 {
-    (p * 1000.0).round() / 1000.0
+    ((p * 1000.0).round() / 1000.0).clamp(0.001, 0.999)
 }
 
 pub fn build(
