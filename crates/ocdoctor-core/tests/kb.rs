@@ -283,7 +283,7 @@ fn every_pattern_compiles_and_cannot_match_empty() {
     let rule_res = kb.rules.iter().flat_map(|r| {
         r.matchers
             .iter()
-            .filter(|m| m.fact.is_none())
+            .filter(|m| m.fact.is_none() && m.problem.is_none())
             .map(move |m| (r.code.clone(), m.regex.clone()))
     });
     for (who, re) in fact_res.chain(rule_res) {
