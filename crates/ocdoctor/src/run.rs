@@ -53,11 +53,11 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     let mut readers = Vec::new();
     if let Some(mut out) = child.stdout.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || pump(&mut out, &tx, Chunk::Out)));
+        readers.push(std::thread::spawn(move || pump(&mut out, &mut std::io::stdout(), &tx, Chunk::Out)));
     }
     if let Some(mut err) = child.stderr.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || pump(&mut err, &tx, Chunk::Err)));
+        readers.push(std::thread::spawn(move || pump(&mut err, &mut std::io::stderr(), &tx, Chunk::Err)));
     }
     drop(tx);
 
@@ -67,21 +67,9 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     let mut last_error_at: Option<Instant> = None;
     let mut errors_seen = 0u64;
     let mut diagnosed_errors = 0u64;
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
     while open_streams > 0 {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Chunk::Out(b)) => {
-                let mut o = stdout.lock();
-                let _ = o.write_all(&b);
-                let _ = o.flush();
-                scan.feed(&b);
-                log_bytes(&mut log_file, &b);
-            }
-            Ok(Chunk::Err(b)) => {
-                let mut e = stderr.lock();
-                let _ = e.write_all(&b);
-                let _ = e.flush();
+            Ok(Chunk::Out(b) | Chunk::Err(b)) => {
                 scan.feed(&b);
                 log_bytes(&mut log_file, &b);
             }
@@ -136,12 +124,16 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     Ok(exit_code_of(status))
 }
 
-fn pump(r: &mut dyn Read, tx: &mpsc::Sender<Chunk>, wrap: fn(Vec<u8>) -> Chunk) {
+/// Copy one of OpenOCD's streams to ours as soon as bytes arrive (the pass-through never waits
+/// for the scanner), then hand a copy to the main loop for scanning and the log file.
+fn pump(r: &mut dyn Read, out: &mut dyn Write, tx: &mpsc::Sender<Chunk>, wrap: fn(Vec<u8>) -> Chunk) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match r.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                let _ = out.write_all(&buf[..n]);
+                let _ = out.flush();
                 if tx.send(wrap(buf[..n].to_vec())).is_err() {
                     return;
                 }
