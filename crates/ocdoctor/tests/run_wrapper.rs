@@ -297,3 +297,37 @@ fn failure_that_keeps_openocd_running_is_diagnosed_while_it_runs() {
     assert!(text.contains("idcode-mismatch"), "wrong diagnosis:\n{text}");
     assert!(still_running, "the wrapper must not stop OpenOCD");
 }
+
+/// gdb's `target remote | ocdoctor run -- openocd -c "gdb_port pipe" …`: the remote protocol
+/// flows through the wrapper's stdin/stdout untouched.
+#[test]
+fn gdb_pipe_mode_works_through_the_wrapper() {
+    if !have_openocd() {
+        return;
+    }
+    if Command::new("gdb-multiarch").arg("--version").output().is_err() {
+        assert!(std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some(), "gdb-multiarch is not installed (apt-get install gdb-multiarch)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = ocdoctor_lab::Lab::start(ocdoctor_lab::LabConfig::new(ocdoctor_lab::Chip::Stm32f4), None).unwrap();
+    let cfg = tmp.path().join("lab.cfg");
+    std::fs::write(&cfg, ocdoctor_lab::interface_cfg(lab.port())).unwrap();
+    let remote = format!(
+        "target remote | {} run --log {} -- openocd -f {} -f target/stm32f4x.cfg -c 'stm32f4x.cpu configure -event reset-start {{}}' -c 'gdb_port pipe' -c 'tcl_port disabled' -c 'telnet_port disabled'",
+        env!("CARGO_BIN_EXE_ocdoctor"),
+        tmp.path().join("pipe.log").display(),
+        cfg.display()
+    );
+    let out = Command::new("timeout")
+        .args(["60", "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture arm", "-ex", &remote])
+        .args(["-ex", "monitor halt", "-ex", "x/2wx 0x08000000"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    // The lab's flash starts with the vector table: initial SP 0x20001000, reset vector 0x08000189.
+    assert!(text.contains("0x20001000") && text.contains("0x08000189"), "gdb read no memory through the pipe:\n{text}");
+    let log = std::fs::read_to_string(tmp.path().join("pipe.log")).unwrap();
+    assert!(log.contains("Open On-Chip Debugger"), "the wrapper kept OpenOCD's stderr: {log}");
+}
