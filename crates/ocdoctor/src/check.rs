@@ -319,6 +319,29 @@ impl IdeOrigin<'_> {
     }
 }
 
+/// The problems minus the consequences of a more specific one at the same place: a path split
+/// at a space or stripped of its backslashes is also "not found" / "an unexpected argument".
+fn kept(problems: &[ocdoctor_cfg::Problem]) -> Vec<&ocdoctor_cfg::Problem> {
+    let place = |p: &ocdoctor_cfg::Problem| p.location.as_ref().map(|l| (l.file.clone(), l.line));
+    let specific: HashSet<(String, u32)> = problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.id.as_str(),
+                "windows-path-backslashes" | "unquoted-space-in-path"
+            )
+        })
+        .filter_map(place)
+        .collect();
+    problems
+        .iter()
+        .filter(|p| {
+            !(matches!(p.id.as_str(), "missing-file" | "unexpected-argument")
+                && place(p).is_some_and(|k| specific.contains(&k)))
+        })
+        .collect()
+}
+
 /// Convert one cfg problem. `cwd` is the folder the command ran in.
 fn convert_cfg(
     p: &ocdoctor_cfg::Problem,
@@ -328,6 +351,21 @@ fn convert_cfg(
     origin: Option<&IdeOrigin<'_>>,
     out: &mut Checked,
 ) {
+    // The scripts an OpenOCD ships fit that OpenOCD: version knowledge does not apply to them
+    // (the version table flags e.g. `shutdown` in swj-dp.tcl).
+    if matches!(
+        p.id.as_str(),
+        "command-needs-newer-version" | "deprecated-command" | "removed-command"
+    ) && p.location.as_ref().is_some_and(|l| {
+        session
+            .files
+            .iter()
+            .find(|f| f.name == l.file)
+            .and_then(|f| f.path.as_deref())
+            .is_some_and(|path| is_under(path, &inst.scripts_dirs))
+    }) {
+        return;
+    }
     let mut sp = SourceProblem {
         source: "config".into(),
         id: p.id.clone(),
@@ -556,7 +594,28 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, opts: &Options, out: &m
             .filter(|p| p.id == "config-file-not-found" || p.id == "windows-path-backslashes")
             .map(|p| slice(&file.text, p.location.span.clone()))
             .collect();
-        for p in &session.problems {
+        let ide_split = cfg
+            .problems
+            .iter()
+            .any(|p| p.id == "unquoted-space-in-args");
+        for p in kept(&session.problems) {
+            // Cortex-Debug's helper script is supplied by the extension when it runs.
+            if p.id == "missing-file"
+                && p.location.as_ref().is_some_and(|l| {
+                    let name = slice(&inv.line, l.span.start..l.span.end);
+                    name.contains("${") || name.ends_with("openocd-helpers.tcl")
+                })
+            {
+                continue;
+            }
+            if ide_split
+                && matches!(
+                    p.id.as_str(),
+                    "unexpected-argument" | "unquoted-space-in-path"
+                )
+            {
+                continue;
+            }
             if p.id == "missing-file"
                 && p.location.as_ref().is_some_and(|l| {
                     l.file == ocdoctor_cfg::argv::COMMAND_LINE
@@ -578,7 +637,7 @@ fn check_invocation(inv: &Invocation, cwd: &Path, opts: &Options, out: &mut Chec
         out.openocd.clone_from(&inst.version_text);
     }
     let session = ocdoctor_cfg::resolve(inv, &resolve_options(&inst, cwd));
-    for p in &session.problems {
+    for p in kept(&session.problems) {
         convert_cfg(p, &session, inv, &inst, None, out);
     }
 }
@@ -652,7 +711,7 @@ pub fn problems_of_command(
     }
     let session = ocdoctor_cfg::resolve(&inv, &resolve_options(&inst, &cwd));
     let mut out = Checked::default();
-    for p in &session.problems {
+    for p in kept(&session.problems) {
         convert_cfg(p, &session, &inv, &inst, None, &mut out);
     }
     Ok(out.problems)

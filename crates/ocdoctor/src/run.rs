@@ -53,11 +53,15 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     let mut readers = Vec::new();
     if let Some(mut out) = child.stdout.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || pump(&mut out, &mut std::io::stdout(), &tx, Chunk::Out)));
+        readers.push(std::thread::spawn(move || {
+            pump(&mut out, &mut std::io::stdout(), &tx, Chunk::Out)
+        }));
     }
     if let Some(mut err) = child.stderr.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || pump(&mut err, &mut std::io::stderr(), &tx, Chunk::Err)));
+        readers.push(std::thread::spawn(move || {
+            pump(&mut err, &mut std::io::stderr(), &tx, Chunk::Err)
+        }));
     }
     drop(tx);
 
@@ -126,7 +130,12 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
 
 /// Copy one of OpenOCD's streams to ours as soon as bytes arrive (the pass-through never waits
 /// for the scanner), then hand a copy to the main loop for scanning and the log file.
-fn pump(r: &mut dyn Read, out: &mut dyn Write, tx: &mpsc::Sender<Chunk>, wrap: fn(Vec<u8>) -> Chunk) {
+fn pump(
+    r: &mut dyn Read,
+    out: &mut dyn Write,
+    tx: &mpsc::Sender<Chunk>,
+    wrap: fn(Vec<u8>) -> Chunk,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match r.read(&mut buf) {

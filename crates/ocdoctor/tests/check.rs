@@ -1,0 +1,917 @@
+//! `ocdoctor check` / `fix` on injected misconfigurations: small .cfg files, command lines and IDE
+//! launch files in a temp dir. For each: the expected rule and cause rank first; where an edit
+//! exists `fix --apply` makes it (backup kept, comments kept) and the real OpenOCD no longer
+//! prints the original error; and the real OpenOCD's log of the broken config, diagnosed, gives
+//! the same top cause as `check` (or the difference is listed in `KNOWN_DISAGREEMENTS`).
+//! Without `openocd` on PATH the live parts fail unless OCDOCTOR_SKIP_LIVE=1.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ocdoctor(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ocdoctor"));
+    c.current_dir(dir).env("NO_COLOR", "1").stdin(Stdio::null());
+    c
+}
+
+fn skip_live() -> bool {
+    std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1")
+}
+
+fn have_openocd() -> bool {
+    Command::new("openocd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Run the real openocd in `dir` (ports disabled unless `keep_ports`), bounded to 15 s.
+fn openocd(dir: &Path, args: &[String], keep_ports: bool) -> String {
+    let mut c = Command::new("openocd");
+    c.current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if !keep_ports {
+        for p in [
+            "gdb_port disabled",
+            "tcl_port disabled",
+            "telnet_port disabled",
+        ] {
+            c.args(["-c", p]);
+        }
+    }
+    c.args(args);
+    let mut child = c.spawn().expect("spawn openocd");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn top(report: &Value) -> (String, String) {
+    let cause = report["causes"][0]["cause"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let rule = report["findings"][0]["rule"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    (rule, cause)
+}
+
+struct Case {
+    name: &'static str,
+    /// Files to create (relative path, content).
+    files: &'static [(&'static str, &'static str)],
+    /// The `check` arguments (run in the temp dir).
+    check: &'static [&'static str],
+    rule: &'static str,
+    cause: &'static str,
+    /// The file `fix --apply` edits, and a text the fixed file must contain.
+    fixed: Option<(&'static str, &'static str)>,
+    /// The real OpenOCD run (args, in the temp dir), and the original error it prints.
+    live: Option<(&'static [&'static str], &'static str)>,
+    keep_ports: bool,
+}
+
+const BOARD_OK: &str = "source [find interface/stlink.cfg]\n";
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "cfg_missing_target",
+            files: &[(
+                "board.cfg",
+                "# my board\nsource [find interface/stlink.cfg]\nsource [find target/stm32f4.cfg] ;# the chip\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG101",
+            cause: "config-not-found",
+            fixed: Some(("board.cfg", "target/stm32f4x.cfg] ;# the chip")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "Can't find target/stm32f4.cfg",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_missing_file",
+            files: &[],
+            check: &[
+                "--",
+                "openocd",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f4.cfg",
+            ],
+            rule: "CFG101",
+            cause: "config-not-found",
+            fixed: None,
+            live: Some((
+                &["-f", "interface/stlink.cfg", "-f", "target/stm32f4.cfg"],
+                "Can't find target/stm32f4.cfg",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_deprecated_command",
+            files: &[(
+                "board.cfg",
+                "# speed\nsource [find interface/stlink.cfg]\nadapter_khz 4000\nsource [find target/stm32f4x.cfg]\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG106",
+            cause: "deprecated-config",
+            fixed: Some(("board.cfg", "adapter speed 4000")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "DEPRECATED! use 'adapter speed' not 'adapter_khz'",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_deprecated_file",
+            files: &[(
+                "board.cfg",
+                "# old probe cfg\nsource [find interface/stlink-v2.cfg]\nsource [find target/stm32f1x.cfg]\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG109",
+            cause: "deprecated-config",
+            fixed: Some(("board.cfg", "[find interface/stlink.cfg]")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "stlink-v2.cfg is deprecated",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_debug_level_with_space",
+            files: &[],
+            check: &["-d", "3", "-f", "board/st_nucleo_f4.cfg"],
+            rule: "CFG104",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-d", "3", "-f", "board/st_nucleo_f4.cfg", "-c", "shutdown"],
+                "Unexpected command line argument: 3",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_unquoted_c",
+            files: &[],
+            check: &[
+                "--",
+                "openocd",
+                "-f",
+                "board/st_nucleo_f4.cfg",
+                "-c",
+                "adapter",
+                "speed",
+                "4000",
+            ],
+            rule: "CFG102",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &[
+                    "-f",
+                    "board/st_nucleo_f4.cfg",
+                    "-c",
+                    "adapter",
+                    "speed",
+                    "4000",
+                ],
+                "Unexpected command line argument",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_unknown_option",
+            files: &[],
+            check: &["-p", "-f", "board/st_nucleo_f4.cfg"],
+            rule: "CFG103",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-p", "-f", "board/st_nucleo_f4.cfg", "-c", "shutdown"],
+                "invalid option",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_invalid_debug_level",
+            files: &[],
+            check: &["-dx", "-f", "board/st_nucleo_f4.cfg"],
+            rule: "CFG105",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-dx", "-f", "board/st_nucleo_f4.cfg", "-c", "shutdown"],
+                "new_level option value ('x') is not valid",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_target_before_interface",
+            files: &[],
+            check: &["-f", "target/stm32f4x.cfg", "-f", "interface/stlink.cfg"],
+            rule: "CFG113",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &[
+                    "-f",
+                    "target/stm32f4x.cfg",
+                    "-f",
+                    "interface/stlink.cfg",
+                    "-c",
+                    "shutdown",
+                ],
+                "Check config file order",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_no_adapter",
+            files: &[("chip.cfg", "# no probe\nset CHIPNAME stm32f4x\n")],
+            check: &["-f", "chip.cfg", "-c", "init"],
+            rule: "CFG110",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-f", "chip.cfg", "-c", "init", "-c", "shutdown"],
+                "Debug Adapter has to be specified",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_two_adapters",
+            files: &[(
+                "board.cfg",
+                "source [find interface/stlink.cfg]\nsource [find interface/cmsis-dap.cfg]\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG111",
+            cause: "config-error",
+            fixed: None,
+            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "")),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_transport_not_supported",
+            files: &[(
+                "board.cfg",
+                "source [find interface/stlink.cfg]\ntransport select jtag\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG114",
+            cause: "transport-mismatch",
+            fixed: None,
+            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "jtag")),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_transport_select_twice",
+            files: &[(
+                "board.cfg",
+                "adapter driver ftdi\ntransport select jtag\ntransport select swd\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG115",
+            cause: "transport-mismatch",
+            fixed: None,
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "Can't change session's transport",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_reset_config_invalid",
+            files: &[(
+                "board.cfg",
+                "source [find interface/stlink.cfg]\nsource [find target/stm32f4x.cfg]\nreset_config srst_only srst_nogates\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG116",
+            cause: "config-error",
+            fixed: None,
+            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "reset_config")),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_windows_backslashes",
+            files: &[(
+                "board.cfg",
+                "source [find interface/stlink.cfg]\nsource C:\\Users\\me\\extra.cfg\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG117",
+            cause: "ide-config",
+            fixed: None,
+            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "C:Usersmeextra.cfg")),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_unquoted_space_in_path",
+            files: &[("My Boards/x.cfg", BOARD_OK)],
+            check: &["--", "openocd", "-f", "My", "Boards/x.cfg"],
+            rule: "CFG102",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-f", "My", "Boards/x.cfg", "-c", "shutdown"],
+                "Unexpected command line argument",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cmdline_port_clash",
+            files: &[],
+            check: &[
+                "-c",
+                "adapter driver dummy",
+                "-c",
+                "transport select jtag",
+                "-c",
+                "adapter speed 1000",
+                "-c",
+                "tcl_port 4444",
+            ],
+            rule: "CFG119",
+            cause: "port-in-use",
+            fixed: None,
+            live: None,
+            keep_ports: true,
+        },
+        Case {
+            name: "cfg_tcl_syntax",
+            files: &[(
+                "board.cfg",
+                "source [find interface/stlink.cfg]\nproc init_board {} {\n  echo hi\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG120",
+            cause: "config-error",
+            fixed: None,
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "missing close-brace",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_command_needs_newer_version",
+            files: &[(
+                "board.cfg",
+                "# ports\nsource [find interface/stlink.cfg]\ngdb port 3334\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG108",
+            cause: "openocd-version",
+            fixed: Some(("board.cfg", "gdb_port 3334")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "invalid command name \"gdb\"",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cfg_unknown_adapter_driver",
+            files: &[("probe.cfg", "# probe\nadapter driver stlinkv2\n")],
+            check: &["probe.cfg"],
+            rule: "CFG112",
+            cause: "config-error",
+            fixed: None,
+            live: Some((&["-f", "probe.cfg", "-c", "shutdown"], "stlinkv2")),
+            keep_ports: false,
+        },
+        // ---- IDE files ----
+        Case {
+            name: "vscode_config_file_not_found",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  // debug\n  \"configurations\": [\n    {\n      \"name\": \"dbg\",\n      \"type\": \"cortex-debug\",\n      \"request\": \"launch\",\n      \"servertype\": \"openocd\",\n      \"executable\": \"build/app.elf\",\n      \"configFiles\": [\"board/st_nucleo_f4.cfgx\"]\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE104",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "// debug")),
+            live: Some((
+                &["-f", "board/st_nucleo_f4.cfgx", "-c", "shutdown"],
+                "Can't find board/st_nucleo_f4.cfgx",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "vscode_deprecated_key",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  // debug\n  \"configurations\": [\n    {\n      \"name\": \"dbg\",\n      \"type\": \"cortex-debug\",\n      \"request\": \"launch\",\n      \"servertype\": \"openocd\",\n      \"executable\": \"build/app.elf\",\n      \"runToMain\": true,\n      \"configFiles\": [\"board/st_nucleo_f4.cfg\"]\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE111",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "\"runToEntryPoint\"")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "vscode_windows_backslash_cfg",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  // debug\n  \"configurations\": [\n    {\n      \"name\": \"dbg\",\n      \"type\": \"cortex-debug\",\n      \"request\": \"launch\",\n      \"servertype\": \"openocd\",\n      \"executable\": \"build/app.elf\",\n      \"configFiles\": [\"board\\\\st_nucleo_f4.cfg\"]\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE112",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "board/st_nucleo_f4.cfg")),
+            live: Some((
+                &["-f", "board\\st_nucleo_f4.cfg", "-c", "shutdown"],
+                "Can't find board\\st_nucleo_f4.cfg",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "cppdbg_gdb_port_mismatch",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  /* keep */\n  \"configurations\": [\n    {\n      \"name\": \"cpp\",\n      \"type\": \"cppdbg\",\n      \"request\": \"launch\",\n      \"program\": \"build/app.elf\",\n      \"miDebuggerPath\": \"gdb-multiarch\",\n      \"debugServerPath\": \"openocd\",\n      \"debugServerArgs\": \"-f board/st_nucleo_f4.cfg\",\n      \"serverStarted\": \"Listening on port .* for gdb connections\",\n      \"filterStderr\": true,\n      \"miDebuggerServerAddress\": \"localhost:3334\"\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE107",
+            cause: "gdb-connection",
+            fixed: Some((".vscode/launch.json", "localhost:3333")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "cppdbg_filter_stderr_false",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  /* keep */\n  \"configurations\": [\n    {\n      \"name\": \"cpp\",\n      \"type\": \"cppdbg\",\n      \"request\": \"launch\",\n      \"program\": \"build/app.elf\",\n      \"miDebuggerPath\": \"gdb-multiarch\",\n      \"debugServerPath\": \"openocd\",\n      \"debugServerArgs\": \"-f board/st_nucleo_f4.cfg\",\n      \"serverStarted\": \"Listening on port .* for gdb connections\",\n      \"filterStderr\": false,\n      \"miDebuggerServerAddress\": \"localhost:3333\"\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE109",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "\"filterStderr\": true")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "cppdbg_server_started_pattern",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  /* keep */\n  \"configurations\": [\n    {\n      \"name\": \"cpp\",\n      \"type\": \"cppdbg\",\n      \"request\": \"launch\",\n      \"program\": \"build/app.elf\",\n      \"miDebuggerPath\": \"gdb-multiarch\",\n      \"debugServerPath\": \"openocd\",\n      \"debugServerArgs\": \"-f board/st_nucleo_f4.cfg\",\n      \"serverStarted\": \"GDB server started\",\n      \"filterStderr\": true,\n      \"miDebuggerServerAddress\": \"localhost:3333\"\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE108",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "Listening on port")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "cppdbg_host_gdb",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  /* keep */\n  \"configurations\": [\n    {\n      \"name\": \"cpp\",\n      \"type\": \"cppdbg\",\n      \"request\": \"launch\",\n      \"program\": \"build/app.elf\",\n      \"miDebuggerPath\": \"/usr/bin/gdb\",\n      \"debugServerPath\": \"openocd\",\n      \"debugServerArgs\": \"-f board/st_nucleo_f4.cfg\",\n      \"serverStarted\": \"Listening on port .* for gdb connections\",\n      \"filterStderr\": true,\n      \"miDebuggerServerAddress\": \"localhost:3333\"\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE106",
+            cause: "gdb-connection",
+            fixed: Some((".vscode/launch.json", "/* keep */")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "cppdbg_unquoted_space_in_args",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  /* keep */\n  \"configurations\": [\n    {\n      \"name\": \"cpp\",\n      \"type\": \"cppdbg\",\n      \"request\": \"launch\",\n      \"program\": \"build/app.elf\",\n      \"miDebuggerPath\": \"gdb-multiarch\",\n      \"debugServerPath\": \"openocd\",\n      \"debugServerArgs\": \"-f board/st_nucleo_f4.cfg -c adapter speed 1000\",\n      \"serverStarted\": \"Listening on port .* for gdb connections\",\n      \"filterStderr\": true,\n      \"miDebuggerServerAddress\": \"localhost:3333\"\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE113",
+            cause: "ide-config",
+            fixed: Some((".vscode/launch.json", "\\\"adapter speed 1000\\\"")),
+            live: Some((
+                &[
+                    "-f",
+                    "board/st_nucleo_f4.cfg",
+                    "-c",
+                    "adapter",
+                    "speed",
+                    "1000",
+                ],
+                "Unexpected command line argument",
+            )),
+            keep_ports: false,
+        },
+        Case {
+            name: "vscode_server_not_found",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n  // debug\n  \"configurations\": [\n    {\n      \"name\": \"dbg\",\n      \"type\": \"cortex-debug\",\n      \"request\": \"launch\",\n      \"servertype\": \"openocd\",\n      \"serverpath\": \"/opt/openocd-0.11.0/bin/openocd\",\n      \"executable\": \"build/app.elf\",\n      \"configFiles\": [\"board/st_nucleo_f4.cfg\"]\n    }\n  ]\n}\n",
+            )],
+            check: &["."],
+            rule: "IDE102",
+            cause: "openocd-launch",
+            fixed: Some((".vscode/launch.json", "// debug")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "platformio_unquoted_space",
+            files: &[(
+                "platformio.ini",
+                "; project\n[env:nucleo]\nplatform = ststm32\nboard = nucleo_f401re\ndebug_tool = custom\ndebug_port = localhost:3333\ndebug_server =\n  openocd\n  -f\n  board/st_nucleo_f4.cfg\n  -c adapter speed 1000\n",
+            )],
+            check: &["."],
+            rule: "",
+            cause: "",
+            fixed: None,
+            live: None,
+            keep_ports: false,
+        },
+    ]
+}
+
+/// Where the log alone cannot say what the static check says (and why).
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
+    (
+        "cfg_two_adapters",
+        "OpenOCD only warns `Interface already configured, ignoring`: no log rule, outcome unknown",
+    ),
+    (
+        "cfg_tcl_syntax",
+        "`missing close-brace` has no log rule yet: outcome unknown",
+    ),
+    (
+        "cfg_command_needs_newer_version",
+        "the log shows `invalid command name \"gdb\"` (config-error, CFG010); only the version table knows `gdb port` is master's",
+    ),
+    (
+        "cfg_unknown_adapter_driver",
+        "the log's `debug interface not found` reads as a driver missing from the build (openocd-version, CFG021); the static check sees a typo",
+    ),
+    (
+        "cppdbg_unquoted_space_in_args",
+        "the log shows `Unexpected command line argument` (config-error, CFG017); that an IDE split the string is only in launch.json",
+    ),
+    (
+        "vscode_config_file_not_found",
+        "the log shows `Can't find` (config-not-found, CFG001); that the name comes from launch.json is only in the IDE file",
+    ),
+    (
+        "vscode_windows_backslash_cfg",
+        "the log shows `Can't find board\\st_nucleo_f4.cfg` (config-not-found); the backslash from launch.json is only in the IDE file",
+    ),
+    (
+        "cfg_windows_backslashes",
+        "the log shows `couldn't open C:Usersme…`: depends on whether IDE001 recognises the mangled path",
+    ),
+    (
+        "cmdline_unquoted_space_in_path",
+        "on a POSIX command line ocdoctor-cfg reports the split path as a stray argument (config-error); OpenOCD first fails on `Can't find My` (config-not-found)",
+    ),
+];
+
+struct Outcome {
+    name: &'static str,
+    rule: String,
+    cause: String,
+    fixed: Option<bool>,
+    agrees: Option<String>,
+}
+
+fn make(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn run_case(c: &Case, live: bool) -> Outcome {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    make(dir, c.files);
+    let mut args: Vec<&str> = vec!["check", "--format", "json"];
+    args.extend(c.check);
+    let out = ocdoctor(dir).args(&args).output().unwrap();
+    let report = json_of(&out);
+    assert_eq!(report["schema"], "ocdoctor.report/v1");
+    let (rule, cause) = top(&report);
+    let mut o = Outcome {
+        name: c.name,
+        rule: rule.clone(),
+        cause: cause.clone(),
+        fixed: None,
+        agrees: None,
+    };
+    if c.rule.is_empty() {
+        // Exploratory: must not fail.
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", c.name);
+        return o;
+    }
+    assert_eq!(
+        (rule.as_str(), cause.as_str()),
+        (c.rule, c.cause),
+        "{}: top finding/cause\n{}",
+        c.name,
+        serde_json::to_string_pretty(&report["findings"]).unwrap()
+    );
+    assert_eq!(out.status.code(), Some(1), "{}: exit code", c.name);
+    if let Some((file, keep)) = c.fixed {
+        let before = std::fs::read_to_string(dir.join(file)).unwrap();
+        let mut fargs: Vec<&str> = vec!["fix"];
+        fargs.extend(c.check);
+        let dry = ocdoctor(dir).args(&fargs).output().unwrap();
+        let dry_out = String::from_utf8_lossy(&dry.stdout).to_string();
+        assert!(dry_out.contains("+++ b/"), "{}: dry run\n{dry_out}", c.name);
+        assert_eq!(
+            std::fs::read_to_string(dir.join(file)).unwrap(),
+            before,
+            "{}: the dry run wrote",
+            c.name
+        );
+        fargs.insert(1, "--apply");
+        let applied = ocdoctor(dir).args(&fargs).output().unwrap();
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(
+            text.contains(keep) && text != before,
+            "{}: after fix --apply\n{text}\n{}",
+            c.name,
+            String::from_utf8_lossy(&applied.stdout)
+        );
+        let backup = PathBuf::from(format!("{}.orig", dir.join(file).display()));
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
+        // The problem is gone from a re-check.
+        let again = json_of(&ocdoctor(dir).args(&args).output().unwrap());
+        let rules: Vec<&str> = again["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert!(!rules.contains(&c.rule), "{}: still {rules:?}", c.name);
+        o.fixed = Some(true);
+        if live
+            && let Some((largs, err)) = c.live
+            && !err.is_empty()
+        {
+            let args: Vec<String> = largs.iter().map(|s| s.to_string()).collect();
+            // IDE files: run what the fixed setting now says (the -f from the fixed file).
+            if !file.ends_with(".json") {
+                let log = openocd(dir, &args, c.keep_ports);
+                assert!(
+                    !log.contains(err),
+                    "{}: the fixed config still prints {err:?}\n{log}",
+                    c.name
+                );
+            }
+        }
+        // A second --apply keeps the first backup and takes .orig.1.
+        std::fs::write(dir.join(file), &before).unwrap();
+        ocdoctor(dir).args(&fargs).output().unwrap();
+        assert!(
+            PathBuf::from(format!("{}.orig.1", dir.join(file).display())).exists(),
+            "{}: second backup",
+            c.name
+        );
+        std::fs::write(dir.join(file), &before).unwrap();
+    } else {
+        o.fixed = Some(false);
+    }
+    if live && let Some((largs, err)) = c.live {
+        let args: Vec<String> = largs.iter().map(|s| s.to_string()).collect();
+        let log = openocd(dir, &args, c.keep_ports);
+        assert!(
+            log.contains(err),
+            "{}: openocd did not print {err:?}\n{log}",
+            c.name
+        );
+        let log_path = dir.join("openocd.log");
+        std::fs::write(&log_path, &log).unwrap();
+        let d = ocdoctor(dir)
+            .args(["diagnose", "--no-env", "--format", "json", "openocd.log"])
+            .output()
+            .unwrap();
+        let (drule, dcause) = top(&json_of(&d));
+        let known = KNOWN_DISAGREEMENTS.iter().find(|(n, _)| *n == c.name);
+        if dcause != cause {
+            o.agrees = Some(format!("no: diagnose {dcause} ({drule})"));
+            assert!(
+                known.is_some(),
+                "{}: diagnose says {dcause} ({drule}), check says {cause}\n{log}",
+                c.name
+            );
+        } else {
+            o.agrees = Some("yes".into());
+        }
+    }
+    o
+}
+
+#[test]
+fn injected_misconfigurations() {
+    let live = !skip_live();
+    if live {
+        assert!(
+            have_openocd(),
+            "openocd is not on PATH: install it or set OCDOCTOR_SKIP_LIVE=1"
+        );
+    }
+    let cases = cases();
+    assert!(cases.iter().filter(|c| !c.rule.is_empty()).count() >= 25);
+    let mut table = String::from("case | rule | cause | fixed | real openocd agrees\n");
+    let mut failures = Vec::new();
+    for c in &cases {
+        let o = match std::panic::catch_unwind(|| run_case(c, live)) {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(msg);
+                continue;
+            }
+        };
+        table += &format!(
+            "{} | {} | {} | {} | {}\n",
+            o.name,
+            o.rule,
+            o.cause,
+            match o.fixed {
+                Some(true) => "yes",
+                _ => "-",
+            },
+            o.agrees.as_deref().unwrap_or("-")
+        );
+    }
+    eprintln!("{table}");
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn real_ide_files_check_without_panics() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ocdoctor-ide/tests/data");
+    let mut n = 0;
+    for entry in walk(&data) {
+        let out = ocdoctor(&data)
+            .args(["check", "--format", "json"])
+            .arg(&entry)
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{}: exit {code:?}\n{}",
+            entry.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json_of(&out)["schema"], "ocdoctor.report/v1");
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} IDE files");
+    // And the directories themselves (`check .`).
+    for d in std::fs::read_dir(&data).unwrap().flatten() {
+        if d.path().is_dir() {
+            let out = ocdoctor(&d.path())
+                .args(["check", "--format", "markdown", "."])
+                .output()
+                .unwrap();
+            assert!(matches!(out.status.code(), Some(0..=2)));
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else if ocdoctor_kind(&p) {
+            v.push(p);
+        }
+    }
+    v.sort();
+    v
+}
+
+fn ocdoctor_kind(p: &Path) -> bool {
+    let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    n.ends_with(".json") || n.ends_with(".launch") || n.ends_with(".ini")
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["check"],
+        vec!["check", "no/such/path"],
+        vec!["check", "--format", "yaml", "."],
+        vec!["check", "."],
+    ] {
+        let out = ocdoctor(tmp.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn diagnose_joins_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("openocd.log"),
+        "Open On-Chip Debugger 0.12.0\nUnexpected command line argument: 3\n",
+    )
+    .unwrap();
+    let out = ocdoctor(dir)
+        .args([
+            "diagnose",
+            "--no-env",
+            "--format",
+            "json",
+            "openocd.log",
+            "--cmd",
+            "openocd -d 3 -f board/st_nucleo_f4.cfg",
+        ])
+        .output()
+        .unwrap();
+    let r = json_of(&out);
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"CFG104"), "{rules:?}");
+    assert_eq!(r["causes"][0]["cause"], "config-error");
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("bad.cfg"), b"\xff\xfe{{{[[[\"\\\n\0").unwrap();
+    std::fs::create_dir_all(dir.join(".vscode")).unwrap();
+    std::fs::write(
+        dir.join(".vscode/launch.json"),
+        b"{\"configurations\": [ {\"type\"",
+    )
+    .unwrap();
+    std::fs::write(dir.join("platformio.ini"), b"[env\n=\n\xff").unwrap();
+    for args in [
+        vec!["check", "bad.cfg"],
+        vec!["check", "."],
+        vec!["fix", "."],
+        vec!["check", "--", "openocd", "-f", "", "-c", "}", "--file"],
+        vec!["check", "-s", "-f"],
+    ] {
+        let out = ocdoctor(dir).args(&args).output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{args:?}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
