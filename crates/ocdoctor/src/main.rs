@@ -2,6 +2,7 @@
 
 mod check;
 mod chip;
+mod envjoin;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -206,13 +207,13 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                             path.display()
                         ))
                     })?;
-                    hints_from_env(&snap)
+                    envjoin::hints_from_env(&snap)
                 }
                 (false, None) => {
                     let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
                     // Diagnosing needs the probes and ports, not the versions of every install.
                     opts.run_binaries = false;
-                    hints_from_env(&ocdoctor_env::collect(&opts))
+                    envjoin::hints_from_env(&ocdoctor_env::collect(&opts))
                 }
             };
             if let Some(line) = cmd {
@@ -551,32 +552,6 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
     let report = check::report(&checked, None);
     out(&render_report(&report, format, color));
     Ok(check::exit_code(&report))
-}
-
-/// The machine's problems as evidence for the log diagnosis. The OS of the snapshot is the OS
-/// the log comes from (the default snapshot is this machine's).
-fn hints_from_env(snap: &ocdoctor_env::EnvSnapshot) -> ocdoctor_core::Hints {
-    use ocdoctor_core::kb::Os;
-    let os = match snap.os.as_str() {
-        "linux" => Some(Os::Linux),
-        "macos" => Some(Os::Macos),
-        "windows" => Some(Os::Windows),
-        _ => None,
-    };
-    let env = ocdoctor_env::problems(snap)
-        .into_iter()
-        .map(|p| ocdoctor_core::infer::EnvProblem {
-            id: p.id,
-            cause: p.cause,
-            message: p.message,
-            facts: p.facts.into_iter().collect(),
-        })
-        .collect();
-    ocdoctor_core::Hints {
-        os,
-        env,
-        ..Default::default()
-    }
 }
 
 /// Write through a temporary file in the same folder and rename it over the target, so a
