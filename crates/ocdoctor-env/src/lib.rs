@@ -24,7 +24,7 @@ mod usb;
 pub use access::{Identity, NodeMeta};
 pub use installs::parse_version;
 pub use model::*;
-pub use problems::{PROBLEM_IDS, problems};
+pub use problems::{PROBLEM_IDS, describe, problems, serial_for_openocd};
 pub use render::render_text;
 
 use std::collections::BTreeMap;

@@ -207,13 +207,13 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                             path.display()
                         ))
                     })?;
-                    envjoin::hints_from_env(&snap)
+                    envjoin::hints_from_env(&snap, log_version.as_deref())
                 }
                 (false, None) => {
                     let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
                     // Diagnosing needs the probes and ports, not the versions of every install.
                     opts.run_binaries = false;
-                    envjoin::hints_from_env(&ocdoctor_env::collect(&opts))
+                    envjoin::hints_from_env(&ocdoctor_env::collect(&opts), log_version.as_deref())
                 }
             };
             if let Some(line) = cmd {
