@@ -724,16 +724,7 @@ pub fn report(checked: &Checked, os: Option<ocdoctor_core::kb::Os>) -> ocdoctor_
         problems: checked.problems.clone(),
         ..Default::default()
     };
-    // `report_from_problems` builds the log scanner (≈50 ms of regex compilation) only to get
-    // an empty scan; an empty `ScanResult` of the right shape gives the same report.
-    let kb = ocdoctor_core::KnowledgeBase::embedded();
-    let empty = ocdoctor_core::ScanResult {
-        rules: vec![ocdoctor_core::scan::RuleHits::default(); kb.rules.len()],
-        facts: vec![None; kb.facts.len()],
-        ..Default::default()
-    };
-    let d = ocdoctor_core::diagnose(kb, empty, &hints);
-    let mut report = ocdoctor_core::report::build(kb, &d, checked.inputs.clone(), None);
+    let mut report = ocdoctor_core::report_from_problems(checked.inputs.clone(), &hints);
     // The version the config was checked against (there is no banner without a log).
     if let Some(v) = &checked.openocd {
         report.openocd = Some(ocdoctor_core::report::OpenOcd {

@@ -568,14 +568,6 @@ fn cases() -> Vec<Case> {
 /// Where the log alone cannot say what the static check says (and why).
 const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
     (
-        "cfg_two_adapters",
-        "OpenOCD only warns `Interface already configured, ignoring`: no log rule, outcome unknown",
-    ),
-    (
-        "cfg_tcl_syntax",
-        "`missing close-brace` has no log rule yet: outcome unknown",
-    ),
-    (
         "cfg_command_needs_newer_version",
         "the log shows `invalid command name \"gdb\"` (config-error, CFG010); only the version table knows `gdb port` is master's",
     ),
