@@ -72,6 +72,9 @@ enum Command {
         /// Also keep the full log here (default: .ocdoctor/last.log).
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
+        /// Diagnose the log alone; never look at this machine (give it before `--`).
+        #[arg(long)]
+        no_env: bool,
         /// The command: `ocdoctor run -- openocd -f board/x.cfg`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
@@ -276,11 +279,16 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             out(&chip::idcode(&value.join(" "), scripts).map_err(UsageError)?);
             Ok(0)
         }
-        Command::Run { log, command } => {
+        Command::Run {
+            log,
+            no_env,
+            command,
+        } => {
             let code = run::run(run::RunOptions {
                 argv: command,
                 log,
                 color,
+                env: !no_env,
             })
             .map_err(UsageError)?;
             std::process::exit(code);

@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub argv: Vec<String>,
     pub log: Option<PathBuf>,
     pub color: bool,
+    /// Join a diagnosis with this machine (`ocdoctor env`); off with `run --no-env`.
+    pub env: bool,
 }
 
 /// Returns the process exit code to use (OpenOCD's), or an error message (exit 2).
@@ -98,6 +100,7 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
                 &Hints::default(),
             );
             if report.outcome == "failed" {
+                let report = with_env(report, scan.peek(), &log_path, opts.env);
                 print_diagnosis(&report, opts.color, "OpenOCD is still running");
             }
             diagnosed_errors = errors_seen;
@@ -113,8 +116,9 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         let _ = f.flush();
     }
 
+    let result = scan.finish();
     let report = ocdoctor_core::report_from_scan(
-        scan.finish(),
+        result.clone(),
         Some(&log_path.display().to_string()),
         &Hints::default(),
     );
@@ -123,6 +127,7 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     let already_said =
         diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
     if failed && !already_said {
+        let report = with_env(report, result, &log_path, opts.env);
         print_diagnosis(&report, opts.color, "OpenOCD exited");
     }
     Ok(exit_code_of(status))
@@ -168,6 +173,24 @@ fn log_bytes(f: &mut Option<std::fs::File>, b: &[u8]) {
             *f = None;
         }
     }
+}
+
+/// The log alone decides whether there is a diagnosis to print (no machine reads while OpenOCD
+/// runs); only then is the machine looked at (`ocdoctor env`, including the installs'
+/// `--version`) and the log joined with it.
+fn with_env(
+    report: ocdoctor_core::Report,
+    scan: ocdoctor_core::ScanResult,
+    log_path: &Path,
+    env: bool,
+) -> ocdoctor_core::Report {
+    if !env {
+        return report;
+    }
+    let opts = ocdoctor_env::CollectOptions::for_this_machine();
+    let version = scan.banner.as_ref().map(|b| b.version.to_string());
+    let hints = crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
+    ocdoctor_core::report_from_scan(scan, Some(&log_path.display().to_string()), &hints)
 }
 
 fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {

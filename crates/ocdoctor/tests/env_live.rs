@@ -116,3 +116,39 @@ fn env_names_a_real_openocd_holding_two_ports() {
     }
     drop(guard);
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn run_joins_its_diagnosis_with_this_machine_unless_no_env() {
+    if std::path::Path::new("/sys/bus/usb").exists()
+        || Command::new("openocd").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: needs a machine without a USB bus and an openocd");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("run.log");
+    let go = |extra: &[&str]| {
+        let out = ocdoctor()
+            .args(["--color", "never", "run", "--log"])
+            .arg(&log)
+            .args(extra)
+            .args([
+                "--",
+                "openocd",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f1x.cfg",
+            ])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout)
+    };
+    let joined = go(&[]);
+    assert!(joined.contains("error[USB051]"), "{joined}");
+    let alone = go(&["--no-env"]);
+    assert!(!alone.contains("USB051"), "{alone}");
+    assert!(alone.contains("PRB001"), "{alone}");
+}
