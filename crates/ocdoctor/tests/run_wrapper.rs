@@ -142,14 +142,15 @@ fn same_bytes_and_exit_codes_as_openocd() {
     }
 }
 
+/// Send `signal` to the wrapper only (as an IDE's stop button does) while OpenOCD serves; the
+/// wrapper must pass it on and die the way OpenOCD died (0.12: SIGTERM → 143, SIGHUP → 129).
 #[cfg(unix)]
-#[test]
-fn sigterm_reaches_openocd_and_the_status_matches() {
+fn signal_reaches_openocd(signal: &str, number: i32) {
+    use std::os::unix::process::ExitStatusExt;
     if !have_openocd() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    // A dummy adapter keeps OpenOCD running (servers on ephemeral-ish ports, gdb disabled).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -180,7 +181,6 @@ fn sigterm_reaches_openocd_and_the_status_matches() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until OpenOCD listens, then TERM the wrapper only.
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -189,31 +189,42 @@ fn sigterm_reaches_openocd_and_the_status_matches() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pid = rustix_pid(child.id());
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
     let t = Instant::now();
-    loop {
+    let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
-            use std::os::unix::process::ExitStatusExt;
-            // OpenOCD 0.12 dies of SIGTERM (143 in a shell); the wrapper dies the same way.
-            assert!(
-                status.signal() == Some(15) || status.code() == Some(143),
-                "status {status:?}"
-            );
-            break;
+            break status;
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "wrapper did not stop on SIGTERM"
-        );
+        if t.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("wrapper did not stop on SIG{signal}");
+        }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    // No openocd left listening.
+    };
+    assert!(
+        status.signal() == Some(number) || status.code() == Some(128 + number),
+        "SIG{signal}: status {status:?}"
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "openocd still running"
+        "openocd still running after SIG{signal}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_reaches_openocd_and_the_status_matches() {
+    signal_reaches_openocd("TERM", 15);
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_reaches_openocd_and_the_status_matches() {
+    signal_reaches_openocd("HUP", 1);
 }
 
 /// `-d3` lines carry milliseconds since start, which differ between any two runs.
@@ -225,10 +236,6 @@ fn without_ms(b: &[u8]) -> String {
 
 fn regex_lite_ms() -> regex::Regex {
     regex::Regex::new(r"(?m)^(User |Debug|Info |Warn |Error): (\d+ )\d+ ").unwrap()
-}
-
-fn rustix_pid(id: u32) -> String {
-    id.to_string()
 }
 
 /// A JTAG id mismatch does not stop OpenOCD: it keeps serving gdb. The wrapper must say so
@@ -305,12 +312,23 @@ fn gdb_pipe_mode_works_through_the_wrapper() {
     if !have_openocd() {
         return;
     }
-    if Command::new("gdb-multiarch").arg("--version").output().is_err() {
-        assert!(std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some(), "gdb-multiarch is not installed (apt-get install gdb-multiarch)");
+    if Command::new("gdb-multiarch")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some(),
+            "gdb-multiarch is not installed (apt-get install gdb-multiarch)"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let lab = ocdoctor_lab::Lab::start(ocdoctor_lab::LabConfig::new(ocdoctor_lab::Chip::Stm32f4), None).unwrap();
+    let lab = ocdoctor_lab::Lab::start(
+        ocdoctor_lab::LabConfig::new(ocdoctor_lab::Chip::Stm32f4),
+        None,
+    )
+    .unwrap();
     let cfg = tmp.path().join("lab.cfg");
     std::fs::write(&cfg, ocdoctor_lab::interface_cfg(lab.port())).unwrap();
     let remote = format!(
@@ -320,14 +338,30 @@ fn gdb_pipe_mode_works_through_the_wrapper() {
         cfg.display()
     );
     let out = Command::new("timeout")
-        .args(["60", "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture arm", "-ex", &remote])
+        .args([
+            "60",
+            "gdb-multiarch",
+            "-nx",
+            "-batch",
+            "-ex",
+            "set architecture arm",
+            "-ex",
+            &remote,
+        ])
         .args(["-ex", "monitor halt", "-ex", "x/2wx 0x08000000"])
         .current_dir(tmp.path())
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     // The lab's flash starts with the vector table: initial SP 0x20001000, reset vector 0x08000189.
-    assert!(text.contains("0x20001000") && text.contains("0x08000189"), "gdb read no memory through the pipe:\n{text}");
+    assert!(
+        text.contains("0x20001000") && text.contains("0x08000189"),
+        "gdb read no memory through the pipe:\n{text}"
+    );
     let log = std::fs::read_to_string(tmp.path().join("pipe.log")).unwrap();
-    assert!(log.contains("Open On-Chip Debugger"), "the wrapper kept OpenOCD's stderr: {log}");
+    assert!(
+        log.contains("Open On-Chip Debugger"),
+        "the wrapper kept OpenOCD's stderr: {log}"
+    );
 }
