@@ -14,6 +14,22 @@ use std::sync::LazyLock;
 
 include!(concat!(env!("OUT_DIR"), "/kb_files.rs"));
 
+/// How the rule files are written: TOML on disk, JSON as embedded by build.rs.
+#[derive(Clone, Copy)]
+enum Format {
+    Toml,
+    Json,
+}
+
+impl Format {
+    fn parse<T: serde::de::DeserializeOwned>(self, text: &str) -> Result<T, String> {
+        match self {
+            Format::Toml => toml::from_str(text).map_err(|e| e.to_string()),
+            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// The stages of an OpenOCD run, in the order OpenOCD goes through them.
 pub const STAGES: [&str; 9] = [
     "startup",
@@ -298,7 +314,10 @@ impl KnowledgeBase {
     /// The knowledge base compiled into this binary.
     pub fn embedded() -> &'static KnowledgeBase {
         static KB: LazyLock<KnowledgeBase> = LazyLock::new(|| {
-            KnowledgeBase::from_files(KB_FILES)
+            // build.rs already parsed the TOML (a broken rule file fails the build) and embedded
+            // it as JSON, which loads several times faster; pattern syntax is checked by the
+            // scanner's compile and by the kb tests, not on every start.
+            KnowledgeBase::load(KB_FILES_JSON, Format::Json, false)
                 .unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
         });
         &KB
@@ -307,24 +326,30 @@ impl KnowledgeBase {
     /// Load from `(path relative to rules/, contents)` pairs and validate everything that can
     /// be checked without a log: unique codes, known causes and facts, compiling regexes.
     pub fn from_files(files: &[(&str, &str)]) -> Result<KnowledgeBase, String> {
+        Self::load(files, Format::Toml, true)
+    }
+
+    fn load(
+        files: &[(&str, &str)],
+        format: Format,
+        check_patterns: bool,
+    ) -> Result<KnowledgeBase, String> {
         let mut rules = Vec::new();
         let mut facts = Vec::new();
         let mut causes = Vec::new();
         let mut calibration = None;
         for (path, text) in files {
-            let ctx = |e: toml::de::Error| format!("rules/{path}: {e}");
+            let at = |e: String| format!("rules/{path}: {e}");
             match *path {
                 p if p == "facts.toml" || p.ends_with("/facts.toml") => {
-                    facts.extend(toml::from_str::<FactsFile>(text).map_err(ctx)?.fact)
+                    facts.extend(format.parse::<FactsFile>(text).map_err(at)?.fact)
                 }
-                "taxonomy.toml" => {
-                    causes = toml::from_str::<TaxonomyFile>(text).map_err(ctx)?.cause
-                }
+                "taxonomy.toml" => causes = format.parse::<TaxonomyFile>(text).map_err(at)?.cause,
                 "calibration.toml" => {
-                    calibration = Some(toml::from_str::<Calibration>(text).map_err(ctx)?)
+                    calibration = Some(format.parse::<Calibration>(text).map_err(at)?)
                 }
                 p if p.ends_with("/rule.toml") => {
-                    let mut rule: Rule = toml::from_str(text).map_err(ctx)?;
+                    let mut rule: Rule = format.parse(text).map_err(at)?;
                     rule.dir = p.trim_end_matches("/rule.toml").to_string();
                     rules.push(rule);
                 }
@@ -338,11 +363,16 @@ impl KnowledgeBase {
             causes,
             calibration,
         };
-        kb.validate()?;
+        kb.validate(check_patterns)?;
         Ok(kb)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Check every regex's syntax (the embedded knowledge base skips this at start-up).
+    pub fn check_patterns(&self) -> Result<(), String> {
+        self.validate(true)
+    }
+
+    fn validate(&self, check_patterns: bool) -> Result<(), String> {
         let cause_ids: HashSet<&str> = self.causes.iter().map(|c| c.id.as_str()).collect();
         let fact_ids: HashSet<&str> = self.facts.iter().map(|f| f.id.as_str()).collect();
         let codes: HashSet<&str> = self.rules.iter().map(|r| r.code.as_str()).collect();
@@ -359,6 +389,9 @@ impl KnowledgeBase {
             }
             // Syntax only: compiling ~500 regexes here would double the start-up time; the
             // scanner compiles them, and the kb tests check each one (empty matches included).
+            if !check_patterns {
+                return Ok(());
+            }
             regex_syntax::Parser::new()
                 .parse(re)
                 .map(|_| ())

@@ -41,10 +41,10 @@ enum Pattern {
 pub struct Scanner {
     kb: &'static KnowledgeBase,
     prefilter: meta::Regex,
-    set: regex::RegexSet,
+    set: regex::bytes::RegexSet,
     /// The patterns that accept `Debug:` lines (most do not), as their own small set: the bulk
     /// of a `-d3` log is Debug lines, and most of its candidates too.
-    debug_set: regex::RegexSet,
+    debug_set: regex::bytes::RegexSet,
     /// `debug_set`'s pattern index → index into `patterns`.
     debug_ids: Vec<usize>,
     /// Same order as `set`.
@@ -173,7 +173,12 @@ impl Scanner {
             )
             .build_many(&sources)
             .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?;
-        let set = regex::RegexSetBuilder::new(&anchored)
+        // Phase 2 finds which patterns match a candidate line. ASCII classes, like phase 1: the
+        // Unicode versions of `\w`, `\s`, `\d` and case folding make the automaton many times
+        // bigger, slower to build and to warm up, and OpenOCD's messages are ASCII. Captures are
+        // taken with each pattern's own (Unicode) regex, compiled on first use.
+        let set = regex::bytes::RegexSetBuilder::new(&anchored)
+            .unicode(false)
             .dfa_size_limit(64 << 20)
             .size_limit(64 << 20)
             .build()
@@ -187,7 +192,8 @@ impl Scanner {
         let debug_ids: Vec<usize> = (0..anchored.len())
             .filter(|&i| levels[i].contains(&Level::Debug))
             .collect();
-        let debug_set = regex::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
+        let debug_set = regex::bytes::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
+            .unicode(false)
             .size_limit(64 << 20)
             .dfa_size_limit(16 << 20)
             .build()
@@ -385,12 +391,12 @@ impl ScanState<'_> {
         let mut success = false;
         let matched: Vec<usize> = if line.level == Level::Debug {
             sc.debug_set
-                .matches(msg)
+                .matches(msg.as_bytes())
                 .iter()
                 .map(|i| sc.debug_ids[i])
                 .collect()
         } else {
-            sc.set.matches(msg).iter().collect()
+            sc.set.matches(msg.as_bytes()).iter().collect()
         };
         for pi in matched {
             if !sc.levels[pi].contains(&line.level) {

@@ -296,3 +296,9 @@ fn every_pattern_compiles_and_cannot_match_empty() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     assert!(scanner().kb().rules.len() == kb.rules.len());
 }
+
+#[test]
+fn embedded_knowledge_base_passes_the_full_validation() {
+    // Start-up skips the regex syntax check (the scanner's compile would fail anyway); run it here.
+    KnowledgeBase::embedded().check_patterns().unwrap();
+}
