@@ -105,22 +105,33 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `openocd --version` of each program, run once per process.
+/// `openocd --version` of each program, run once per process. Concurrent callers for one program
+/// wait for the same run (`check` starts it in the background before it reads anything else).
 fn openocd_version(program: &Path) -> Option<String> {
-    use std::sync::{Mutex, OnceLock};
-    type Cache = Mutex<BTreeMap<PathBuf, Option<String>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-    if let Ok(c) = cache.lock()
-        && let Some(v) = c.get(program)
-    {
-        return v.clone();
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cell = Arc<OnceLock<Option<String>>>;
+    static CACHE: OnceLock<Mutex<BTreeMap<PathBuf, Cell>>> = OnceLock::new();
+    let cell: Cell = {
+        let mut map = CACHE
+            .get_or_init(|| Mutex::new(BTreeMap::new()))
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(program.to_path_buf()).or_default().clone()
+    };
+    cell.get_or_init(|| run_version(program)).clone()
+}
+
+/// Start `openocd --version` of the OpenOCD `check` will most likely use, on another thread, so
+/// its few milliseconds overlap loading the rules and reading the configs.
+pub fn prefetch_version(opts: &Options) {
+    let program = opts
+        .openocd
+        .clone()
+        .filter(|p| p.is_file())
+        .or_else(|| which("openocd"));
+    if let Some(p) = program {
+        std::thread::spawn(move || openocd_version(&p));
     }
-    let v = run_version(program);
-    if let Ok(mut c) = cache.lock() {
-        c.insert(program.to_path_buf(), v.clone());
-    }
-    v
 }
 
 /// Run `openocd --version` (bounded) and return the version text of its banner.
@@ -138,7 +149,7 @@ fn run_version(program: &Path) -> Option<String> {
         match child.try_wait() {
             Ok(Some(_)) => break,
             Ok(None) if start.elapsed() < Duration::from_secs(3) => {
-                std::thread::sleep(Duration::from_millis(1))
+                std::thread::sleep(Duration::from_micros(200))
             }
             _ => {
                 let _ = child.kill();

@@ -522,6 +522,7 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
+    check::prefetch_version(&opts);
     let inputs = check::parse_inputs(&args).map_err(UsageError)?;
     let checked = check::check(&inputs, &opts).map_err(UsageError)?;
     if raw {
