@@ -126,11 +126,15 @@ pub fn text(report: &Report, color: bool) -> String {
             .stage
             .as_deref()
             .map_or(String::new(), |s| format!(", during {s}"));
+        let outcome = match report.outcome.as_str() {
+            "failed" => "OpenOCD failed",
+            "ok" => "OpenOCD ran",
+            _ => "the outcome is not in the input",
+        };
         let _ = writeln!(
             out,
-            "{} {src}: OpenOCD {}{stage} · {version}",
-            p.paint(p.bold(), "diagnosis:"),
-            report.outcome
+            "{} {src}: {outcome}{stage} · {version}",
+            p.paint(p.bold(), "diagnosis:")
         );
         let ranked: Vec<String> = report
             .causes
