@@ -8,11 +8,11 @@ use ocdoctor_core::eval::{evaluate, load_cases, table};
 const CORPUS: &str = include_str!("data/corpus/cases.jsonl");
 
 // Floors (ratchet). Log alone, OS guessed from the log:
-const MIN_TOP1: f64 = 0.80;
+const MIN_TOP1: f64 = 0.81;
 const MIN_TOP3: f64 = 0.95;
-const MAX_ECE: f64 = 0.08;
+const MAX_ECE: f64 = 0.07;
 // With the OS the user's machine reports (what `ocdoctor diagnose` knows locally):
-const MIN_TOP1_OS: f64 = 0.81;
+const MIN_TOP1_OS: f64 = 0.82;
 
 #[test]
 fn corpus_accuracy_and_calibration() {
