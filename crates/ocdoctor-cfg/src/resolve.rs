@@ -1413,42 +1413,24 @@ impl<'a> Interp<'a> {
         let p = match status {
             Status::Deprecated {
                 replacement, since, ..
-            } => {
-                let mut p = Problem::new(
-                    "deprecated-command",
-                    Severity::Warning,
-                    format!(
-                        "'{matched}' is deprecated since OpenOCD {}{}",
-                        since.as_str(),
-                        if replacement.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; use '{}'", replacement.join("; "))
-                        }
-                    ),
-                    Some(l),
-                );
-                p.suggestion = (replacement.len() == 1).then(|| replacement[0].clone());
-                p
-            }
-            Status::Removed { replacement, since } => {
-                let mut p = Problem::new(
-                    "removed-command",
-                    Severity::Error,
-                    format!(
-                        "'{matched}' was removed in OpenOCD {}{}",
-                        since.as_str(),
-                        if replacement.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; use '{}'", replacement.join("; "))
-                        }
-                    ),
-                    Some(l),
-                );
-                p.suggestion = (replacement.len() == 1).then(|| replacement[0].clone());
-                p
-            }
+            } => renamed(
+                "deprecated-command",
+                Severity::Warning,
+                "is deprecated since",
+                &matched,
+                &since,
+                &replacement,
+                l,
+            ),
+            Status::Removed { replacement, since } => renamed(
+                "removed-command",
+                Severity::Error,
+                "was removed in",
+                &matched,
+                &since,
+                &replacement,
+                l,
+            ),
             Status::NotYet { since, old_name } => Problem::new(
                 "command-needs-newer-version",
                 Severity::Error,
@@ -2067,4 +2049,30 @@ fn glob_match(pat: &str, s: &str) -> bool {
         pi += 1;
     }
     pi == p.len()
+}
+
+/// A command that was renamed or dropped: the problem names the version and, when there is one,
+/// the replacement (and suggests it when there is exactly one).
+fn renamed(
+    id: &str,
+    severity: Severity,
+    what: &str,
+    matched: &str,
+    since: &crate::versions::Version,
+    replacement: &[String],
+    at: Location,
+) -> Problem {
+    let instead = if replacement.is_empty() {
+        String::new()
+    } else {
+        format!("; use '{}'", replacement.join("; "))
+    };
+    let mut p = Problem::new(
+        id,
+        severity,
+        format!("'{matched}' {what} OpenOCD {}{instead}", since.as_str()),
+        Some(at),
+    );
+    p.suggestion = (replacement.len() == 1).then(|| replacement[0].clone());
+    p
 }
