@@ -163,6 +163,15 @@ pub fn text(report: &Report, color: bool) -> String {
         evidence_text(&mut out, &p, &report.unexplained, &src, "note");
     }
 
+    if report.binary_bytes_skipped > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} bytes of binary data (not log text) were skipped",
+            p.paint(p.sev("note"), "note"),
+            report.binary_bytes_skipped
+        );
+    }
+
     // When the top two causes are close, say which check would separate them.
     if report.causes.len() >= 2 && report.outcome != "ok" {
         let (a, b) = (&report.causes[0], &report.causes[1]);

@@ -19,6 +19,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// `Error` lines no rule explains (additive to v1): shown so nothing is hidden.
     pub unexplained: Vec<Evidence>,
+    /// Bytes of the input skipped as binary, not log text (additive to v1).
+    pub binary_bytes_skipped: u64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -254,6 +256,7 @@ pub fn build(
                 text: l.text.clone(),
             })
             .collect(),
+        binary_bytes_skipped: d.scan.binary_bytes,
     }
 }
 

@@ -21,6 +21,8 @@ const MAX_EVIDENCE_CHARS: usize = 400;
 const MAX_LINES_PER_RULE: usize = 5;
 /// Longest line handed to phase 2 (lines of megabytes are cut here; the rest is skipped).
 const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Size of the segments checked for binary content.
+const SEGMENT: usize = 64 * 1024;
 /// Size of the blocks the reader is cut into.
 const BLOCK: usize = 4 * 1024 * 1024;
 
@@ -114,6 +116,8 @@ pub struct ScanResult {
     /// A success marker (gdb server listening, flash verified) was seen after the last error.
     pub success_after_errors: bool,
     pub success_seen: bool,
+    /// Bytes skipped as binary (not log text).
+    pub binary_bytes: u64,
 }
 
 impl Scanner {
@@ -333,35 +337,52 @@ impl ScanState<'_> {
     /// Scan a block made of whole lines (the last one may lack its `\n` only at the very end).
     fn block(&mut self, buf: &[u8]) {
         let sc = self.scanner;
-        let mut pos = 0;
         let mut counted = 0; // bytes whose newlines are already in `self.line`
         let base_line = self.line;
         let mut lines_before = 0u64;
-        while pos < buf.len() {
-            // Only *where* some pattern matches matters (which ones is phase 2's job), so ask
-            // for the earliest match end: no reverse search for the start, and the search stops
-            // as soon as any pattern completes. Patterns are single-line, so the line holding
-            // that end is the first line at or after `pos` with a match.
-            let Some(m) = sc
-                .prefilter
-                .search_half(&Input::new(buf).range(pos..).earliest(true))
-            else {
-                break;
+        // Segments of about SEGMENT bytes, cut at line ends. A segment that is mostly control
+        // bytes is binary (a dump, SWO or semihosting noise, a wrong file), not log text: it is
+        // skipped, because random bytes make the lazy DFA rebuild its states on every byte.
+        let mut seg_start = 0;
+        while seg_start < buf.len() {
+            let seg_end = match buf.len() - seg_start {
+                n if n <= SEGMENT => buf.len(),
+                _ => memchr::memchr(b'\n', &buf[seg_start + SEGMENT..])
+                    .map_or(buf.len(), |i| seg_start + SEGMENT + i + 1),
             };
-            let mut at = m.offset().saturating_sub(1).max(pos);
-            if buf.get(at) == Some(&b'\n') && at > pos {
-                at -= 1; // a match that ended on the newline belongs to the line before it
+            if looks_binary(&buf[seg_start..seg_end]) {
+                self.result.binary_bytes += (seg_end - seg_start) as u64;
+                seg_start = seg_end;
+                continue;
             }
-            let start = memchr::memrchr(b'\n', &buf[..at])
-                .map_or(0, |i| i + 1)
-                .max(pos);
-            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-            lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
-            counted = start;
-            let raw = &buf[start..end];
-            let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
-            self.line_hit(base_line + lines_before + 1, raw);
-            pos = end + 1;
+            let mut pos = seg_start;
+            while pos < seg_end {
+                // Only *where* some pattern matches matters (which ones is phase 2's job), so
+                // ask for the earliest match end: no reverse search for the start, and the
+                // search stops as soon as any pattern completes. Patterns are single-line, so
+                // the line holding that end is the first line at or after `pos` with a match.
+                let Some(m) = sc
+                    .prefilter
+                    .search_half(&Input::new(buf).range(pos..seg_end).earliest(true))
+                else {
+                    break;
+                };
+                let mut at = m.offset().saturating_sub(1).max(pos);
+                if buf.get(at) == Some(&b'\n') && at > pos {
+                    at -= 1; // a match that ended on the newline belongs to the line before it
+                }
+                let start = memchr::memrchr(b'\n', &buf[..at])
+                    .map_or(0, |i| i + 1)
+                    .max(pos);
+                let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+                lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
+                counted = start;
+                let raw = &buf[start..end];
+                let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
+                self.line_hit(base_line + lines_before + 1, raw);
+                pos = end + 1;
+            }
+            seg_start = seg_end;
         }
         self.line = base_line + memchr::memchr_iter(b'\n', buf).count() as u64;
         if !buf.is_empty() && buf[buf.len() - 1] != b'\n' {
@@ -483,6 +504,16 @@ impl ScanState<'_> {
             r.success_after_errors = true;
         }
     }
+}
+
+/// More than 5 % control bytes (other than tab, CR, LF, ESC): not text. Log text, even with
+/// colour codes and a few stray bytes, stays far below; random data has about 10 %.
+fn looks_binary(seg: &[u8]) -> bool {
+    let controls = seg
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x1b)) || b == 0x7f)
+        .count();
+    controls * 20 > seg.len()
 }
 
 fn cut(s: &str) -> String {
