@@ -336,7 +336,6 @@ impl ScanState<'_> {
 
     /// Scan a block made of whole lines (the last one may lack its `\n` only at the very end).
     fn block(&mut self, buf: &[u8]) {
-        let sc = self.scanner;
         let mut counted = 0; // bytes whose newlines are already in `self.line`
         let base_line = self.line;
         let mut lines_before = 0u64;
@@ -350,43 +349,79 @@ impl ScanState<'_> {
                 _ => memchr::memchr(b'\n', &buf[seg_start + SEGMENT..])
                     .map_or(buf.len(), |i| seg_start + SEGMENT + i + 1),
             };
-            if looks_binary(&buf[seg_start..seg_end]) {
-                self.result.binary_bytes += (seg_end - seg_start) as u64;
-                seg_start = seg_end;
-                continue;
-            }
-            let mut pos = seg_start;
-            while pos < seg_end {
-                // Only *where* some pattern matches matters (which ones is phase 2's job), so
-                // ask for the earliest match end: no reverse search for the start, and the
-                // search stops as soon as any pattern completes. Patterns are single-line, so
-                // the line holding that end is the first line at or after `pos` with a match.
-                let Some(m) = sc
-                    .prefilter
-                    .search_half(&Input::new(buf).range(pos..seg_end).earliest(true))
-                else {
-                    break;
-                };
-                let mut at = m.offset().saturating_sub(1).max(pos);
-                if buf.get(at) == Some(&b'\n') && at > pos {
-                    at -= 1; // a match that ended on the newline belongs to the line before it
+            // In a binary segment only the lines that are text themselves are searched.
+            let ranges: Vec<(usize, usize)> = if looks_binary(&buf[seg_start..seg_end]) {
+                let mut text_lines = Vec::new();
+                let mut line_start = seg_start;
+                while line_start < seg_end {
+                    let line_end = memchr::memchr(b'\n', &buf[line_start..seg_end])
+                        .map_or(seg_end, |i| line_start + i + 1);
+                    if looks_binary(&buf[line_start..line_end]) {
+                        self.result.binary_bytes += (line_end - line_start) as u64;
+                    } else {
+                        text_lines.push((line_start, line_end));
+                    }
+                    line_start = line_end;
                 }
-                let start = memchr::memrchr(b'\n', &buf[..at])
-                    .map_or(0, |i| i + 1)
-                    .max(pos);
-                let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-                lines_before += memchr::memchr_iter(b'\n', &buf[counted..start]).count() as u64;
-                counted = start;
-                let raw = &buf[start..end];
-                let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
-                self.line_hit(base_line + lines_before + 1, raw);
-                pos = end + 1;
+                text_lines
+            } else {
+                vec![(seg_start, seg_end)]
+            };
+            for (range_start, range_end) in ranges {
+                self.search_range(
+                    buf,
+                    range_start,
+                    range_end,
+                    base_line,
+                    &mut counted,
+                    &mut lines_before,
+                );
             }
             seg_start = seg_end;
         }
         self.line = base_line + memchr::memchr_iter(b'\n', buf).count() as u64;
         if !buf.is_empty() && buf[buf.len() - 1] != b'\n' {
             self.line += 1; // a final line without newline
+        }
+    }
+
+    /// Find and handle the candidate lines in `buf[from..to]` (whole lines).
+    fn search_range(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        to: usize,
+        base_line: u64,
+        counted: &mut usize,
+        lines_before: &mut u64,
+    ) {
+        let sc = self.scanner;
+        let mut pos = from;
+        while pos < to {
+            // Only *where* some pattern matches matters (which ones is phase 2's job), so
+            // ask for the earliest match end: no reverse search for the start, and the
+            // search stops as soon as any pattern completes. Patterns are single-line, so
+            // the line holding that end is the first line at or after `pos` with a match.
+            let Some(m) = sc
+                .prefilter
+                .search_half(&Input::new(buf).range(pos..to).earliest(true))
+            else {
+                break;
+            };
+            let mut at = m.offset().saturating_sub(1).max(pos);
+            if buf.get(at) == Some(&b'\n') && at > pos {
+                at -= 1; // a match that ended on the newline belongs to the line before it
+            }
+            let start = memchr::memrchr(b'\n', &buf[..at])
+                .map_or(0, |i| i + 1)
+                .max(pos);
+            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+            *lines_before += memchr::memchr_iter(b'\n', &buf[*counted..start]).count() as u64;
+            *counted = start;
+            let raw = &buf[start..end];
+            let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
+            self.line_hit(base_line + *lines_before + 1, raw);
+            pos = end + 1;
         }
     }
 

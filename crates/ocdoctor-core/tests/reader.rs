@@ -90,3 +90,42 @@ fn hostile_input_yields_a_report() {
         "CRLF line still matches a whole-message rule"
     );
 }
+
+#[test]
+fn binary_stretches_are_skipped_but_the_text_around_them_is_read() {
+    // 200 KiB of control-heavy bytes with newlines now and then, between two text parts.
+    let mut log = b"Open On-Chip Debugger 0.12.0\nInfo : clock speed 2000 kHz\n".to_vec();
+    let mut x: u32 = 12345;
+    let mut binary_lines = 0u64;
+    for i in 0..200 * 1024 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let b = if i % 97 == 96 {
+            b'\n'
+        } else {
+            (x >> 16) as u8 & 0x1f
+        };
+        if b == b'\n' {
+            binary_lines += 1;
+        }
+        log.push(b);
+    }
+    log.extend(b"\nError: open failed\n");
+    let scan = scanner().scan_bytes(&log);
+    assert!(
+        scan.binary_bytes > 100 * 1024,
+        "binary skipped: {}",
+        scan.binary_bytes
+    );
+    let r = diagnose_bytes(&log, None);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "PRB001")
+        .expect("the line after the binary part is read");
+    assert_eq!(
+        f.evidence[0].line,
+        2 + binary_lines + 2,
+        "line numbers count the skipped lines"
+    );
+    assert_eq!(r.binary_bytes_skipped, scan.binary_bytes);
+}
