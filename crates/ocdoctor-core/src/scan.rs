@@ -498,9 +498,9 @@ impl ScanState<'_> {
                     }
                 }
                 Pattern::Matcher { rule, matcher } => {
-                    if kb.rules[rule].severity == crate::kb::Severity::Error {
-                        explained = true;
-                    }
+                    // Any rule that knows the line explains it, including the info rules for
+                    // follow-up lines ("Trying to use configured scan chain anyway...").
+                    explained = true;
                     let rh = &mut r.rules[rule];
                     if rh.last_line != line_no {
                         rh.count += 1;

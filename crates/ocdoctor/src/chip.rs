@@ -46,7 +46,7 @@ pub fn enrich(report: &mut Report, log: &str) {
     match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
         MismatchKind::Clone { entry, fix_line } => {
             f.explanation.push_str(&format!(
-                " The ids match a known {} look-alike ({}), which the stock {} does not expect.",
+                " The ids match a known look-alike of the {} ({}), which the stock {} does not expect.",
                 entry.genuine_family,
                 entry.parts.join(" / "),
                 entry.target_cfg
