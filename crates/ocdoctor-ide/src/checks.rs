@@ -548,7 +548,9 @@ fn fix_backslashes(s: &str) -> String {
 
 fn check_serial(serial: &str, val: &Val, cx: &Ctx, cfg: &mut LaunchConfig) {
     let attached = &cx.ide.attached_serials;
-    if attached.iter().any(|a| a.eq_ignore_ascii_case(serial)) {
+    // No serials known (no snapshot, no USB bus visible, or nothing attached): the machine cannot
+    // say whether the serial is stale, and "not attached" is the probe's problem, not the file's.
+    if attached.is_empty() || attached.iter().any(|a| a.eq_ignore_ascii_case(serial)) {
         return;
     }
     let edit = if attached.len() == 1 {
@@ -556,11 +558,7 @@ fn check_serial(serial: &str, val: &Val, cx: &Ctx, cfg: &mut LaunchConfig) {
     } else {
         None
     };
-    let now = if attached.is_empty() {
-        "no probe is attached".to_string()
-    } else {
-        format!("attached: {}", attached.join(", "))
-    };
+    let now = format!("attached: {}", attached.join(", "));
     cfg.problems.push(cx.problem(
         "stale-probe-serial",
         Severity::Warning,

@@ -426,6 +426,26 @@ fn stale_probe_serial() {
     assert!(fixed.contains("\"adapter serial 066DFF535155878281\""));
 }
 
+/// With no probe serials known (no USB bus visible, nothing attached), a serial cannot be called
+/// stale: no problem.
+#[test]
+fn unknown_attached_probes_do_not_make_a_serial_stale() {
+    let m = Machine::new("sps-unknown");
+    assert!(m.ctx.attached_serials.is_empty());
+    let t = cortex(
+        &m,
+        r#"            "configFiles": ["interface/stlink.cfg", "target/stm32f4x.cfg"],
+            "openOCDLaunchCommands": ["adapter serial 0670FF484957847167071621"]"#,
+    );
+    let f = ocdoctor_ide::load_text(&m.root.join(".vscode/launch.json"), &t, &m.ctx);
+    let ids: Vec<&str> = f
+        .configs
+        .iter()
+        .flat_map(|c| c.problems.iter().map(|p| p.id))
+        .collect();
+    assert!(!ids.contains(&"stale-probe-serial"), "{ids:?}");
+}
+
 #[test]
 fn stale_probe_serial_platformio() {
     let mut m = Machine::new("spsp");

@@ -550,12 +550,35 @@ fn convert_ide(p: &ocdoctor_ide::IdeProblem, file: &IdeFile, config: &str, out: 
     out.push(sp, edit);
 }
 
+/// Serials of the debug probes attached to this machine (read once), for the stale-serial check
+/// of launch files. Empty when no USB bus is visible.
+fn attached_serials() -> Vec<String> {
+    use std::sync::OnceLock;
+    static SERIALS: OnceLock<Vec<String>> = OnceLock::new();
+    SERIALS
+        .get_or_init(|| {
+            let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
+            opts.run_binaries = false;
+            let snap = ocdoctor_env::collect(&opts);
+            if !snap.usb.bus_visible {
+                return Vec::new();
+            }
+            snap.usb
+                .devices
+                .iter()
+                .filter(|d| d.probe.is_some())
+                .flat_map(|d| d.serial.iter().chain(d.serial_hex.iter()).cloned())
+                .collect()
+        })
+        .clone()
+}
+
 fn ide_context(workspace: Option<&Path>) -> IdeContext {
     IdeContext {
         env: std::env::vars().collect(),
         path_var: std::env::var("PATH").ok(),
         workspace: workspace.map(Path::to_path_buf).unwrap_or_default(),
-        attached_serials: Vec::new(),
+        attached_serials: attached_serials(),
         os: ocdoctor_ide::Os::current(),
     }
 }
