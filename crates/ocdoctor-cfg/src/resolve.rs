@@ -503,9 +503,8 @@ impl<'a> Interp<'a> {
         self.depth -= 1;
     }
 
-    fn eval_file(&mut self, fid: usize) {
-        let text = self.text(fid);
-        let (script, errors) = tcl::parse(&text);
+    /// Tcl syntax errors of file `fid` (the whole file or a lazily read body) as problems.
+    fn syntax_problems(&mut self, fid: usize, errors: Vec<tcl::ParseError>) {
         for e in errors {
             let l = self.loc(fid, e.span);
             self.problem(Problem::new(
@@ -515,6 +514,12 @@ impl<'a> Interp<'a> {
                 Some(l),
             ));
         }
+    }
+
+    fn eval_file(&mut self, fid: usize) {
+        let text = self.text(fid);
+        let (script, errors) = tcl::parse(&text);
+        self.syntax_problems(fid, errors);
         let _ = self.eval_script(fid, &script);
     }
 
@@ -534,15 +539,7 @@ impl<'a> Interp<'a> {
         match word.kind {
             WordKind::Braced | WordKind::Quoted => {
                 let (script, errors) = tcl::parse_body(&text, word);
-                for e in errors {
-                    let l = self.loc(fid, e.span);
-                    self.problem(Problem::new(
-                        "tcl-syntax",
-                        Severity::Error,
-                        e.message(),
-                        Some(l),
-                    ));
-                }
+                self.syntax_problems(fid, errors);
                 self.eval_script(fid, &script)
             }
             WordKind::Bare => {
@@ -754,15 +751,7 @@ impl<'a> Interp<'a> {
                         // Syntax errors inside the body (read lazily, not run).
                         let text = self.text(fid);
                         let (_, errors) = tcl::parse_body(&text, &w[3]);
-                        for e in errors {
-                            let l = self.loc(fid, e.span);
-                            self.problem(Problem::new(
-                                "tcl-syntax",
-                                Severity::Error,
-                                e.message(),
-                                Some(l),
-                            ));
-                        }
+                        self.syntax_problems(fid, errors);
                         let l = self.loc(fid, cspan);
                         self.session.model.procs.push(ProcDef {
                             name: pname.clone(),
@@ -1791,15 +1780,7 @@ impl<'a> Interp<'a> {
                     if let (Some(ev), Some(bw)) = (val.clone(), cmd.words.get(k + 2)) {
                         let text = self.text(fid);
                         let (_, errors) = tcl::parse_body(&text, bw);
-                        for e in errors {
-                            let l = self.loc(fid, e.span);
-                            self.problem(Problem::new(
-                                "tcl-syntax",
-                                Severity::Error,
-                                e.message(),
-                                Some(l),
-                            ));
-                        }
+                        self.syntax_problems(fid, errors);
                         let body = self.loc(fid, bw.content);
                         let l = self.loc(fid, cmd.span);
                         self.session.model.events.push(Event {

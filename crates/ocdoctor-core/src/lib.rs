@@ -53,7 +53,7 @@ pub fn report_from_problems(inputs: Vec<report::Input>, hints: &Hints) -> Report
         ..ScanResult::default()
     };
     let d = diagnose(kb, empty, hints);
-    report::build(kb, &d, inputs, None)
+    report::build(&d, inputs, None)
 }
 
 /// Build the report from a finished scan (the CLI scans files in a streaming way).
@@ -64,5 +64,5 @@ pub fn report_from_scan(scan: ScanResult, path: Option<&str>, hints: &Hints) -> 
         kind: "log".into(),
         path: path.map(str::to_string),
     }];
-    report::build(kb, &d, inputs, path)
+    report::build(&d, inputs, path)
 }

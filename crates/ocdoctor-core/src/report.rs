@@ -2,7 +2,7 @@
 //! are additive only. Renderers read this and nothing else.
 
 use crate::infer::{Diagnosis, flavor_name};
-use crate::kb::{Context, KnowledgeBase, Severity};
+use crate::kb::{Context, Severity};
 use serde::Serialize;
 
 pub const SCHEMA: &str = "ocdoctor.report/v1";
@@ -121,12 +121,7 @@ fn round(p: f64) -> f64 {
     ((p * 1000.0).round() / 1000.0).clamp(0.001, 0.999)
 }
 
-pub fn build(
-    kb: &KnowledgeBase,
-    d: &Diagnosis<'_>,
-    inputs: Vec<Input>,
-    log_path: Option<&str>,
-) -> Report {
+pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> Report {
     let version = d.scan.banner.as_ref().map(|b| b.version);
     let flavor = d.scan.banner.as_ref().map(|b| flavor_name(b.flavor));
     let empty = std::collections::HashSet::new();
@@ -212,7 +207,6 @@ pub fn build(
             checks: f.rule.checks.iter().map(|c| fill(c, &vars)).collect(),
         });
     }
-    let _ = kb;
     Report {
         schema: SCHEMA,
         tool: Tool {

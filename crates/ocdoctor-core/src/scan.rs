@@ -56,8 +56,6 @@ pub struct Scanner {
     /// Pattern sources as phase 2 runs them (for the lazily compiled capture regexes).
     anchored: Vec<String>,
     levels: Vec<Vec<Level>>,
-    /// Indexes into `patterns` of the builtins, which phase 2 handles without the set.
-    first_builtin: usize,
 }
 
 /// One line kept as evidence.
@@ -149,7 +147,6 @@ impl Scanner {
                 levels.push(parse_levels(&m.level)?);
             }
         }
-        let first_builtin = sources.len();
         // `Error` finds the OpenOCD prefix and the `file:NN: Error:` traceback form alike.
         sources.push("Error".into());
         patterns.push(Pattern::ErrorWord);
@@ -212,7 +209,6 @@ impl Scanner {
             patterns,
             captures,
             levels,
-            first_builtin,
         })
     }
 
@@ -315,6 +311,11 @@ impl ScanState<'_> {
             self.block(&head);
             self.skipping_long_line = true;
         }
+    }
+
+    /// What the scan has found so far, borrowed (the line count is not updated: use `peek`).
+    pub fn so_far(&self) -> &ScanResult {
+        &self.result
     }
 
     /// What the scan knows so far (complete lines only), without ending it: the run wrapper
@@ -513,7 +514,6 @@ impl ScanState<'_> {
                 Pattern::ErrorWord | Pattern::Banner => {}
             }
         }
-        let _ = sc.first_builtin;
 
         if let Some(s) = marker_stage {
             r.furthest_stage = Some(r.furthest_stage.map_or(s, |m| m.max(s)));

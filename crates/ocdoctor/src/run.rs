@@ -85,8 +85,9 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         }
         // Has the run failed while OpenOCD keeps running? Decide once the burst of error lines
         // is over, so the diagnosis does not interleave with OpenOCD's own lines.
-        let peek_errors =
-            scan.peek().first_error.is_some() as u64 + scan.peek().unexplained_error_count;
+        // Borrowed, not cloned: this runs for every chunk OpenOCD writes.
+        let so_far = scan.so_far();
+        let peek_errors = so_far.first_error.is_some() as u64 + so_far.unexplained_error_count;
         if peek_errors > errors_seen {
             errors_seen = peek_errors;
             last_error_at = Some(Instant::now());
@@ -94,13 +95,14 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         if errors_seen > diagnosed_errors
             && last_error_at.is_some_and(|t| t.elapsed() >= QUIET_AFTER_ERROR)
         {
+            let snapshot = scan.peek();
             let report = ocdoctor_core::report_from_scan(
-                scan.peek(),
+                snapshot.clone(),
                 Some(&log_path.display().to_string()),
                 &Hints::default(),
             );
             if report.outcome == "failed" {
-                let report = with_env(report, scan.peek(), &log_path, opts.env);
+                let report = with_env(report, snapshot, &log_path, opts.env);
                 print_diagnosis(&report, opts.color, "OpenOCD is still running");
             }
             diagnosed_errors = errors_seen;
