@@ -361,13 +361,10 @@ pub fn diagnose_calibrated<'k>(
     let strong_warning = fired
         .iter()
         .any(|f| f.rule.severity == Severity::Warning && f.strength >= 5.0);
-    let causes = if evidence.is_empty() {
-        if outcome == Outcome::Ok {
-            vec![]
-        } else {
-            vec![("unknown".to_string(), 1.0)]
-        }
-    } else if outcome == Outcome::Ok && !strong_warning {
+    // A failure no rule recognises still gets the posterior: with no evidence that is the prior,
+    // `unknown` included. Claiming "unknown 100 %" would be overconfident: most such logs have a
+    // known cause that left no recognisable line (a pasted excerpt, a quiet failure).
+    let causes = if outcome == Outcome::Ok && (evidence.is_empty() || !strong_warning) {
         vec![]
     } else {
         posterior(kb, cal, &evidence)

@@ -172,10 +172,19 @@ pub fn text(report: &Report, color: bool) -> String {
         );
     }
 
+    // With no finding the ranking is the base rates alone: say that, not "cannot separate".
+    if report.findings.is_empty() && !report.causes.is_empty() && report.outcome != "ok" {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}: nothing in the input points to a cause; rerun OpenOCD with -d3 and diagnose the whole output, or run `ocdoctor env`",
+            p.paint(p.sev("help"), "help")
+        );
+    }
     // When the top two causes are close, say which check would separate them.
-    if report.causes.len() >= 2 && report.outcome != "ok" {
+    else if report.causes.len() >= 2 && report.outcome != "ok" {
         let (a, b) = (&report.causes[0], &report.causes[1]);
-        if a.confidence - b.confidence < 0.3 && b.cause != "unknown" {
+        if a.confidence - b.confidence < 0.3 && a.cause != "unknown" && b.cause != "unknown" {
             let check = report.findings.iter().flat_map(|f| f.checks.iter()).next();
             let _ = writeln!(out);
             let _ = write!(
@@ -319,9 +328,21 @@ pub fn markdown(report: &Report) -> String {
     if let Some(s) = &report.stage {
         let _ = writeln!(out, "- **Stage**: {s}");
     }
+    if !report.causes.is_empty() && report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo rule recognised the failure: the causes below are base rates, not evidence."
+        );
+    }
     if !report.causes.is_empty() {
         let _ = writeln!(out, "\n| cause | confidence |\n|---|---|");
-        for c in &report.causes {
+        // Without evidence only the first few base rates are worth a reader's time.
+        let shown = if report.findings.is_empty() {
+            3
+        } else {
+            report.causes.len()
+        };
+        for c in report.causes.iter().take(shown) {
             let _ = writeln!(out, "| `{}` | {} |", c.cause, pct(c.confidence));
         }
     }

@@ -129,3 +129,33 @@ fn binary_stretches_are_skipped_but_the_text_around_them_is_read() {
     );
     assert_eq!(r.binary_bytes_skipped, scan.binary_bytes);
 }
+
+/// A failure no rule recognises is ranked by the priors (`unknown` among them), never reported
+/// as certain: "unknown 100 %" would claim that no known cause applies, which the log cannot show.
+#[test]
+fn an_unrecognised_failure_is_ranked_by_the_priors_without_certainty() {
+    let log = b"Open On-Chip Debugger 0.12.0\nError: something no rule knows about\nError: and a second odd line\n";
+    let r = diagnose_bytes(log, None);
+    assert_eq!(r.outcome, "failed");
+    assert!(
+        r.findings.is_empty(),
+        "no rule should fire: {:?}",
+        r.findings
+    );
+    assert!(r.causes.len() >= 3, "causes: {:?}", r.causes);
+    assert!(r.causes.iter().any(|c| c.cause == "unknown"));
+    let top = r.causes[0].confidence;
+    assert!(
+        top < 0.5,
+        "a prior-only ranking must not be confident: {top}"
+    );
+    let sum: f64 = r.causes.iter().map(|c| c.confidence).sum();
+    assert!(sum <= 1.0 + 1e-9, "confidences sum to {sum}");
+
+    // A healthy run still has no causes at all.
+    let ok = diagnose_bytes(
+        b"Open On-Chip Debugger 0.12.0\nInfo : Listening on port 3333 for gdb connections\n",
+        None,
+    );
+    assert!(ok.causes.is_empty(), "{:?}", ok.causes);
+}
