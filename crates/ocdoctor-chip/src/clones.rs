@@ -51,10 +51,19 @@ impl CloneEntry {
         self.genuine.iter().any(|a| a.id == id)
     }
 
-    /// An actual mismatch this entry explains: found is an answer that the
-    /// genuine part would not give, expected is what the genuine part gives.
+    /// An actual mismatch this entry explains: over one transport, the part answers `found`
+    /// where the genuine part answers `expected`. The transport must match: a SWD DPIDR found
+    /// where a JTAG IDCODE was expected is another chip or another wiring, not this look-alike,
+    /// and an entry whose ids equal the genuine ones (GD32F4) explains no mismatch at all.
     pub fn explains(&self, found: u32, expected: u32) -> bool {
-        found != expected && self.answers_id(found) && self.genuine_id(expected)
+        found != expected
+            && self.answers.iter().any(|a| {
+                a.id == found
+                    && self
+                        .genuine
+                        .iter()
+                        .any(|g| g.transport == a.transport && g.id == expected)
+            })
     }
 
     pub fn fix_line(&self, found: u32) -> String {

@@ -240,8 +240,17 @@ pub fn classify_mismatch(
                 continue;
             }
         }
-        if let (Some(d), Some(want)) = (context.dbgmcu, entry.dbgmcu_dev_id) {
-            if d & 0xfff != want {
+        // The DBGMCU id (flash driver) or, on JTAG, the dev id an ST boundary-scan TAP in the
+        // same chain carries: a clone of an F1 sits in a chain whose BS TAP says F1 (0x410),
+        // not F4 (0x413).
+        let dev_id = context.dbgmcu.map(|d| d & 0xfff).or_else(|| {
+            context
+                .other_found
+                .iter()
+                .find_map(|&o| st_bs_tap_dev_id(o).map(u32::from))
+        });
+        if let (Some(d), Some(want)) = (dev_id, entry.dbgmcu_dev_id) {
+            if d != want {
                 continue;
             }
         }
@@ -392,7 +401,9 @@ pub fn suggest_cfgs(found: &[u32], ctx: &MismatchContext) -> Vec<CfgSuggestion> 
                         cfg: fam.target_cfg.to_string(),
                         expected_id: None,
                         transport_context: String::new(),
-                        score: boost + 5.0,
+                        // A dev id names the family outright; it outweighs every
+                        // circumstantial hint above (core, transport, vendor).
+                        score: boost + 10.0,
                         why: vec![format!("{origin}: dev id 0x{dev_id:03x} is {}", fam.family)],
                         fix_line: format!("-f {}", fam.target_cfg),
                     },

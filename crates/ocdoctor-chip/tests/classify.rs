@@ -70,3 +70,27 @@ fn other_chip_is_wrong_config() {
         MismatchKind::WrongConfig { .. }
     ));
 }
+
+/// A real OpenOCD 0.12 run against the lab: target/stm32f1x.cfg on a chip whose JTAG chain holds
+/// an STM32F4's boundary-scan TAP (dev id 0x413). The DP id 0x4ba00477 is also what an F1 clone
+/// answers, but the BS TAP names the family: a wrong config, and stm32f4x.cfg is the fix.
+#[test]
+fn st_boundary_scan_tap_overrules_the_clone_reading() {
+    let log = include_str!("data/rbb_idcode_mismatch_f1cfg_f4chip.log");
+    let index = std::path::Path::new("/usr/share/openocd/scripts")
+        .is_dir()
+        .then(|| {
+            ocdoctor_chip::ScriptsIndex::build(std::path::Path::new("/usr/share/openocd/scripts"))
+        });
+    let ids = extract_from_log(log, None, index.as_ref());
+    match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
+        MismatchKind::WrongConfig { suggestions } => {
+            eprintln!("{suggestions:#?}");
+            assert_eq!(
+                suggestions.first().map(|s| s.cfg.as_str()),
+                Some("target/stm32f4x.cfg")
+            );
+        }
+        other => panic!("expected a wrong config, got {other:?}"),
+    }
+}

@@ -268,13 +268,17 @@ pub fn diagnose_calibrated<'k>(
     hints: &Hints,
     cal: &Calibration,
 ) -> Diagnosis<'k> {
-    let facts: HashSet<String> = kb
+    let mut facts: HashSet<String> = kb
         .facts
         .iter()
         .zip(&scan.facts)
         .filter(|(_, h)| h.is_some())
         .map(|(f, _)| f.id.clone())
         .collect();
+    // kb::DERIVED_FACTS
+    if scan.first_error.is_some() {
+        facts.insert("error-logged".to_string());
+    }
     let os = hints.os.unwrap_or_else(|| guess_os(&facts));
     let version = scan.banner.as_ref().map(|b| b.version);
     let flavor = scan.banner.as_ref().map(|b| flavor_name(b.flavor));

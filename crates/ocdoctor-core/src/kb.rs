@@ -374,7 +374,12 @@ impl KnowledgeBase {
 
     fn validate(&self, check_patterns: bool) -> Result<(), String> {
         let cause_ids: HashSet<&str> = self.causes.iter().map(|c| c.id.as_str()).collect();
-        let fact_ids: HashSet<&str> = self.facts.iter().map(|f| f.id.as_str()).collect();
+        let fact_ids: HashSet<&str> = self
+            .facts
+            .iter()
+            .map(|f| f.id.as_str())
+            .chain(DERIVED_FACTS.iter().copied())
+            .collect();
         let codes: HashSet<&str> = self.rules.iter().map(|r| r.code.as_str()).collect();
         let mut seen = HashSet::new();
         let check_regex = |where_: &str, re: &str| -> Result<(), String> {
@@ -500,6 +505,10 @@ impl KnowledgeBase {
 }
 
 /// What the conditions of a [`When`] are evaluated against.
+/// Facts no line pattern can express, set by inference from the whole scan:
+/// `error-logged` = at least one line has the error level.
+pub const DERIVED_FACTS: &[&str] = &["error-logged"];
+
 pub struct Context<'a> {
     pub version: Option<Version>,
     pub flavor: Option<&'a str>,

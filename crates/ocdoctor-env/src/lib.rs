@@ -102,7 +102,19 @@ impl EnvSnapshot {
     /// Read a snapshot saved by `to_json` (possibly on another machine or by another version).
     /// Rejects documents whose `schema` is not `ocdoctor.env/v1`.
     pub fn from_json(text: &str) -> Result<EnvSnapshot, String> {
-        let snap: EnvSnapshot = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // Fields default so that trimmed or older snapshots load, but the schema must be
+        // written out: `{}` or some other JSON document is not a snapshot of any machine.
+        if value
+            .get("schema")
+            .and_then(serde_json::Value::as_str)
+            .is_none()
+        {
+            return Err(format!(
+                "not an ocdoctor environment snapshot: no \"schema\" field (expected {SCHEMA:?}; make one with `ocdoctor env --save FILE`)"
+            ));
+        }
+        let snap: EnvSnapshot = serde_json::from_value(value).map_err(|e| e.to_string())?;
         if snap.schema != SCHEMA {
             return Err(format!(
                 "not an ocdoctor environment snapshot: schema is {:?}, expected {SCHEMA:?}",

@@ -16,7 +16,9 @@ pub struct EnvSnapshot {
     pub schema: String,
     /// Version of the ocdoctor-env crate that collected it.
     pub collector_version: String,
-    /// `linux`, `macos`, `windows`… (`std::env::consts::OS` of the collecting build).
+    /// `linux`, `macos`, `windows`… (`std::env::consts::OS` of the collecting build). Missing in
+    /// a document means unknown (empty), not the OS of whoever reads it.
+    #[serde(default)]
     pub os: String,
     /// The root directory the facts were read under ("/" on a real machine, a fixture dir in tests).
     pub root: String,

@@ -118,7 +118,9 @@ fn parse_mode(m: &str) -> Option<u32> {
 /// All problems, errors first, then warnings, then infos (stable order within a severity).
 pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
     let mut out = Vec::new();
-    let linux_facts = s.os == "linux" || s.root != "/";
+    // A fixture tree (root other than "/") is a Linux layout; a snapshot that names neither
+    // (a trimmed document: os and root empty) says nothing about this machine's USB.
+    let linux_facts = s.os == "linux" || (!s.root.is_empty() && s.root != "/");
     let groups = user_groups(s);
     let probes: Vec<&UsbDevice> = s.usb.devices.iter().filter(|d| d.probe.is_some()).collect();
 

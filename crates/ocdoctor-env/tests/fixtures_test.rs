@@ -364,9 +364,14 @@ fn json_round_trip() {
     }
     assert!(EnvSnapshot::from_json(r#"{"schema":"other/v1"}"#).is_err());
     assert!(EnvSnapshot::from_json("not json").is_err());
+    // `{}` and other JSON documents without the schema field are not snapshots.
+    assert!(EnvSnapshot::from_json("{}").is_err());
+    assert!(EnvSnapshot::from_json(r#"{"usb":{"devices":[]}}"#).is_err());
     // A minimal document from an older/trimmed writer loads with defaults.
     let s = EnvSnapshot::from_json(r#"{"schema":"ocdoctor.env/v1"}"#).unwrap();
     assert!(s.usb.devices.is_empty());
+    // ... and invents no problem from its defaults (no "no USB bus visible" for an empty list).
+    assert!(problems(&s).is_empty(), "{:?}", problems(&s));
 }
 
 #[test]

@@ -49,6 +49,13 @@ pub struct FaultInfo {
     pub commands: &'static [&'static str],
     /// A line (or the distinctive part of one) OpenOCD 0.12.0 prints.
     pub openocd_says: &'static str,
+    /// How long one OpenOCD run of this fault may take before it is stopped (faults that
+    /// hang OpenOCD on purpose show everything within the first seconds).
+    pub run_secs: u64,
+    /// Run the session a second time with "connect under reset" added, as the user would
+    /// after the first failure: the pair of runs is what tells firmware that blocks debug
+    /// from a dead wire.
+    pub retry_under_reset: bool,
 }
 
 const BOTH: &[Chip] = &[Chip::Stm32f4, Chip::Stm32f1];
@@ -66,6 +73,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all ones",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::TdoStuckLow,
@@ -75,6 +84,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all zeroes",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::NoServer,
@@ -84,6 +95,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "Error on socket 'Failed to connect'",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::DropMidSession,
@@ -93,6 +106,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: HALT,
         openocd_says: "remote_bitbang_read_sample: Assertion `!remote_bitbang_recv_buf_empty()' failed.",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::WrongChip,
@@ -102,6 +117,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "expected 1 of 1:",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::CloneIdcode,
@@ -111,6 +128,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: F1_ONLY,
         commands: INIT,
         openocd_says: "UNEXPECTED: 0x4ba00477",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::WrongIrlen,
@@ -120,6 +139,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "IR capture error",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::BadIrCapture,
@@ -129,6 +150,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "IR capture error; saw 0x",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::ExtraTap,
@@ -138,6 +161,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "UNEXPECTED: 0x06e5e093",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::MissingTap,
@@ -147,6 +172,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "tap/device found: 0xffffffff",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::BitFlips,
@@ -156,6 +183,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: &["init", "halt 1000", "mdw 0x20000000 8", "shutdown"],
         openocd_says: "Unexpected idcode after end of chain",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::DpNoPowerupAck,
@@ -166,6 +195,8 @@ static CATALOGUE: &[FaultInfo] = &[
         // At the default level OpenOCD 0.12 prints no error at all here.
         commands: &["debug_level 3", "init", "shutdown"],
         openocd_says: "DAP: poll 4 timeout",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::ApWaitN,
@@ -175,6 +206,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: &["init", "halt 1000", "mdw 0x20000000 2", "shutdown"],
         openocd_says: "DAP transaction stalled (WAIT) - slowing down and resending",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::ApWaitForever,
@@ -187,6 +220,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "Timeout during WAIT recovery",
+        run_secs: 4,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::CoreNeverHalts,
@@ -196,6 +231,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: HALT,
         openocd_says: "timed out while waiting for target halted",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::DebugDisabled,
@@ -205,6 +242,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: HALT,
         openocd_says: "timed out while waiting for target halted",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::MemoryFaultRange,
@@ -219,6 +258,8 @@ static CATALOGUE: &[FaultInfo] = &[
             "shutdown",
         ],
         openocd_says: "error writing to flash at address 0x08000000",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::RdpLocked,
@@ -234,6 +275,8 @@ static CATALOGUE: &[FaultInfo] = &[
             "shutdown",
         ],
         openocd_says: "Failed to read memory at 0x08000000",
+        run_secs: 20,
+        retry_under_reset: false,
     },
     FaultInfo {
         fault: FaultId::DebugOnlyUnderReset,
@@ -243,6 +286,8 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all ones",
+        run_secs: 20,
+        retry_under_reset: true,
     },
 ];
 

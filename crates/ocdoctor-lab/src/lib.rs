@@ -56,7 +56,9 @@ pub mod tap;
 mod target;
 
 pub use faults::{FaultId, FaultInfo, UnknownFault, catalogue};
-pub use openocd::{RunOutput, interface_cfg, run_openocd, session_args, target_cfg};
+pub use openocd::{
+    RunOutput, SessionRun, interface_cfg, run_openocd, session_args, session_plan, target_cfg,
+};
 pub use server::Lab;
 
 use chain::{Chain, Tap, Tdo};

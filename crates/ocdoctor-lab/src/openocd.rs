@@ -64,6 +64,44 @@ pub fn session_args(config: &LabConfig) -> Vec<String> {
     args
 }
 
+/// One OpenOCD run of a demonstration: its arguments (after the interface part) and how long
+/// it may take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRun {
+    pub args: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// The runs that demonstrate `config`, as `ocdoctor lab demo` and the lab matrix test both do
+/// them: [`session_args`], bounded by the fault's `run_secs`, and for faults that only a retry
+/// under reset tells apart, that retry (`reset_config srst_only srst_nogate connect_assert_srst`
+/// before `init`). Their logs are meant to be read as one.
+pub fn session_plan(config: &LabConfig) -> Vec<SessionRun> {
+    let info = config.fault.map(|f| f.info());
+    let timeout = Duration::from_secs(info.map_or(20, |i| i.run_secs));
+    let first = session_args(config);
+    let mut plan = vec![SessionRun {
+        args: first.clone(),
+        timeout,
+    }];
+    if info.is_some_and(|i| i.retry_under_reset) {
+        let mut args = first;
+        let at = args
+            .iter()
+            .position(|a| a == "init")
+            .map_or(args.len(), |i| i - 1);
+        let under_reset = [
+            "-c",
+            "reset_config srst_only srst_nogate connect_assert_srst",
+            "-c",
+            "reset_config",
+        ];
+        args.splice(at..at, under_reset.iter().map(|s| s.to_string()));
+        plan.push(SessionRun { args, timeout });
+    }
+    plan
+}
+
 /// What an OpenOCD run left behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunOutput {

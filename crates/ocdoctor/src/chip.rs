@@ -5,6 +5,7 @@ use ocdoctor_chip::{
     MismatchKind, ScriptsIndex, classify_mismatch, explain_id_with, extract_from_log,
 };
 use ocdoctor_core::report::{FixOut, Report};
+use ocdoctor_core::{Hints, ScanResult, SourceProblem};
 use std::path::PathBuf;
 
 /// The installed scripts tree to index: `OPENOCD_SCRIPTS`, then the usual install places.
@@ -28,71 +29,149 @@ pub fn idcode(input: &str, scripts: Option<PathBuf>) -> Result<String, String> {
     explain_id_with(input, index.as_ref()).map(|r| r.render_text() + "\n")
 }
 
-/// Add what the ids mean to idcode-mismatch findings: the right cfg, the clone fix, or the
-/// warning that the bits are garbled. `log` is the whole log text.
-pub fn enrich(report: &mut Report, log: &str) {
-    let Some(f) = report
-        .findings
-        .iter_mut()
-        .find(|f| f.cause == "idcode-mismatch")
-    else {
-        return;
-    };
-    let index = scripts_dir(None).map(|d| ScriptsIndex::build(&d));
-    let ids = extract_from_log(log, None, index.as_ref());
-    if ids.found.is_empty() {
-        return;
-    }
-    match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
-        MismatchKind::Clone { entry, fix_line } => {
-            f.explanation.push_str(&format!(
-                " The ids match a known look-alike of the {} ({}), which the stock {} does not expect.",
-                entry.genuine_family,
-                entry.parts.join(" / "),
-                entry.target_cfg
-            ));
-            // The clone fix replaces the rule's generic "accept the id" advice with the same line.
-            f.fixes.retain(|x| !x.config.contains(&fix_line));
-            f.fixes.insert(
-                0,
-                FixOut {
-                    title: format!(
-                        "It is a {}: accept its id ({})",
-                        entry.family, entry.fix_where
-                    ),
-                    commands: vec![],
-                    edits: vec![],
-                    config: vec![fix_line],
-                },
-            );
+/// What the ids in a log mean, read once per diagnosis.
+pub struct IdReading {
+    kind: MismatchKind,
+    /// 1-based line of the first UNEXPECTED line, and its text.
+    line: u64,
+    text: String,
+}
+
+impl IdReading {
+    /// `None` when the log reports no unexpected id (the common case costs one substring search;
+    /// the installed scripts are only indexed when there is something to compare).
+    pub fn of(log: &str) -> Option<IdReading> {
+        if !log.contains("UNEXPECTED") {
+            return None;
         }
-        MismatchKind::WrongConfig { suggestions } => {
-            if let Some(best) = suggestions.first() {
+        let index = scripts_dir(None).map(|d| ScriptsIndex::build(&d));
+        let ids = extract_from_log(log, None, index.as_ref());
+        if ids.found.is_empty() {
+            return None;
+        }
+        let (line, text) = log
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("UNEXPECTED"))
+            .map(|(i, l)| (i as u64 + 1, l.trim_end().to_string()))?;
+        Some(IdReading {
+            kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
+            line,
+            text,
+        })
+    }
+
+    /// Garbled ids are evidence of their own (rule TGT054, signal integrity): they go into
+    /// inference instead of being a footnote to an "idcode mismatch".
+    pub fn problems(&self, path: Option<&str>) -> Vec<SourceProblem> {
+        let MismatchKind::Noise { why } = &self.kind else {
+            return vec![];
+        };
+        vec![SourceProblem {
+            source: "log".into(),
+            id: "idcode-garbled".into(),
+            message: why.join("; "),
+            path: path.map(str::to_string),
+            line: self.line,
+            column: 0,
+            text: self.text.clone(),
+            facts: vec![("why".into(), why.join("; "))],
+            edit: None,
+        }]
+    }
+
+    /// Add what the ids mean to the idcode-mismatch finding: the clone fix, or the cfgs that
+    /// fit the chip that answered.
+    pub fn enrich(&self, report: &mut Report) {
+        let Some(f) = report
+            .findings
+            .iter_mut()
+            .find(|f| f.cause == "idcode-mismatch")
+        else {
+            return;
+        };
+        match &self.kind {
+            MismatchKind::Clone { entry, fix_line } => {
+                f.explanation.push_str(&format!(
+                    " The ids match a known look-alike of the {} ({}), which the stock {} does not expect.",
+                    entry.genuine_family,
+                    entry.parts.join(" / "),
+                    entry.target_cfg
+                ));
+                // The clone fix replaces the rule's generic "accept the id" advice.
+                f.fixes.retain(|x| !x.config.contains(fix_line));
+                f.fixes.insert(
+                    0,
+                    FixOut {
+                        title: format!(
+                            "It is a {}: accept its id ({})",
+                            entry.family, entry.fix_where
+                        ),
+                        commands: vec![],
+                        edits: vec![],
+                        config: vec![fix_line.clone()],
+                    },
+                );
+            }
+            MismatchKind::WrongConfig { suggestions } => {
+                let Some(best) = suggestions.first() else {
+                    return;
+                };
                 f.explanation.push_str(&format!(
                     " The chip answering is not the one the config describes; {} fits it best.",
                     best.cfg
                 ));
+                // A dev id (DBGMCU or an ST boundary-scan TAP) names the family: accepting the
+                // foreign id would run another chip's target code, so that advice goes.
+                if best.expected_id.is_none() {
+                    f.fixes
+                        .retain(|x| !x.config.iter().any(|c| c.contains("CPUTAPID")));
+                }
+                // Only the cfgs that fit about as well as the best: a list of every cfg that
+                // happens to declare the id is noise.
+                let fitting = suggestions
+                    .iter()
+                    .filter(|s| s.score >= best.score - 1.0)
+                    .take(3);
+                for (i, s) in fitting.enumerate() {
+                    let why = if s.why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", s.why.join("; "))
+                    };
+                    f.fixes.insert(
+                        i,
+                        FixOut {
+                            title: format!("Use {}{why}", s.cfg),
+                            commands: vec![],
+                            edits: vec![],
+                            config: vec![s.fix_line.clone()],
+                        },
+                    );
+                }
             }
-            for s in suggestions.iter().take(3) {
-                let why = if s.why.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", s.why.join("; "))
-                };
-                f.fixes.push(FixOut {
-                    title: format!("Use {}{why}", s.cfg),
-                    commands: vec![],
-                    edits: vec![],
-                    config: vec![s.fix_line.clone()],
-                });
-            }
-        }
-        MismatchKind::Noise { why } => {
-            f.explanation.push_str(&format!(
-                " But the ids look garbled ({}): that is a signal-integrity problem (wiring, speed), not a wrong config.",
-                why.join("; ")
-            ));
-            f.checks.push("lower the adapter speed (adapter speed 100) and shorten the wires; see whether the ids stay the same".into());
+            // Rule TGT054 carries the explanation; TGT005 does not fire on garbled ids.
+            MismatchKind::Noise { .. } => {}
         }
     }
+}
+
+/// The report of a log, with the chip-identity reading: garbled ids are evidence before
+/// inference, clone and wrong-config readings shape the idcode finding after it. `log` is the
+/// text when it was small enough to keep.
+pub fn report_for_log(
+    scan: ScanResult,
+    path: Option<&str>,
+    mut hints: Hints,
+    log: Option<&str>,
+) -> Report {
+    let reading = log.and_then(IdReading::of);
+    if let Some(r) = &reading {
+        hints.problems.extend(r.problems(path));
+    }
+    let mut report = ocdoctor_core::report_from_scan(scan, path, &hints);
+    if let Some(r) = &reading {
+        r.enrich(&mut report);
+    }
+    report
 }

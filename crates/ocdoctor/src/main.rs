@@ -224,10 +224,8 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     check::problems_of_command(&line, log_version, &check::Options::default())
                         .map_err(UsageError)?;
             }
-            let mut report = ocdoctor_core::report_from_scan(scan, label.as_deref(), &hints);
-            if let Some(text) = text {
-                chip::enrich(&mut report, &String::from_utf8_lossy(&text));
-            }
+            let text = text.map(|t| String::from_utf8_lossy(&t).into_owned());
+            let report = chip::report_for_log(scan, label.as_deref(), hints, text.as_deref());
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -346,7 +344,7 @@ struct Scanned {
 }
 
 /// Keep at most this much of the log in memory for enrichment; bigger logs are only scanned.
-const KEEP_LOG_BYTES: usize = 16 << 20;
+pub(crate) const KEEP_LOG_BYTES: usize = 16 << 20;
 
 /// A reader that hands bytes to the scanner and keeps a copy of the first `KEEP_LOG_BYTES`.
 struct Tee<R> {
@@ -473,19 +471,46 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             let config = lab_config(&chip, Some(&fault))?;
             let lab = ocdoctor_lab::Lab::start(config.clone(), None)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
-            let args = ocdoctor_lab::session_args(&config);
-            eprintln!("$ openocd -f <lab interface cfg> {}", args.join(" "));
-            let run = ocdoctor_lab::run_openocd(
-                &openocd,
-                lab.port(),
-                &args,
-                std::time::Duration::from_secs(20),
-            )
-            .map_err(|e| UsageError(format!("cannot run {}: {e}", openocd.display())))?;
+            // Shown as a command to copy: the interface cfg is written where openocd can read it.
+            let iface = std::env::temp_dir().join(format!("ocdoctor-lab-{}.cfg", lab.port()));
+            std::fs::write(&iface, ocdoctor_lab::interface_cfg(lab.port()))
+                .map_err(|e| UsageError(format!("cannot write {}: {e}", iface.display())))?;
+            let mut log = String::new();
+            for (i, run) in ocdoctor_lab::session_plan(&config).iter().enumerate() {
+                if i > 0 {
+                    eprintln!("# again, connecting under reset (what the first failure suggests):");
+                }
+                eprintln!(
+                    "$ {} -f {} {}",
+                    openocd.display(),
+                    shell_quote(&iface.display().to_string()),
+                    run.args
+                        .iter()
+                        .map(|a| shell_quote(a))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let out = ocdoctor_lab::run_openocd(&openocd, lab.port(), &run.args, run.timeout)
+                    .map_err(|e| {
+                    UsageError(format!("cannot run {}: {e}", openocd.display()))
+                })?;
+                log.push_str(&out.log);
+            }
+            let _ = std::fs::remove_file(&iface);
+            let run = ocdoctor_lab::RunOutput {
+                log,
+                exit: None,
+                timed_out: false,
+            };
             drop(lab);
             out(&run.log);
             out("\n");
-            let report = ocdoctor_core::diagnose_bytes(run.log.as_bytes(), Some("openocd output"));
+            let report = chip::report_for_log(
+                ocdoctor_core::scanner().scan_bytes(run.log.as_bytes()),
+                Some("openocd output"),
+                ocdoctor_core::Hints::default(),
+                Some(&run.log),
+            );
             out(&render::text(&report, color));
             Ok(report.exit_code() as u8)
         }
@@ -576,4 +601,16 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+/// Quote an argument for a POSIX shell when it needs it (`-c 'halt 1000'`).
+fn shell_quote(a: &str) -> String {
+    if !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', "'\\''"))
+    }
 }

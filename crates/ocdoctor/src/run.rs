@@ -41,11 +41,15 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         .unwrap_or_else(|| PathBuf::from(".ocdoctor/last.log"));
     let mut log_file = open_log(&log_path);
 
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(target_os = "linux")]
+    die_with_the_wrapper(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
     #[cfg(unix)]
@@ -102,7 +106,7 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
                 &Hints::default(),
             );
             if report.outcome == "failed" {
-                let report = with_env(report, snapshot, &log_path, opts.env);
+                let report = with_env(report, snapshot, &log_path, opts.env, None);
                 print_diagnosis(&report, opts.color, "OpenOCD is still running");
             }
             diagnosed_errors = errors_seen;
@@ -119,17 +123,24 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     }
 
     let result = scan.finish();
-    let report = ocdoctor_core::report_from_scan(
+    // The chip-identity reading needs the text; the log file holds it (skipped when huge).
+    let text = std::fs::metadata(&log_path)
+        .ok()
+        .filter(|m| m.len() <= crate::KEEP_LOG_BYTES as u64)
+        .and_then(|_| std::fs::read(&log_path).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let report = crate::chip::report_for_log(
         result.clone(),
         Some(&log_path.display().to_string()),
-        &Hints::default(),
+        Hints::default(),
+        text.as_deref(),
     );
     // A non-zero exit with nothing recognised (`--help` exits 255) is not worth a diagnosis.
     let failed = report.outcome == "failed" || (!status.success() && !report.findings.is_empty());
     let already_said =
         diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
     if failed && !already_said {
-        let report = with_env(report, result, &log_path, opts.env);
+        let report = with_env(report, result, &log_path, opts.env, text.as_deref());
         print_diagnosis(&report, opts.color, "OpenOCD exited");
     }
     Ok(exit_code_of(status))
@@ -185,6 +196,7 @@ fn with_env(
     scan: ocdoctor_core::ScanResult,
     log_path: &Path,
     env: bool,
+    text: Option<&str>,
 ) -> ocdoctor_core::Report {
     if !env {
         return report;
@@ -192,7 +204,7 @@ fn with_env(
     let opts = ocdoctor_env::CollectOptions::for_this_machine();
     let version = scan.banner.as_ref().map(|b| b.version.to_string());
     let hints = crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
-    ocdoctor_core::report_from_scan(scan, Some(&log_path.display().to_string()), &hints)
+    crate::chip::report_for_log(scan, Some(&log_path.display().to_string()), hints, text)
 }
 
 fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {
@@ -236,4 +248,26 @@ fn forward_signals(child: u32) -> Option<std::thread::JoinHandle<()>> {
             let _ = rustix::process::kill_process(pid, s);
         }
     }))
+}
+
+/// An IDE that stops a session with SIGKILL kills only us: without this, OpenOCD would run on,
+/// orphaned, holding the probe and the gdb port. The kernel sends it SIGTERM when we die.
+// `pre_exec` has no safe equivalent; this is the one place the workspace allows `unsafe`.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_the_wrapper(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let wrapper = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before exec and only makes two system
+    // calls (prctl, getppid); it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
+            // The wrapper may have died between fork and prctl: then nobody would signal us.
+            if rustix::process::getppid() != Some(wrapper) {
+                return Err(std::io::Error::other("ocdoctor run exited while starting"));
+            }
+            Ok(())
+        });
+    }
 }

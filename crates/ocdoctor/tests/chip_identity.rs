@@ -82,3 +82,70 @@ fn idcode_command_decodes_values_and_lines() {
     let (code, _) = ocdoctor(&["idcode", "not-a-number"], None);
     assert_eq!(code, 2, "a bad value is a usage error");
 }
+
+fn diagnose_json(log: &str) -> serde_json::Value {
+    let (code, out) = ocdoctor(&["diagnose", "--no-env", "-f", "json", "-"], Some(log));
+    assert_eq!(code, 1, "{out}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn all_config_lines(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["fixes"].as_array().unwrap().iter())
+        .flat_map(|x| x["config"].as_array().unwrap().iter())
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Garbled ids (one bit off, or a TAP whose id changes within one log) rank signal integrity
+/// first, and nothing tells the user to accept the noise with `set CPUTAPID`.
+#[test]
+fn garbled_ids_are_signal_integrity_without_a_cputapid_fix() {
+    for log in [
+        include_str!("data/idcode_one_bit_off.log"),
+        include_str!("data/idcode_changes_between_scans.log"),
+    ] {
+        let r = diagnose_json(log);
+        assert_eq!(r["causes"][0]["cause"], "signal-integrity", "{r:#}");
+        let f = &r["findings"][0];
+        assert_eq!(f["rule"], "TGT054", "{r:#}");
+        assert_eq!(f["evidence"][0]["source"], "log");
+        assert!(f["evidence"][0]["line"].as_u64().unwrap() > 0);
+        let config = all_config_lines(&r);
+        assert!(!config.iter().any(|c| c.contains("CPUTAPID")), "{config:?}");
+    }
+}
+
+/// The real run of target/stm32f1x.cfg against a chain holding an STM32F4 boundary-scan TAP:
+/// a wrong config whose first fix is stm32f4x.cfg, not the F1-clone workaround.
+#[test]
+fn boundary_scan_tap_names_the_right_cfg_first() {
+    let r = diagnose_json(include_str!("data/rbb_idcode_mismatch_f1cfg_f4chip.log"));
+    assert_eq!(r["causes"][0]["cause"], "idcode-mismatch", "{r:#}");
+    let f = &r["findings"][0];
+    assert_eq!(
+        f["fixes"][0]["config"][0], "-f target/stm32f4x.cfg",
+        "{f:#}"
+    );
+    assert!(!f["explanation"].as_str().unwrap().contains("look-alike"));
+    let config = all_config_lines(&r);
+    assert!(!config.iter().any(|c| c.contains("CPUTAPID")), "{config:?}");
+}
+
+/// A SWD DP id answered on JTAG (the lab's unexpected-idcode run) matches no look-alike: no
+/// GD32F4 flash-layout advice, no placeholder config line.
+#[test]
+fn an_id_from_another_transport_is_not_read_as_a_clone() {
+    let r = diagnose_json(include_str!("data/d_unexpected_idcode.log"));
+    assert_eq!(r["causes"][0]["cause"], "idcode-mismatch", "{r:#}");
+    let f = &r["findings"][0];
+    assert!(
+        !f["explanation"].as_str().unwrap().contains("look-alike"),
+        "{f:#}"
+    );
+    let config = all_config_lines(&r);
+    assert!(!config.iter().any(|c| c.contains('<')), "{config:?}");
+}

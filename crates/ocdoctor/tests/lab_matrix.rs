@@ -3,9 +3,9 @@
 //! require the fault's cause to rank first. Healthy sessions must diagnose as `ok`.
 //! The lab's logs are a second corpus: the per-fault table is printed.
 
-use ocdoctor_lab::{Chip, Lab, LabConfig, catalogue, run_openocd, session_args};
+use ocdoctor_lab::{Chip, Lab, LabConfig, catalogue, run_openocd, session_plan};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn openocd_available() -> bool {
     if Command::new("openocd").arg("--version").output().is_ok() {
@@ -27,55 +27,59 @@ struct Outcome {
     secs: f64,
 }
 
+/// `ocdoctor diagnose --no-env -f json -`: what a user gets, chip-identity reading included.
+fn diagnose_with_the_binary(log: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
+        .args(["diagnose", "--no-env", "-f", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ocdoctor runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(log.as_bytes()).expect("log written");
+    drop(stdin);
+    let out = child.wait_with_output().expect("ocdoctor finishes");
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
 fn run_case(chip: Chip, fault: Option<ocdoctor_lab::FaultId>) -> Outcome {
     let mut config = LabConfig::new(chip);
     if let Some(f) = fault {
         config = config.with_fault(f);
     }
-    let timeout = match fault.map(|f| f.id()) {
-        Some("ap-wait-forever") => Duration::from_secs(4),
-        _ => Duration::from_secs(20),
-    };
     let t = Instant::now();
     let lab = Lab::start(config.clone(), None).expect("lab starts");
-    let run = run_openocd(
-        std::path::Path::new("openocd"),
-        lab.port(),
-        &session_args(&config),
-        timeout,
-    )
-    .expect("openocd runs");
-    let mut log = run.log;
-    if fault.is_some_and(|f| f.id() == "debug-only-under-reset") {
-        // What a user does next (and what ocdoctor's fix says): connect under reset. The two
-        // attempts in one log are what separates firmware that blocks debug from a dead wire.
-        let mut args = session_args(&config);
-        let at = args
-            .iter()
-            .position(|a| a == "init")
-            .map_or(args.len(), |i| i - 1);
-        let under_reset = [
-            "-c",
-            "reset_config srst_only srst_nogate connect_assert_srst",
-            "-c",
-            "reset_config",
-        ];
-        args.splice(at..at, under_reset.iter().map(|s| s.to_string()));
-        let second = run_openocd(std::path::Path::new("openocd"), lab.port(), &args, timeout)
-            .expect("openocd runs");
-        log.push_str(&second.log);
+    // The same runs `ocdoctor lab demo` makes (one, or two for faults that only a retry under
+    // reset separates), read as one log.
+    let mut log = String::new();
+    for run in session_plan(&config) {
+        let out = run_openocd(
+            std::path::Path::new("openocd"),
+            lab.port(),
+            &run.args,
+            run.timeout,
+        )
+        .expect("openocd runs");
+        log.push_str(&out.log);
     }
     drop(lab);
-    let report = ocdoctor_core::diagnose_bytes(log.as_bytes(), None);
+    let report = diagnose_with_the_binary(&log);
     Outcome {
         name: format!("{}/{}", chip.name(), fault.map_or("healthy", |f| f.id())),
         want: fault.map_or("ok", |f| f.info().cause),
-        got: report
-            .causes
-            .iter()
-            .map(|c| (c.cause.clone(), c.confidence))
+        got: report["causes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["cause"].as_str().unwrap_or_default().to_string(),
+                    c["confidence"].as_f64().unwrap_or_default(),
+                )
+            })
             .collect(),
-        outcome: report.outcome,
+        outcome: report["outcome"].as_str().unwrap_or_default().to_string(),
         log,
         secs: t.elapsed().as_secs_f64(),
     }
