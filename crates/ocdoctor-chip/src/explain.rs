@@ -97,6 +97,18 @@ fn locate(input: &str) -> Result<(u32, Option<IdKind>), String> {
             }
         }
     }
+    // The nrf5 flash driver's line: `nRF52840-QIAA(build code: D0) 1024kB Flash, 256kB RAM`.
+    if let Some(p) = l.find("nRF") {
+        let digits: String = l[p + 3..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if digits.len() == 5 && l[p + 3 + 5..].starts_with('-') {
+            if let Ok(v) = u32::from_str_radix(&digits, 16) {
+                return Ok((v, Some(IdKind::NrfPart)));
+            }
+        }
+    }
     if let Some(p) = lower.find("cpuid") {
         if let Some(v) = l[p + 5..]
             .split(|c: char| c.is_whitespace() || c == ':' || c == '=')
@@ -296,7 +308,18 @@ pub fn explain_id_with(input: &str, index: Option<&ScriptsIndex>) -> Result<IdRe
             }
         }
     }
-    let expected_by = match (index, is_id) {
+    // All ones and all zeroes are what a scan reads when nothing drives TDO (pulled up or
+    // floating high) or TDO is stuck low: the state of a wire, not a part. The cfgs that list
+    // such values use them as placeholders, so they are not offered as matches.
+    let stuck = is_id && (v == 0xffff_ffff || v == 0);
+    if stuck {
+        details.push(if v == 0xffff_ffff {
+            "all ones: nothing drives TDO/SWDIO (no target power, TDO not connected, wrong pins, target held in reset) — a wiring/power state, not a chip id".to_string()
+        } else {
+            "all zeroes: TDO is stuck low (shorted, held in reset, missing pull-up) — a wiring state, not a chip id".to_string()
+        });
+    }
+    let expected_by = match (index, is_id && !stuck) {
         (Some(ix), true) => ix.expecting(v).into_iter().cloned().collect(),
         _ => Vec::new(),
     };

@@ -153,8 +153,29 @@ fn try_fire<'k>(
         return None;
     }
     // A joined rule also shows the machine's side and may use its facts.
+    // When the log line names a join key (`port` 6666) and several machine problems qualify
+    // (ports 4444 and 6666 both held), the ones that agree with the log are the evidence.
+    let joined: Vec<&EnvProblem> = hints
+        .env
+        .iter()
+        .filter(|p| rule.when.env.contains(&p.id))
+        .collect();
+    let agrees = |p: &EnvProblem| {
+        p.facts.iter().all(|(k, v)| {
+            captures
+                .iter()
+                .find(|(ck, _)| ck == k)
+                .is_none_or(|(_, cv)| cv == v)
+        })
+    };
+    let agreeing: Vec<&EnvProblem> = joined.iter().copied().filter(|p| agrees(p)).collect();
+    let joined = if agreeing.is_empty() {
+        joined
+    } else {
+        agreeing
+    };
     let mut env_lines = Vec::new();
-    for p in hints.env.iter().filter(|p| rule.when.env.contains(&p.id)) {
+    for p in joined {
         env_lines.push(p.message.clone());
         add_missing(&mut captures, &p.facts);
     }

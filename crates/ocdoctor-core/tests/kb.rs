@@ -302,3 +302,40 @@ fn embedded_knowledge_base_passes_the_full_validation() {
     // Start-up skips the regex syntax check (the scanner's compile would fail anyway); run it here.
     KnowledgeBase::embedded().check_patterns().unwrap();
 }
+
+/// A join key the log names (0.12's `… on port 6666`) picks, among the machine's problems of the
+/// joined kind, the ones that agree: with 4444 and 6666 both held, the tcl failure is about 6666.
+#[test]
+fn a_join_key_in_the_log_selects_the_agreeing_machine_problem() {
+    let held = |port: &str, service: &str| EnvProblem {
+        id: "port-held".into(),
+        cause: "port-in-use".into(),
+        message: format!("port {port} ({service}) is held by openocd (pid 4242)"),
+        facts: vec![
+            ("port".into(), port.into()),
+            ("holder_pid".into(), "4242".into()),
+            ("holder".into(), "openocd".into()),
+        ],
+    };
+    let hints = Hints {
+        env: vec![held("4444", "telnet"), held("6666", "tcl")],
+        ..Hints::default()
+    };
+    let log = b"Open On-Chip Debugger 0.12.0\nError: couldn't bind tcl to socket on port 6666: Address already in use\n";
+    let kb = KnowledgeBase::embedded();
+    let d = diagnose(kb, scanner().scan_bytes(log), &hints);
+    let f = d
+        .fired
+        .iter()
+        .find(|f| f.rule.code == "NET050")
+        .expect("NET050 joins the log with the machine");
+    assert!(
+        f.captures.iter().any(|(k, v)| k == "port" && v == "6666"),
+        "{:?}",
+        f.captures
+    );
+    assert_eq!(
+        f.env_lines,
+        vec!["port 6666 (tcl) is held by openocd (pid 4242)"]
+    );
+}

@@ -49,6 +49,10 @@ pub fn collect(root: &Path, wsl_distro_env: Option<&str>) -> HostInfo {
     h.container = container_hint(root);
     h.board_model = read_trim(&under(root, "/proc/device-tree/model"))
         .map(|m| m.trim_end_matches('\0').to_string());
+    h.uptime_secs = read_trim(&under(root, "/proc/uptime")).and_then(|t| {
+        let secs: f64 = t.split_whitespace().next()?.parse().ok()?;
+        (secs.is_finite() && secs >= 0.0).then_some(secs as u64)
+    });
     h
 }
 

@@ -88,6 +88,8 @@ pub struct HostInfo {
     pub container: Option<String>,
     /// `/proc/device-tree/model`, e.g. `Raspberry Pi 4 Model B Rev 1.4`.
     pub board_model: Option<String>,
+    /// Seconds since boot (`/proc/uptime`), to tell how long a process has been running.
+    pub uptime_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -208,7 +208,13 @@ pub fn render_text(s: &EnvSnapshot) -> String {
     if !s.processes.is_empty() {
         o.push_str("Processes:\n");
         for p in &s.processes {
-            let _ = writeln!(o, "  {} {} ({}): {}", p.pid, p.comm, p.kind, p.cmdline);
+            let age = match (s.host.uptime_secs, p.started_after_boot_secs) {
+                (Some(up), Some(start)) if up >= start => {
+                    format!(", started {} ago", human_duration(up - start))
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(o, "  {} {} ({}{age}): {}", p.pid, p.comm, p.kind, p.cmdline);
         }
     }
 
@@ -259,4 +265,14 @@ pub fn render_text(s: &EnvSnapshot) -> String {
         let _ = writeln!(o, "could not read {}: {}", e.what, e.message);
     }
     o
+}
+
+/// `45 s`, `12 min`, `2 h 3 min`, `3 d 4 h`.
+fn human_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..86400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+        _ => format!("{} d {} h", secs / 86400, secs % 86400 / 3600),
+    }
 }

@@ -240,6 +240,12 @@ fn port_3333_held_by_openocd() {
     assert!(ids(&p).contains(&"no-probe"));
     let text = render_text(&s);
     assert!(text.find("Problems").unwrap() < text.find("Ports:").unwrap());
+    // Uptime 8634 s, started 1234 s after boot: how long the stale server has been running.
+    assert_eq!(s.host.uptime_secs, Some(8634));
+    assert!(
+        text.contains("4242 openocd (openocd, started 2 h 3 min ago)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -446,6 +446,8 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             Ok(0)
         }
         LabCommand::Serve { chip, fault, port } => {
+            // Before the command is printed: a signal right after it must still clean up.
+            let stop = StopSignals::register();
             let config = lab_config(&chip, fault.as_deref())?;
             let target = ocdoctor_lab::target_cfg(config.chip);
             let lab = ocdoctor_lab::Lab::start(config, port)
@@ -459,9 +461,11 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
                 cfg.display()
             ));
             let _ = std::io::stdout().flush();
-            loop {
-                std::thread::park();
-            }
+            stop.wait();
+            // The cfg is ours: leave no file behind in the temp folder.
+            let _ = std::fs::remove_file(&cfg);
+            drop(lab);
+            Ok(0)
         }
         LabCommand::Demo {
             fault,
@@ -612,5 +616,37 @@ fn shell_quote(a: &str) -> String {
         a.to_string()
     } else {
         format!("'{}'", a.replace('\'', "'\\''"))
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP (Ctrl-C, `kill`, a closed terminal), caught from `register` on.
+struct StopSignals {
+    #[cfg(unix)]
+    signals: Option<signal_hook::iterator::Signals>,
+}
+
+impl StopSignals {
+    fn register() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            StopSignals {
+                signals: signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    /// Block until one arrives (without signal handling, until the default action ends us).
+    fn wait(self) {
+        #[cfg(unix)]
+        if let Some(mut signals) = self.signals {
+            let _ = signals.forever().next();
+            return;
+        }
+        loop {
+            std::thread::park();
+        }
     }
 }

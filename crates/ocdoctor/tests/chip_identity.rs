@@ -81,6 +81,23 @@ fn idcode_command_decodes_values_and_lines() {
     assert!(out.contains("STMicroelectronics"), "{out}");
     let (code, _) = ocdoctor(&["idcode", "not-a-number"], None);
     assert_eq!(code, 2, "a bad value is a usage error");
+    // The nrf5 flash driver's own line.
+    let (code, out) = ocdoctor(
+        &[
+            "idcode",
+            "Info : nRF52840-QIAA(build code: D0) 1024kB Flash, 256kB RAM",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nRF52840"), "{out}");
+    // All ones / all zeroes are wire states: no cfg that uses them as a placeholder is offered.
+    for v in ["0xffffffff", "0x00000000"] {
+        let (code, out) = ocdoctor(&["idcode", v], None);
+        assert_eq!(code, 0, "{out}");
+        assert!(!out.contains("Expected by"), "{v}: {out}");
+        assert!(out.contains("not a chip id"), "{v}: {out}");
+    }
 }
 
 fn diagnose_json(log: &str) -> serde_json::Value {

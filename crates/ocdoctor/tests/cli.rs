@@ -965,3 +965,43 @@ fn contract_check_rejects_broken_reports() {
         "the check missed: failed with exit 0"
     );
 }
+
+/// `lab serve` prints a command whose interface cfg exists while it serves, answers on its port,
+/// and removes the cfg when stopped with SIGTERM or SIGINT.
+#[cfg(unix)]
+#[test]
+fn lab_serve_serves_then_cleans_up_on_a_stop_signal() {
+    use std::io::{BufRead, BufReader};
+    for signal in ["TERM", "INT"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = ocdoctor()
+            .args(["lab", "serve", "--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let cfg = loop {
+            let line = lines.next().expect("lab serve prints its command").unwrap();
+            if let Some(rest) = line.trim().strip_prefix("openocd -f ") {
+                break PathBuf::from(rest.split_whitespace().next().unwrap());
+            }
+        };
+        assert!(
+            cfg.is_file(),
+            "{} should exist while serving",
+            cfg.display()
+        );
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        assert!(!cfg.exists(), "SIG{signal} left {} behind", cfg.display());
+    }
+}
