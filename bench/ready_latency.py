@@ -4,11 +4,12 @@
 Serves a healthy simulated STM32F4 (`ocdoctor lab serve`), then starts OpenOCD N times directly
 and N times through `ocdoctor run --`, and measures the time from process start until the line
 `Listening on port … for gdb connections` is read from stderr. Prints medians and the difference.
-usage: bench/ready_latency.py [N] (run `cargo build --release -p ocdoctor` first)"""
+usage: bench/ready_latency.py [N] (run `cargo build --release -p ocdoctor` first; OCDOCTOR_BIN=path
+measures another build)"""
 import os, re, socket, statistics, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
-bin_ = os.path.join(here, "..", "target", "release", "ocdoctor")
+bin_ = os.environ.get("OCDOCTOR_BIN") or os.path.join(here, "..", "target", "release", "ocdoctor")
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 
 lab = subprocess.Popen([bin_, "lab", "serve"], stdout=subprocess.PIPE, text=True)

@@ -37,7 +37,13 @@ fn fit(sc: &ocdoctor_core::Scanner, kb: &KnowledgeBase, train: &[&Case]) -> Cali
     let mut best: Option<(f64, Calibration)> = None;
     for s in 1..=80 {
         let scale = s as f64 * 0.05;
-        for u in [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2] {
+        // The contract ranks `unknown` first when nothing is recognised (the posterior is then
+        // the prior): its prior may not be below any cause's.
+        let max_prior = pri.values().copied().fold(0.0, f64::max);
+        for u in [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+            .into_iter()
+            .filter(|u| *u >= max_prior)
+        {
             for shrink in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
                 let cal = Calibration {
                     scale,

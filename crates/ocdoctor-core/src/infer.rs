@@ -35,6 +35,8 @@ pub struct SourceProblem {
     /// 1-based line and column of the text that shows the problem (0 when not in a file).
     pub line: u64,
     pub column: u64,
+    /// Byte range of that text in the file (`None` when unknown); underlined in the report.
+    pub span: Option<(u64, u64)>,
     /// The source line, for the evidence.
     pub text: String,
     /// Placeholders for the rule's title and fixes (`suggestion`, `file`, `command`…).

@@ -267,10 +267,11 @@ fn evidence_text(out: &mut String, p: &Palette, all: &[Evidence], src: &str, sev
         .iter()
         .filter(|e| e.source != "env" && e.source != "log")
     {
-        let at = match (&e.path, e.line) {
-            (Some(path), l) if l > 0 => format!("{path}:{l}"),
-            (Some(path), _) => path.clone(),
-            (None, _) => format!("<{}>", e.source),
+        let at = match (&e.path, e.line, e.column) {
+            (Some(path), l, Some(c)) if l > 0 => format!("{path}:{l}:{c}"),
+            (Some(path), l, None) if l > 0 => format!("{path}:{l}"),
+            (Some(path), _, _) => path.clone(),
+            (None, _, _) => format!("<{}>", e.source),
         };
         let _ = writeln!(out, "  {} {at}", p.paint(p.blue(), "-->"));
         let _ = writeln!(
@@ -279,6 +280,15 @@ fn evidence_text(out: &mut String, p: &Palette, all: &[Evidence], src: &str, sev
             p.paint(p.blue(), "|"),
             p.paint(p.sev(sev), &e.text)
         );
+        if let Some((indent, width)) = underline(e) {
+            let _ = writeln!(
+                out,
+                "   {} {}{}",
+                p.paint(p.blue(), "|"),
+                " ".repeat(indent),
+                p.paint(p.sev(sev), &"^".repeat(width))
+            );
+        }
     }
     let Some(first) = ev.first() else { return };
     let width = ev
@@ -362,6 +372,20 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "{}\n", f.explanation.trim());
         let _ = writeln!(out, "```text");
         for e in &f.evidence {
+            if e.source != "log" && e.source != "env" {
+                // Config and IDE evidence names its file, and points at the span.
+                let at = match (&e.path, e.column) {
+                    (Some(path), Some(c)) => format!("{path}:{}:{c}", e.line),
+                    (Some(path), None) => format!("{path}:{}", e.line),
+                    (None, _) => format!("<{}>", e.source),
+                };
+                let _ = writeln!(out, "--> {at}");
+                let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
+                if let Some((indent, width)) = underline(e) {
+                    let _ = writeln!(out, "      | {}{}", " ".repeat(indent), "^".repeat(width));
+                }
+                continue;
+            }
             let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
         }
         let _ = writeln!(out, "```");
@@ -485,4 +509,21 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     out
+}
+
+/// Where to put the `^^^` under a config/IDE evidence line: (display columns before, width),
+/// from the 1-based byte column and the byte span, clipped to the line.
+fn underline(e: &Evidence) -> Option<(usize, usize)> {
+    let col = usize::try_from(e.column?).ok()?.checked_sub(1)?;
+    let [a, b] = e.span?;
+    let len = usize::try_from(b.saturating_sub(a)).ok()?.max(1);
+    let before = e.text.get(..col)?;
+    let marked = e.text.get(col..)?;
+    // Count characters, not bytes, so a UTF-8 line stays aligned; tabs keep their width of one.
+    let width = marked
+        .char_indices()
+        .take_while(|(i, _)| *i < len)
+        .count()
+        .max(1);
+    Some((before.chars().count(), width))
 }

@@ -69,6 +69,12 @@ pub struct Evidence {
     pub path: Option<String>,
     pub line: u64,
     pub text: String,
+    /// 1-based column where the evidence starts in `text` (config and IDE files; additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+    /// Byte range of the evidence in the file `path` names (config and IDE files; additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<[u64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -184,6 +190,8 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
                     path: log_path.map(str::to_string),
                     line: l.line,
                     text: l.text.clone(),
+                    column: None,
+                    span: None,
                 })
                 .chain(f.problems.iter().map(|p| Evidence {
                     source: p.source.clone(),
@@ -194,6 +202,8 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
                     } else {
                         p.text.clone()
                     },
+                    column: (p.column > 0 && !p.text.is_empty()).then_some(p.column),
+                    span: p.span.map(|(a, b)| [a, b]),
                 }))
                 // Machine-side evidence has no line: `line` is 0 and `source` is "env".
                 .chain(f.env_lines.iter().map(|t| Evidence {
@@ -201,6 +211,8 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
                     path: None,
                     line: 0,
                     text: t.clone(),
+                    column: None,
+                    span: None,
                 }))
                 .collect(),
             fixes,
@@ -248,6 +260,8 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
                 path: log_path.map(str::to_string),
                 line: l.line,
                 text: l.text.clone(),
+                column: None,
+                span: None,
             })
             .collect(),
         binary_bytes_skipped: d.scan.binary_bytes,

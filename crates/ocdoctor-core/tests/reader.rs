@@ -143,7 +143,8 @@ fn an_unrecognised_failure_is_ranked_by_the_priors_without_certainty() {
         r.findings
     );
     assert!(r.causes.len() >= 3, "causes: {:?}", r.causes);
-    assert!(r.causes.iter().any(|c| c.cause == "unknown"));
+    // DESIGN.md's contract: `unknown` (first) when nothing is recognised.
+    assert_eq!(r.causes[0].cause, "unknown", "{:?}", r.causes);
     let top = r.causes[0].confidence;
     assert!(
         top < 0.5,

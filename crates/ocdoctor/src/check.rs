@@ -411,6 +411,8 @@ fn convert_cfg(
                 }
             }
         }
+        // The column follows the narrowed span (`find X` → `X`).
+        let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
         let found = slice(text, span.clone()).to_string();
         facts.push(("found".into(), found.clone()));
         let file_fact = match p.id.as_str() {
@@ -428,7 +430,8 @@ fn convert_cfg(
             Some(real) => {
                 sp.path = Some(real.display().to_string());
                 sp.line = u64::from(loc.line);
-                sp.column = u64::from(loc.col);
+                sp.column = col;
+                sp.span = Some((span.start as u64, span.end as u64));
                 sp.text = line_of(text, loc.line);
                 if let Some(s) = &p.suggestion
                     && !is_under(real, &inst.scripts_dirs)
@@ -472,21 +475,28 @@ fn convert_cfg(
                 };
                 match (origin, cmdline_offset.and_then(|o| origin?.span_for(o))) {
                     (Some(o), Some(ide_span)) => {
-                        let l =
-                            ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, ide_span);
+                        let l = ocdoctor_ide::Location::in_text(
+                            &o.file.path,
+                            &o.file.text,
+                            ide_span.clone(),
+                        );
                         sp.source = "ide".into();
                         sp.path = Some(o.file.path.display().to_string());
                         sp.line = u64::from(l.line);
                         sp.column = u64::from(l.col);
+                        sp.span = Some((ide_span.start as u64, ide_span.end as u64));
                         sp.text = line_of(&o.file.text, l.line);
                     }
                     _ => {
                         sp.path = Some(loc.file.clone());
                         sp.line = u64::from(loc.line);
-                        sp.column = u64::from(loc.col);
+                        sp.column = col;
+                        sp.span = Some((span.start as u64, span.end as u64));
                         sp.text = text.lines().next().unwrap_or("").to_string();
                         if loc.file != ocdoctor_cfg::argv::COMMAND_LINE {
+                            // Shown as `-c …`: the column moves with the prefix.
                             sp.text = format!("-c {}", sp.text);
+                            sp.column += 3;
                         }
                     }
                 }
@@ -543,6 +553,7 @@ fn convert_ide(p: &ocdoctor_ide::IdeProblem, file: &IdeFile, config: &str, out: 
         path: Some(path),
         line: u64::from(p.location.line),
         column: u64::from(p.location.col),
+        span: Some((p.location.span.start as u64, p.location.span.end as u64)),
         text: line_of(&file.text, p.location.line),
         facts,
         edit: diff,

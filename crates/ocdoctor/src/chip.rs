@@ -74,6 +74,7 @@ impl IdReading {
             path: path.map(str::to_string),
             line: self.line,
             column: 0,
+            span: None,
             text: self.text.clone(),
             facts: vec![("why".into(), why.join("; "))],
             edit: None,

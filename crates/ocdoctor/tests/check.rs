@@ -907,3 +907,58 @@ fn hostile_inputs_never_panic() {
         );
     }
 }
+
+/// Findings in a .cfg point at file:line:col, JSON evidence carries `column` and the byte `span`,
+/// and the text output underlines exactly the offending word.
+#[test]
+fn config_findings_carry_column_and_span_and_are_underlined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = "# board\nsource [find interface/stlnk.cfg]\n  adapter_khz 1000\n";
+    std::fs::write(tmp.path().join("b.cfg"), cfg).unwrap();
+    let out = ocdoctor(tmp.path())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "-f",
+            "b.cfg",
+            "-f",
+            "target/stm32f4x.cfg",
+        ])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let evidence = |rule: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} missing: {report:#}"))["evidence"][0]
+            .clone()
+    };
+    for (rule, word, line) in [
+        ("CFG101", "interface/stlnk.cfg", 2),
+        ("CFG106", "adapter_khz", 3),
+    ] {
+        let e = evidence(rule);
+        assert_eq!(e["line"], line, "{e:#}");
+        let [a, b] = [
+            e["span"][0].as_u64().unwrap(),
+            e["span"][1].as_u64().unwrap(),
+        ];
+        assert_eq!(&cfg[a as usize..b as usize], word, "{e:#}");
+        let col = e["column"].as_u64().unwrap() as usize;
+        assert_eq!(&e["text"].as_str().unwrap()[col - 1..][..word.len()], word);
+    }
+    let out = ocdoctor(tmp.path())
+        .args(["check", "-f", "b.cfg", "-f", "target/stm32f4x.cfg"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("b.cfg:3:3"), "{text}");
+    assert!(
+        text.contains("   |   adapter_khz 1000\n   |   ^^^^^^^^^^^\n"),
+        "{text}"
+    );
+}
