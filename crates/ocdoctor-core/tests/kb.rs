@@ -66,6 +66,9 @@ fn hints_for(fixture: &Path) -> Hints {
             path: p["path"].as_str().map(str::to_string),
             line: p["line"].as_u64().unwrap_or(0),
             column: p["column"].as_u64().unwrap_or(0),
+            span: p["span"]
+                .as_array()
+                .and_then(|a| Some((a.first()?.as_u64()?, a.get(1)?.as_u64()?))),
             text: s(&p["text"]),
             facts: facts(&p["facts"]),
             edit: p["edit"].as_str().map(str::to_string),

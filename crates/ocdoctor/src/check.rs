@@ -793,6 +793,7 @@ pub fn problems_json(problems: &[SourceProblem]) -> String {
                 "path": p.path,
                 "line": p.line,
                 "column": p.column,
+                "span": p.span.map(|(a, b)| [a, b]),
                 "text": p.text,
                 "facts": p.facts.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<String, serde_json::Value>>(),
                 "edit": p.edit,
