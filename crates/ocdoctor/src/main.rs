@@ -595,6 +595,14 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
 /// Write through a temporary file in the same folder and rename it over the target, so a
 /// crash never leaves a half-written file.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    // A symlinked file is edited where it lives: replacing the link by a regular file would
+    // leave the real config unchanged.
+    let path = if path.is_symlink() {
+        std::fs::canonicalize(path)?
+    } else {
+        path.to_path_buf()
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -603,8 +611,28 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         ".{}.ocdoctor-tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
     ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        // The edited file keeps its mode (an executable script stays executable, a private
+        // file stays private).
+        if let Ok(meta) = std::fs::metadata(&path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        // On disk before it replaces the original: a crash leaves the old file or the new one.
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, &path)?;
+    // The rename itself is durable once the folder is synced (best effort: not every
+    // platform can open a folder).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Quote an argument for a POSIX shell when it needs it (`-c 'halt 1000'`).

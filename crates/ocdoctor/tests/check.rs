@@ -962,3 +962,47 @@ fn config_findings_carry_column_and_span_and_are_underlined() {
         "{text}"
     );
 }
+
+/// `fix --apply` on a symlinked cfg edits the file the link points to (the link stays a link),
+/// and the edited file keeps its permissions.
+#[cfg(unix)]
+#[test]
+fn fix_apply_edits_through_symlinks_and_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let real_dir = tmp.path().join("shared");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("board.cfg");
+    std::fs::write(
+        &real,
+        "source [find interface/stlink.cfg]\nadapter_khz 1000\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = tmp.path().join("board.cfg");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = ocdoctor(tmp.path())
+        .args([
+            "fix",
+            "--apply",
+            "-f",
+            "board.cfg",
+            "-f",
+            "target/stm32f4x.cfg",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c != 2), "{out:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(text.contains("adapter speed 1000"), "{text}");
+    assert!(!text.contains("adapter_khz"), "{text}");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "mode {mode:o}");
+}
