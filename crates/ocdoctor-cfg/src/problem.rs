@@ -82,6 +82,7 @@ pub const PROBLEM_IDS: &[&str] = &[
     "unknown-option",
     "debug-level-with-space",
     "invalid-debug-level",
+    "debug-level-out-of-range",
     "deprecated-command",
     "deprecated-file",
     "removed-command",

@@ -400,6 +400,8 @@ impl<'a> Interp<'a> {
         if inv.help || inv.version {
             return;
         }
+        // OpenOCD would stop here; the evaluator goes on to find more (`stopped_at` says so).
+        self.check_debug_level(inv);
         if inv.steps.is_empty() {
             // OpenOCD runs `script openocd.cfg` and ignores a failure.
             if let Some(p) = self.find_path("openocd.cfg") {
@@ -450,6 +452,56 @@ impl<'a> Interp<'a> {
                     self.eval_file(fid);
                 }
             }
+        }
+    }
+
+    /// `-dN` runs `debug_level N` before any `-f`/`-c`; a level out of the version's range
+    /// (src/helper/log.c: LOG_LVL_SILENT..LOG_LVL_DEBUG in 0.10, ..DEBUG_IO in 0.11/0.12,
+    /// ..DEBUG_USB in master) is refused. 0.11+ stop there (exit 1); 0.10 ignores the result.
+    fn check_debug_level(&mut self, inv: &Invocation) {
+        let Some(arg) = &inv.debug_level else {
+            return;
+        };
+        let Some(level) = crate::argv::parse_level(&arg.value) else {
+            return;
+        };
+        let max = match self.opts.version {
+            Version::V0_10 => 3,
+            Version::V0_11 | Version::V0_12 => 4,
+            Version::Master => 5,
+        };
+        if (-3..=max).contains(&level) {
+            return;
+        }
+        let stops = self.opts.version >= Version::V0_11;
+        let l = self.loc(0, arg.span);
+        let msg = format!(
+            "level must be between -3 and {max}: OpenOCD {} runs `debug_level {}` for `-d{}` and {}",
+            self.opts.version.as_str(),
+            arg.value,
+            arg.value,
+            if stops {
+                "exits with code 1 before reading any config"
+            } else {
+                "prints the error, then goes on at the default level"
+            }
+        );
+        let suggestion = if level > max { max.min(3) } else { -3 };
+        self.problem(
+            Problem::new(
+                "debug-level-out-of-range",
+                if stops {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                msg,
+                Some(l),
+            )
+            .with_suggestion(suggestion.to_string()),
+        );
+        if stops {
+            self.stop(0, arg.span);
         }
     }
 

