@@ -800,10 +800,9 @@ impl<'a> Interp<'a> {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        // Syntax errors inside the body (read lazily, not run).
-                        let text = self.text(fid);
-                        let (_, errors) = tcl::parse_body(&text, &w[3]);
-                        self.syntax_problems(fid, errors);
+                        // The body is text until the proc is called: Tcl reads it only then
+                        // (a stray quote in a proc nobody calls is harmless), so its syntax is
+                        // checked in `call_proc`.
                         let l = self.loc(fid, cspan);
                         self.session.model.procs.push(ProcDef {
                             name: pname.clone(),
@@ -1212,7 +1211,12 @@ impl<'a> Interp<'a> {
         self.frames.push(frame);
         self.depth += 1;
         let text = self.text(pfile);
-        let (script, _) = tcl::parse_range(&text, body);
+        let (script, errors) = tcl::parse_range(&text, body);
+        // Called during config: now Tcl reads the body, and its syntax errors are real (once
+        // per body, however often it is called).
+        if !errors.is_empty() && self.reported.insert(format!("body:{pfile}:{}", body.start)) {
+            self.syntax_problems(pfile, errors);
+        }
         let r = match self.eval_script(pfile, &script) {
             Ok(v) => v,
             Err(Ctl::Return(v)) => v,

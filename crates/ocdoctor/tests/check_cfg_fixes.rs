@@ -116,3 +116,43 @@ fn debug_level_out_of_range() {
     let (live, code) = openocd(&d, &["-d-1", "-c", "shutdown"]);
     assert_eq!(code, 0, "{live}");
 }
+
+#[test]
+fn proc_bodies_are_read_when_called() {
+    if skip() {
+        return;
+    }
+    let d = tmp("procs");
+    let uncalled = "adapter driver dummy\nproc foo {} { puts \"unterminated }\n";
+    let called = "adapter driver dummy\nproc foo {} { puts \"unterminated }\nfoo\n";
+    std::fs::write(d.join("uncalled.cfg"), uncalled).unwrap();
+    std::fs::write(d.join("called.cfg"), called).unwrap();
+    // What openocd 0.12 does with them.
+    let (log, code) = openocd(&d, &["-f", "uncalled.cfg", "-c", "shutdown"]);
+    assert_eq!(code, 0, "{log}");
+    let (log, code) = openocd(&d, &["-f", "called.cfg", "-c", "shutdown"]);
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("missing quote"), "{log}");
+    // The check agrees.
+    let (r, _) = check(&d, &["uncalled.cfg"]);
+    assert!(!rules(&r).contains(&"CFG120".to_string()), "{r:#}");
+    assert_ne!(r["outcome"], "failed", "{r:#}");
+    let (r, _) = check(&d, &["called.cfg"]);
+    assert_eq!(rules(&r)[0], "CFG120", "{r:#}");
+    // The shipped kc100.cfg (a stray quote in a proc never called) after an interface.
+    let (log, code) = openocd(
+        &d,
+        &[
+            "-f",
+            "interface/dummy.cfg",
+            "-f",
+            "board/kc100.cfg",
+            "-c",
+            "shutdown",
+        ],
+    );
+    assert_eq!(code, 0, "{log}");
+    let (r, code) = check(&d, &["-f", "interface/dummy.cfg", "-f", "board/kc100.cfg"]);
+    assert!(rules(&r).is_empty(), "{r:#}");
+    assert_eq!(code, 0);
+}
