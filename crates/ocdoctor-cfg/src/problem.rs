@@ -78,6 +78,7 @@ impl Problem {
 /// Every problem id this crate produces, for registries and docs.
 pub const PROBLEM_IDS: &[&str] = &[
     "missing-file",
+    "unresolved-input",
     "unexpected-argument",
     "unknown-option",
     "debug-level-with-space",

@@ -282,6 +282,9 @@ struct Interp<'a> {
     procs: HashMap<String, ProcInfo>,
     depth: usize,
     error_flag: bool,
+    /// A top-level `-f` was not read (missing, or named through a variable the check cannot
+    /// expand): what it would have set up is unknown, so "no adapter" is no conclusion.
+    incomplete: bool,
     allowed: Option<Vec<String>>,
     transport: Option<String>,
     /// The top-level step being run (for problems that belong to the user's command line).
@@ -319,6 +322,7 @@ impl<'a> Interp<'a> {
             procs: HashMap::new(),
             depth: 0,
             error_flag: false,
+            incomplete: false,
             allowed: None,
             transport: None,
             step: None,
@@ -435,7 +439,22 @@ impl<'a> Interp<'a> {
                             self.check_file_version(name, step_loc.clone());
                             self.source_file(&p, step_loc);
                         }
+                        None if unexpanded_variable(name).is_some() => {
+                            // `${eclipse_home}…/x.cfg` from an IDE: the front end expands it,
+                            // the check cannot. Say so; conclude nothing from its absence.
+                            let var = unexpanded_variable(name).unwrap_or_default();
+                            self.incomplete = true;
+                            self.problem(Problem::new(
+                                "unresolved-input",
+                                Severity::Warning,
+                                format!(
+                                    "could not follow -f {name}: `{var}` is a variable only the program that starts OpenOCD expands, so the check did not read that file"
+                                ),
+                                Some(step_loc.clone()),
+                            ));
+                        }
                         None => {
+                            self.incomplete = true;
                             self.missing_file(name, step_loc.clone());
                             self.stop(0, step.span);
                         }
@@ -510,7 +529,7 @@ impl<'a> Interp<'a> {
         if inv.help || inv.version {
             return;
         }
-        if self.session.model.adapter_drivers.is_empty() {
+        if self.session.model.adapter_drivers.is_empty() && !self.incomplete {
             let span = Span::new(0, inv.line.len());
             let l = self.loc(0, span);
             self.problem(
@@ -1400,36 +1419,25 @@ impl<'a> Interp<'a> {
     }
 
     fn check_file_version(&mut self, name: &str, l: Location) {
-        let norm = name.replace('\\', "/");
-        let rel = [
-            "board/",
-            "interface/",
-            "target/",
-            "chip/",
-            "cpld/",
-            "fpga/",
-            "cpu/",
-            "tools/",
-            "test/",
-        ]
-        .iter()
-        .find_map(|d| norm.find(d).map(|i| norm[i..].to_string()))
-        .unwrap_or(norm);
+        let rel = versions::file_rel(name);
         match versions::lookup_file(&rel, self.opts.version) {
             Status::Deprecated { replacement, .. } | Status::Removed { replacement, .. } => {
                 let key = format!("file:{rel}:{}", l.line);
                 if self.reported.insert(key) {
+                    // A replacement that is more than a file name (`-c 'set USE_CORE 0' -f
+                    // target/rp2040.cfg`) is said, but is no edit of the name.
+                    let use_text = if replacement.is_empty() {
+                        versions::file_replacement_args(&rel, self.opts.version)
+                    } else {
+                        Some(replacement.join(" "))
+                    };
                     let mut p = Problem::new(
                         "deprecated-file",
                         Severity::Warning,
                         format!(
                             "{rel} is deprecated in OpenOCD {}{}",
                             self.opts.version.as_str(),
-                            if replacement.is_empty() {
-                                String::new()
-                            } else {
-                                format!("; use {}", replacement.join(" "))
-                            }
+                            use_text.map(|u| format!("; use {u}")).unwrap_or_default()
                         ),
                         Some(l),
                     );
@@ -1645,7 +1653,8 @@ impl<'a> Interp<'a> {
     }
 
     fn before_interface(&mut self, fid: usize, span: Span) {
-        if !self.reported.insert("before-interface".into()) {
+        // An earlier `-f` the check could not read may have set the adapter.
+        if self.incomplete || !self.reported.insert("before-interface".into()) {
             return;
         }
         let inner = self.loc(fid, span);
@@ -2037,6 +2046,19 @@ fn sp_text(s: &str, a: usize, b: usize) -> &str {
 fn opt_value(opts: &[Val], name: &str) -> Option<String> {
     let i = opts.iter().position(|o| o.as_deref() == Some(name))?;
     opts.get(i + 1).cloned().flatten()
+}
+
+/// The first `${NAME}` / `$(NAME)` in a file name: an IDE or build variable nobody expanded.
+pub fn unexpanded_variable(name: &str) -> Option<&str> {
+    for (open, close) in [("${", '}'), ("$(", ')')] {
+        if let Some(i) = name.find(open)
+            && let Some(j) = name[i..].find(close)
+            && j > open.len()
+        {
+            return Some(&name[i..i + j + 1]);
+        }
+    }
+    None
 }
 
 /// Split a Tcl list (braces and quotes group; no substitution).

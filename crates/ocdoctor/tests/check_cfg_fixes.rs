@@ -156,3 +156,125 @@ fn proc_bodies_are_read_when_called() {
     assert!(rules(&r).is_empty(), "{r:#}");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn missing_command_line_files_get_did_you_mean_and_the_corrected_line() {
+    if skip() {
+        return;
+    }
+    let d = tmp("dym");
+    let (r, code) = check(
+        &d,
+        &[
+            "--",
+            "openocd",
+            "-f",
+            "interface/stlnk.cfg",
+            "-f",
+            "target/stm32f4.cfg",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(rules(&r), ["CFG101"], "{r:#}"); // no "no adapter": the missing file may set it
+    let f = finding(&r, "CFG101");
+    let title = f["title"].as_str().unwrap();
+    assert!(
+        title.contains("did you mean interface/stlink.cfg"),
+        "{title}"
+    );
+    let expl = f["explanation"].as_str().unwrap();
+    assert!(
+        expl.contains("`target/stm32f4.cfg` (did you mean target/stm32f4x.cfg?)"),
+        "{expl}"
+    );
+    assert_eq!(f["fixes"][0]["title"], "Run the corrected command line");
+    assert_eq!(
+        f["fixes"][0]["commands"][0],
+        "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg"
+    );
+    // Renamed / removed files get their documented replacement.
+    let (r, _) = check(
+        &d,
+        &[
+            "--",
+            "openocd",
+            "-f",
+            "interface/stlink-v2.cfg",
+            "-f",
+            "target/stm32f4x_stlink.cfg",
+        ],
+    );
+    let f = finding(&r, "CFG101");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean target/stm32f4x.cfg")
+    );
+    assert_eq!(
+        f["fixes"][0]["commands"][0],
+        "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg"
+    );
+    let f = finding(&r, "CFG109");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("use -f interface/stlink.cfg")
+    );
+    // No placeholder is left unfilled anywhere.
+    assert!(
+        !r.to_string().contains("<suggestion>") && !r.to_string().contains("<next"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn deprecated_file_with_a_parameter_replacement() {
+    if skip() {
+        return;
+    }
+    let d = tmp("rp2040");
+    let (r, _) = check(&d, &["-f", "board/pico-debug.cfg"]);
+    let f = finding(&r, "CFG109");
+    let all = f.to_string();
+    assert!(
+        !all.contains("<suggestion>") && !all.contains("<replacement>"),
+        "{f:#}"
+    );
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("use -c 'set USE_CORE 0' -f target/rp2040.cfg instead of")
+            || f["title"]
+                .as_str()
+                .unwrap()
+                .contains("use -c 'set USE_CORE 0' -f target/rp2040.cfg"),
+        "{f:#}"
+    );
+    assert_eq!(
+        f["fixes"][0]["commands"][0],
+        "openocd -c 'set USE_CORE 0' -f target/rp2040.cfg …"
+    );
+}
+
+#[test]
+fn unresolvable_ide_variable_is_not_no_adapter() {
+    if skip() {
+        return;
+    }
+    let d = tmp("mrs");
+    let launch = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../ocdoctor-ide/tests/data/eclipse-embedcdt/openwch__ch32v307__EVT__EXAM__FSMC__LCD_8bit__LCD_8bit.launch",
+    );
+    std::fs::copy(&launch, d.join("x.launch")).unwrap();
+    let (r, _) = check(&d, &["x.launch"]);
+    let codes = rules(&r);
+    assert!(!codes.contains(&"CFG110".to_string()), "{r:#}");
+    assert!(codes.contains(&"CFG122".to_string()), "{r:#}");
+    assert_ne!(r["outcome"], "failed", "{r:#}");
+    let f = finding(&r, "CFG122");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["title"].as_str().unwrap().contains("wch-riscv.cfg"));
+}
