@@ -353,7 +353,7 @@ impl Invocation {
                     value: "3".into(),
                     span: option_span,
                 });
-                if !v.value.bytes().all(|b| b.is_ascii_digit()) || v.value.is_empty() {
+                if parse_level(&v.value).is_none() {
                     self.problems.push(Problem::new(
                         "invalid-debug-level",
                         Severity::Error,
@@ -717,6 +717,30 @@ pub fn split_windows(line: &str) -> Vec<Arg> {
     out
 }
 
+/// The number `debug_level` reads from `-dN`: OpenOCD's `parse_int` is `strtol(s, &end, 0)`
+/// over the whole word (a sign, then decimal, `0x` hex or `0` octal). `None` when it is not
+/// a number (OpenOCD fails with a syntax error before any config).
+pub fn parse_level(s: &str) -> Option<i64> {
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (digits, radix) =
+        if let Some(h) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+            (h, 16)
+        } else if rest.len() > 1 && rest.starts_with('0') {
+            (&rest[1..], 8)
+        } else {
+            (rest, 10)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,6 +814,23 @@ mod tests {
         assert!(p.message.starts_with("Unexpected command line argument: 3"));
         assert_eq!(p.suggestion.as_deref(), Some("-d3"));
         assert_eq!(p.location.as_ref().unwrap().span.text(&inv.line), "-d 3");
+    }
+
+    #[test]
+    fn debug_level_numbers() {
+        assert_eq!(parse_level("3"), Some(3));
+        assert_eq!(parse_level("-1"), Some(-1));
+        assert_eq!(parse_level("0x4"), Some(4));
+        assert_eq!(parse_level("010"), Some(8));
+        assert_eq!(parse_level("x"), None);
+        assert_eq!(parse_level(""), None);
+        assert_eq!(parse_level("-"), None);
+        // `-d-1` is a valid level (LOG_LVL_USER): not "not a number".
+        assert!(ids(&Invocation::parse_args(&argv(&["-d-1"]))).is_empty());
+        assert_eq!(
+            ids(&Invocation::parse_args(&argv(&["-dx"]))),
+            ["invalid-debug-level"]
+        );
     }
 
     #[test]

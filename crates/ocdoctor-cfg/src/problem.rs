@@ -78,10 +78,12 @@ impl Problem {
 /// Every problem id this crate produces, for registries and docs.
 pub const PROBLEM_IDS: &[&str] = &[
     "missing-file",
+    "unresolved-input",
     "unexpected-argument",
     "unknown-option",
     "debug-level-with-space",
     "invalid-debug-level",
+    "debug-level-out-of-range",
     "deprecated-command",
     "deprecated-file",
     "removed-command",

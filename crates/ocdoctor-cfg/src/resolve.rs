@@ -282,6 +282,9 @@ struct Interp<'a> {
     procs: HashMap<String, ProcInfo>,
     depth: usize,
     error_flag: bool,
+    /// A top-level `-f` was not read (missing, or named through a variable the check cannot
+    /// expand): what it would have set up is unknown, so "no adapter" is no conclusion.
+    incomplete: bool,
     allowed: Option<Vec<String>>,
     transport: Option<String>,
     /// The top-level step being run (for problems that belong to the user's command line).
@@ -319,6 +322,7 @@ impl<'a> Interp<'a> {
             procs: HashMap::new(),
             depth: 0,
             error_flag: false,
+            incomplete: false,
             allowed: None,
             transport: None,
             step: None,
@@ -400,6 +404,8 @@ impl<'a> Interp<'a> {
         if inv.help || inv.version {
             return;
         }
+        // OpenOCD would stop here; the evaluator goes on to find more (`stopped_at` says so).
+        self.check_debug_level(inv);
         if inv.steps.is_empty() {
             // OpenOCD runs `script openocd.cfg` and ignores a failure.
             if let Some(p) = self.find_path("openocd.cfg") {
@@ -433,7 +439,22 @@ impl<'a> Interp<'a> {
                             self.check_file_version(name, step_loc.clone());
                             self.source_file(&p, step_loc);
                         }
+                        None if unexpanded_variable(name).is_some() => {
+                            // `${eclipse_home}…/x.cfg` from an IDE: the front end expands it,
+                            // the check cannot. Say so; conclude nothing from its absence.
+                            let var = unexpanded_variable(name).unwrap_or_default();
+                            self.incomplete = true;
+                            self.problem(Problem::new(
+                                "unresolved-input",
+                                Severity::Warning,
+                                format!(
+                                    "could not follow -f {name}: `{var}` is a variable only the program that starts OpenOCD expands, so the check did not read that file"
+                                ),
+                                Some(step_loc.clone()),
+                            ));
+                        }
                         None => {
+                            self.incomplete = true;
                             self.missing_file(name, step_loc.clone());
                             self.stop(0, step.span);
                         }
@@ -453,12 +474,62 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// `-dN` runs `debug_level N` before any `-f`/`-c`; a level out of the version's range
+    /// (src/helper/log.c: LOG_LVL_SILENT..LOG_LVL_DEBUG in 0.10, ..DEBUG_IO in 0.11/0.12,
+    /// ..DEBUG_USB in master) is refused. 0.11+ stop there (exit 1); 0.10 ignores the result.
+    fn check_debug_level(&mut self, inv: &Invocation) {
+        let Some(arg) = &inv.debug_level else {
+            return;
+        };
+        let Some(level) = crate::argv::parse_level(&arg.value) else {
+            return;
+        };
+        let max = match self.opts.version {
+            Version::V0_10 => 3,
+            Version::V0_11 | Version::V0_12 => 4,
+            Version::Master => 5,
+        };
+        if (-3..=max).contains(&level) {
+            return;
+        }
+        let stops = self.opts.version >= Version::V0_11;
+        let l = self.loc(0, arg.span);
+        let msg = format!(
+            "level must be between -3 and {max}: OpenOCD {} runs `debug_level {}` for `-d{}` and {}",
+            self.opts.version.as_str(),
+            arg.value,
+            arg.value,
+            if stops {
+                "exits with code 1 before reading any config"
+            } else {
+                "prints the error, then goes on at the default level"
+            }
+        );
+        let suggestion = if level > max { max.min(3) } else { -3 };
+        self.problem(
+            Problem::new(
+                "debug-level-out-of-range",
+                if stops {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                msg,
+                Some(l),
+            )
+            .with_suggestion(suggestion.to_string()),
+        );
+        if stops {
+            self.stop(0, arg.span);
+        }
+    }
+
     fn finish(&mut self, inv: &Invocation) {
         self.session.model.session_transport = self.transport.clone();
         if inv.help || inv.version {
             return;
         }
-        if self.session.model.adapter_drivers.is_empty() {
+        if self.session.model.adapter_drivers.is_empty() && !self.incomplete {
             let span = Span::new(0, inv.line.len());
             let l = self.loc(0, span);
             self.problem(
@@ -748,10 +819,9 @@ impl<'a> Interp<'a> {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        // Syntax errors inside the body (read lazily, not run).
-                        let text = self.text(fid);
-                        let (_, errors) = tcl::parse_body(&text, &w[3]);
-                        self.syntax_problems(fid, errors);
+                        // The body is text until the proc is called: Tcl reads it only then
+                        // (a stray quote in a proc nobody calls is harmless), so its syntax is
+                        // checked in `call_proc`.
                         let l = self.loc(fid, cspan);
                         self.session.model.procs.push(ProcDef {
                             name: pname.clone(),
@@ -1160,7 +1230,12 @@ impl<'a> Interp<'a> {
         self.frames.push(frame);
         self.depth += 1;
         let text = self.text(pfile);
-        let (script, _) = tcl::parse_range(&text, body);
+        let (script, errors) = tcl::parse_range(&text, body);
+        // Called during config: now Tcl reads the body, and its syntax errors are real (once
+        // per body, however often it is called).
+        if !errors.is_empty() && self.reported.insert(format!("body:{pfile}:{}", body.start)) {
+            self.syntax_problems(pfile, errors);
+        }
         let r = match self.eval_script(pfile, &script) {
             Ok(v) => v,
             Err(Ctl::Return(v)) => v,
@@ -1344,36 +1419,25 @@ impl<'a> Interp<'a> {
     }
 
     fn check_file_version(&mut self, name: &str, l: Location) {
-        let norm = name.replace('\\', "/");
-        let rel = [
-            "board/",
-            "interface/",
-            "target/",
-            "chip/",
-            "cpld/",
-            "fpga/",
-            "cpu/",
-            "tools/",
-            "test/",
-        ]
-        .iter()
-        .find_map(|d| norm.find(d).map(|i| norm[i..].to_string()))
-        .unwrap_or(norm);
+        let rel = versions::file_rel(name);
         match versions::lookup_file(&rel, self.opts.version) {
             Status::Deprecated { replacement, .. } | Status::Removed { replacement, .. } => {
                 let key = format!("file:{rel}:{}", l.line);
                 if self.reported.insert(key) {
+                    // A replacement that is more than a file name (`-c 'set USE_CORE 0' -f
+                    // target/rp2040.cfg`) is said, but is no edit of the name.
+                    let use_text = if replacement.is_empty() {
+                        versions::file_replacement_args(&rel, self.opts.version)
+                    } else {
+                        Some(replacement.join(" "))
+                    };
                     let mut p = Problem::new(
                         "deprecated-file",
                         Severity::Warning,
                         format!(
                             "{rel} is deprecated in OpenOCD {}{}",
                             self.opts.version.as_str(),
-                            if replacement.is_empty() {
-                                String::new()
-                            } else {
-                                format!("; use {}", replacement.join(" "))
-                            }
+                            use_text.map(|u| format!("; use {u}")).unwrap_or_default()
                         ),
                         Some(l),
                     );
@@ -1589,7 +1653,8 @@ impl<'a> Interp<'a> {
     }
 
     fn before_interface(&mut self, fid: usize, span: Span) {
-        if !self.reported.insert("before-interface".into()) {
+        // An earlier `-f` the check could not read may have set the adapter.
+        if self.incomplete || !self.reported.insert("before-interface".into()) {
             return;
         }
         let inner = self.loc(fid, span);
@@ -1981,6 +2046,19 @@ fn sp_text(s: &str, a: usize, b: usize) -> &str {
 fn opt_value(opts: &[Val], name: &str) -> Option<String> {
     let i = opts.iter().position(|o| o.as_deref() == Some(name))?;
     opts.get(i + 1).cloned().flatten()
+}
+
+/// The first `${NAME}` / `$(NAME)` in a file name: an IDE or build variable nobody expanded.
+pub fn unexpanded_variable(name: &str) -> Option<&str> {
+    for (open, close) in [("${", '}'), ("$(", ')')] {
+        if let Some(i) = name.find(open)
+            && let Some(j) = name[i..].find(close)
+            && j > open.len()
+        {
+            return Some(&name[i..i + j + 1]);
+        }
+    }
+    None
 }
 
 /// Split a Tcl list (braces and quotes group; no substitution).

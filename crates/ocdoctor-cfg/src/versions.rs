@@ -242,6 +242,53 @@ pub fn lookup_file(name: &str, version: Version) -> Status {
     lookup(Kind::ConfigFile, n, version)
 }
 
+/// The documented replacement of a deprecated or removed cfg file, as OpenOCD arguments:
+/// `-f interface/stlink.cfg`, or the table's own words when they are more than a file name
+/// (`-c 'set USE_CORE 0' -f target/rp2040.cfg` for `target/rp2040-core0.cfg`). `name` may
+/// carry a leading path (`/usr/share/openocd/scripts/target/x.cfg`). `None` when the file is
+/// current here or nothing is documented.
+pub fn file_replacement_args(name: &str, version: Version) -> Option<String> {
+    let rel = file_rel(name);
+    match lookup_file(&rel, version) {
+        Status::Deprecated { replacement, .. } | Status::Removed { replacement, .. } => {
+            if !replacement.is_empty() {
+                return Some(
+                    replacement
+                        .iter()
+                        .map(|r| format!("-f {r}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+            }
+            entries()
+                .iter()
+                .find(|e| e.kind == Kind::ConfigFile && e.old_name == rel)
+                .map(|e| e.new_name.trim().to_string())
+                .filter(|n| n.starts_with("-f ") || n.starts_with("-c "))
+        }
+        _ => None,
+    }
+}
+
+/// A cfg path relative to a scripts dir: from its first `board/`, `interface/`, `target/`…
+pub fn file_rel(name: &str) -> String {
+    let norm = name.replace('\\', "/");
+    [
+        "board/",
+        "interface/",
+        "target/",
+        "chip/",
+        "cpld/",
+        "fpga/",
+        "cpu/",
+        "tools/",
+        "test/",
+    ]
+    .iter()
+    .find_map(|d| norm.find(d).map(|i| norm[i..].to_string()))
+    .unwrap_or(norm)
+}
+
 /// Match the start of a command (its literal words) against the table: tries the two-word
 /// name (`ftdi vid_pid`) before the one-word name. Returns the matched name and its status.
 pub fn match_command(words: &[&str], version: Version) -> Option<(String, Status)> {
@@ -260,6 +307,26 @@ pub fn match_command(words: &[&str], version: Version) -> Option<(String, Status
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_replacements_as_arguments() {
+        assert_eq!(
+            file_replacement_args("target/rp2040-core0.cfg", Version::V0_12).as_deref(),
+            Some("-c 'set USE_CORE 0' -f target/rp2040.cfg")
+        );
+        assert_eq!(
+            file_replacement_args("/x/scripts/interface/stlink-v2.cfg", Version::V0_12).as_deref(),
+            Some("-f interface/stlink.cfg")
+        );
+        assert_eq!(
+            file_replacement_args("target/stm32f4x_stlink.cfg", Version::V0_12).as_deref(),
+            Some("-f target/stm32f4x.cfg")
+        );
+        assert_eq!(
+            file_replacement_args("target/stm32f4x.cfg", Version::V0_12),
+            None
+        );
+    }
 
     #[test]
     fn parse_versions() {

@@ -344,8 +344,27 @@ fn kept(problems: &[ocdoctor_cfg::Problem]) -> Vec<&ocdoctor_cfg::Problem> {
         })
         .filter_map(place)
         .collect();
+    // `-f My Boards/x.cfg`: the stray `Boards/x.cfg` right after the missing `My` is one path
+    // split at a space; OpenOCD 0.12 rejects the stray word before it reads any file.
+    let stray_starts: Vec<usize> = problems
+        .iter()
+        .filter(|p| p.id == "unexpected-argument")
+        .filter_map(|p| p.location.as_ref())
+        .filter(|l| l.file == ocdoctor_cfg::argv::COMMAND_LINE)
+        .map(|l| l.span.start)
+        .collect();
+    let split_head = |p: &ocdoctor_cfg::Problem| {
+        p.id == "missing-file"
+            && p.location.as_ref().is_some_and(|l| {
+                l.file == ocdoctor_cfg::argv::COMMAND_LINE
+                    && stray_starts
+                        .iter()
+                        .any(|&s| s > l.span.end && s <= l.span.end + 2)
+            })
+    };
     problems
         .iter()
+        .filter(|p| !split_head(p))
         .filter(|p| {
             !(matches!(p.id.as_str(), "missing-file" | "unexpected-argument")
                 && place(p).is_some_and(|k| specific.contains(&k)))
@@ -415,6 +434,13 @@ fn convert_cfg(
         let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
         let found = slice(text, span.clone()).to_string();
         facts.push(("found".into(), found.clone()));
+        if p.id == "deprecated-file" {
+            // The documented replacement as OpenOCD arguments; not always a file name alone
+            // (`target/rp2040-core0.cfg` → `-c 'set USE_CORE 0' -f target/rp2040.cfg`).
+            let r = ocdoctor_cfg::versions::file_replacement_args(&found, session.version)
+                .unwrap_or_else(|| "the file OpenOCD's deprecation warning names".into());
+            facts.push(("replacement".into(), r));
+        }
         let file_fact = match p.id.as_str() {
             "missing-file" | "deprecated-file" | "unquoted-space-in-path" => found.clone(),
             _ => path.map_or_else(|| loc.file.clone(), |p| p.display().to_string()),
@@ -453,6 +479,13 @@ fn convert_cfg(
                 // The command line or a `-c` argument.
                 let fixed = p.suggestion.as_ref().map(|s| {
                     let mut t = text.to_string();
+                    if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
+                        && matches!(p.id.as_str(), "missing-file" | "deprecated-file")
+                    {
+                        // Every file of this kind on the line at once: one finding shows them
+                        // all, so its command line fixes them all.
+                        return corrected_line(text, &session.problems, &p.id);
+                    }
                     if t.get(span.clone()).is_some() {
                         t.replace_range(span.clone(), s);
                     }
@@ -503,6 +536,9 @@ fn convert_cfg(
             }
         }
     }
+    if p.id == "missing-file" {
+        missing_file_facts(p, session, inv, &mut facts);
+    }
     // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
     // the IDE file is just where it shows.
     if origin.is_some() {
@@ -514,6 +550,106 @@ fn convert_cfg(
     }
     sp.facts = facts;
     out.push(sp, edit);
+}
+
+/// The command line with the suggestion of every `id` problem on it applied.
+fn corrected_line(line: &str, problems: &[ocdoctor_cfg::Problem], id: &str) -> String {
+    let mut subs: Vec<(Range<usize>, &str)> = problems
+        .iter()
+        .filter(|q| q.id == id || matches!(q.id.as_str(), "missing-file" | "deprecated-file"))
+        .filter_map(|q| {
+            let l = q.location.as_ref()?;
+            let s = q.suggestion.as_deref()?;
+            (l.file == ocdoctor_cfg::argv::COMMAND_LINE).then_some((l.span.start..l.span.end, s))
+        })
+        .collect();
+    subs.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut t = line.to_string();
+    let mut limit = usize::MAX;
+    for (r, s) in subs {
+        if r.end <= limit && t.get(r.clone()).is_some() {
+            t.replace_range(r.clone(), s);
+            limit = r.start;
+        }
+    }
+    t
+}
+
+/// Facts of a missing file for CFG101, each always set so no placeholder is left unfilled:
+/// `did_you_mean` (`; did you mean X?` or empty), `also_missing` (the other missing files of
+/// the session, with theirs), and the next step: `next_title` / `next` (the corrected command
+/// line; after an edit, the command as it was; with no suggestion, where to look).
+fn missing_file_facts(
+    p: &ocdoctor_cfg::Problem,
+    session: &Session,
+    inv: &Invocation,
+    facts: &mut Vec<(String, String)>,
+) {
+    let name_of = |q: &ocdoctor_cfg::Problem| -> String {
+        let Some(l) = &q.location else {
+            return String::new();
+        };
+        let text = if l.file == ocdoctor_cfg::argv::COMMAND_LINE {
+            inv.line.as_str()
+        } else {
+            session
+                .files
+                .iter()
+                .find(|f| f.name == l.file)
+                .map_or("", |f| f.text.as_str())
+        };
+        let t = slice(text, l.span.start..l.span.end);
+        ["find ", "script ", "source "]
+            .iter()
+            .find_map(|pre| t.strip_prefix(pre))
+            .unwrap_or(t)
+            .trim()
+            .to_string()
+    };
+    let dym =
+        |q: &ocdoctor_cfg::Problem| q.suggestion.as_ref().map(|s| format!("did you mean {s}?"));
+    facts.push((
+        "did_you_mean".into(),
+        dym(p).map(|d| format!("; {d}")).unwrap_or_default(),
+    ));
+    let others: Vec<String> = session
+        .problems
+        .iter()
+        .filter(|q| q.id == "missing-file" && q.location != p.location)
+        .map(|q| match dym(q) {
+            Some(d) => format!("`{}` ({d})", name_of(q)),
+            None => format!("`{}`", name_of(q)),
+        })
+        .collect();
+    facts.push((
+        "also_missing".into(),
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(" Not found either: {}.", others.join(", "))
+        },
+    ));
+    let on_line = p
+        .location
+        .as_ref()
+        .is_some_and(|l| l.file == ocdoctor_cfg::argv::COMMAND_LINE);
+    let (title, next) = if on_line && p.suggestion.is_some() {
+        (
+            "Run the corrected command line".to_string(),
+            corrected_line(&inv.line, &session.problems, "missing-file"),
+        )
+    } else if p.suggestion.is_some() {
+        ("Then run OpenOCD as before".to_string(), inv.line.clone())
+    } else {
+        let base = name_of(p);
+        let base = base.rsplit(['/', '\\']).next().unwrap_or(&base).to_string();
+        (
+            format!("Look for {base} (it is not in the installed scripts)"),
+            format!("find / -name '{base}' 2>/dev/null"),
+        )
+    };
+    facts.push(("next_title".into(), title));
+    facts.push(("next".into(), next));
 }
 
 /// The byte range of the line holding `offset`.
