@@ -328,6 +328,37 @@ impl IdeOrigin<'_> {
             .flatten()
             .or_else(|| Some(self.config.span.clone()))
     }
+
+    /// Whether a `-c` argument at `loc` was written by the front end itself (no setting of the
+    /// IDE file behind it), e.g. the ports Cortex-Debug picks at launch.
+    fn generated(&self, loc: &ocdoctor_cfg::Location, session: &Session) -> bool {
+        let Some(from) = session
+            .files
+            .iter()
+            .find(|f| f.name == loc.file)
+            .and_then(|f| f.included_from.as_ref())
+        else {
+            return false;
+        };
+        if from.file != ocdoctor_cfg::argv::COMMAND_LINE {
+            return false;
+        }
+        let offset = from.span.start;
+        let words = self.inv.program.iter().chain(self.inv.args.iter());
+        let Some(idx) = words
+            .enumerate()
+            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
+            .map(|(i, _)| i)
+        else {
+            return false;
+        };
+        let k = if self.inv.program.is_some() {
+            idx
+        } else {
+            idx + 1
+        };
+        matches!(self.config.argv_origins.get(k), Some(None))
+    }
 }
 
 /// The problems minus the consequences of a more specific one at the same place: a path split
@@ -657,6 +688,17 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, opts: &Options, out: &m
                             .iter()
                             .any(|m| m.contains(slice(&inv.line, l.span.start..l.span.end)))
                 })
+            {
+                continue;
+            }
+            // The front end picked these ports at launch (Cortex-Debug: a free block, one port
+            // per processor and kind); OpenOCD binds tcl/telnet first, so a further target beyond
+            // `numberOfProcessors` only loses its own gdb server. Not a clash the user wrote.
+            if p.id == "port-clash"
+                && p.location
+                    .iter()
+                    .chain(p.related.iter())
+                    .all(|l| origin.generated(l, &session))
             {
                 continue;
             }

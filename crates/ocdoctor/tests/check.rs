@@ -907,3 +907,53 @@ fn hostile_inputs_never_panic() {
         );
     }
 }
+
+/// The rules of the findings `check --format json` gives for `dir`.
+fn rules_of(dir: &Path) -> Vec<String> {
+    let out = ocdoctor(dir)
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    json_of(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str().map(String::from))
+        .collect()
+}
+
+/// pico-examples' launch-probe-swd.json (rp2040.cfg: two targets): the ports Cortex-Debug picks
+/// are not a clash the user wrote, single- or multi-core; a port the user sets onto another
+/// service's still is.
+#[test]
+fn cortex_debug_ports_are_not_a_clash() {
+    let pico = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../ocdoctor-ide/tests/data/vscode-cortex-debug/raspberrypi__pico-examples__ide__vscode__launch-probe-swd.json",
+    );
+    let text = std::fs::read_to_string(pico).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let write = |t: &str| make(dir, &[(".vscode/launch.json", t)]);
+    write(&text);
+    let r = rules_of(dir);
+    assert!(!r.contains(&"CFG119".to_string()), "single core: {r:?}");
+    let multi = text.replace(
+        r#""device": "RP2040","#,
+        r#""device": "RP2040",
+            "numberOfProcessors": 2,
+            "targetProcessor": 1,"#,
+    );
+    assert_ne!(multi, text);
+    write(&multi);
+    let r = rules_of(dir);
+    assert!(!r.contains(&"CFG119".to_string()), "two cores: {r:?}");
+    // A real clash: the user moves the tcl server onto the gdb port.
+    let clash = multi.replace(
+        r#""adapter speed 5000""#,
+        r#""adapter speed 5000", "tcl_port 50000""#,
+    );
+    assert_ne!(clash, multi);
+    write(&clash);
+    let r = rules_of(dir);
+    assert!(r.contains(&"CFG119".to_string()), "user clash: {r:?}");
+}
