@@ -114,7 +114,13 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
         path: &path,
         text: &text,
     };
-    let parsed = parse_to_ast(&text, &CollectOptions::default(), &ParseOptions::default());
+    // VS Code reads a launch.json that starts with a byte order mark; the parser does not.
+    let parse_text = crate::text::without_bom(&text);
+    let parsed = parse_to_ast(
+        &parse_text,
+        &CollectOptions::default(),
+        &ParseOptions::default(),
+    );
     let ast = match parsed {
         Ok(a) => a,
         Err(e) => {

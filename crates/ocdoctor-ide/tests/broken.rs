@@ -554,3 +554,40 @@ fn config_file_not_found_pio_same_line_points_at_name() {
     assert_eq!(&t[p.location.span.clone()], "target/stm32f4.cfg");
     assert_eq!((p.location.line, p.location.col), (5, 6));
 }
+
+/// A launch.json that starts with a UTF-8 byte order mark (VS Code reads it): it parses, the
+/// problems point at the right line and column, and the edit keeps the mark.
+#[test]
+fn byte_order_mark() {
+    let m = Machine::new("bom");
+    let t = format!(
+        "\u{FEFF}{}",
+        cortex(
+            &m,
+            r#"            "configFiles": ["interface/stlnk.cfg", "target/stm32f4x.cfg"] // probe"#,
+        )
+    );
+    let f = m.load("launch.json", &t);
+    assert!(!ids(&f).contains(&"parse-error"), "{:?}", ids(&f));
+    let p = f
+        .all_problems()
+        .find(|p| p.id == "config-file-not-found")
+        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    assert_eq!(&t[p.location.span.clone()], "\"interface/stlnk.cfg\"");
+    let fixed = fix(
+        &m,
+        "launch.json",
+        &t,
+        "config-file-not-found",
+        11,
+        29,
+        "// probe",
+    );
+    assert!(fixed.starts_with('\u{FEFF}'), "BOM lost");
+    assert!(fixed.contains("\"interface/stlink.cfg\""), "{fixed}");
+    // Line 1 column: the mark is not a column.
+    let bad = "\u{FEFF}{ \"configurations\": 3 }\n";
+    let g = m.load("launch.json", bad);
+    let p = g.all_problems().find(|p| p.id == "parse-error").unwrap();
+    assert_eq!((p.location.line, p.location.col), (1, 21), "{}", p.message);
+}
