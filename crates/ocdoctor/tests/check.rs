@@ -173,6 +173,51 @@ fn cases() -> Vec<Case> {
             keep_ports: false,
         },
         Case {
+            name: "ide_cortex_debug_adapter_khz",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n    \"configurations\": [\n        {\n            \"name\": \"dbg\",\n            \"type\": \"cortex-debug\",\n            \"request\": \"launch\",\n            \"servertype\": \"openocd\",\n            \"executable\": \"build/app.elf\",\n            \"configFiles\": [\"interface/stlink.cfg\", \"target/stm32f1x.cfg\"],\n            \"openOCDLaunchCommands\": [\"adapter_khz 4000\", \"init\"] // speed\n        }\n    ]\n}\n",
+            )],
+            check: &["."],
+            rule: "CFG106",
+            cause: "deprecated-config",
+            fixed: Some((
+                ".vscode/launch.json",
+                "[\"adapter speed 4000\", \"init\"] // speed",
+            )),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "ide_cortex_debug_deprecated_file",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n    \"configurations\": [\n        {\n            \"name\": \"dbg\",\n            \"type\": \"cortex-debug\",\n            \"request\": \"launch\",\n            \"servertype\": \"openocd\",\n            \"executable\": \"build/app.elf\",\n            // the probe\n            \"configFiles\": [\"interface/stlink-v2.cfg\", \"target/stm32f1x.cfg\"]\n        }\n    ]\n}\n",
+            )],
+            check: &["."],
+            rule: "CFG109",
+            cause: "deprecated-config",
+            fixed: Some((
+                ".vscode/launch.json",
+                "// the probe\n            \"configFiles\": [\"interface/stlink.cfg\", \"target/stm32f1x.cfg\"]",
+            )),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "ide_platformio_missing_cfg",
+            files: &[(
+                "platformio.ini",
+                "[env:f4]\n; my board\ndebug_tool = custom\ndebug_port = localhost:3333\ndebug_server = $PLATFORMIO_CORE_DIR/packages/tool-openocd/bin/openocd\n  -f\n  interface/stlink.cfg\n  -f\n  target/stm32f4.cfg\n",
+            )],
+            check: &["."],
+            rule: "CFG101",
+            cause: "config-not-found",
+            fixed: Some(("platformio.ini", "  -f\n  target/stm32f4x.cfg\n")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
             name: "cmdline_debug_level_with_space",
             files: &[],
             check: &["-d", "3", "-f", "board/st_nucleo_f4.cfg"],
