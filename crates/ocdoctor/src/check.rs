@@ -444,6 +444,14 @@ fn convert_cfg(
     if let Some(s) = &p.suggestion {
         facts.push(("suggestion".into(), s.clone()));
     }
+    // The transports the configured adapter driver offers (OpenOCD 0.12's drivers).
+    if p.id == "transport-not-supported-by-adapter"
+        && let Some(drv) = session.model.adapter_driver()
+        && let Some(t) = ocdoctor_cfg::resolve::driver_transports(drv)
+    {
+        facts.push(("driver".into(), drv.to_string()));
+        facts.push(("supported".into(), t.join(", ")));
+    }
     let mut edit = None;
     if let Some(loc) = &p.location {
         let span = loc.span.start..loc.span.end;

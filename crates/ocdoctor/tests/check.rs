@@ -1002,3 +1002,42 @@ fn cortex_debug_ports_are_not_a_clash() {
     let r = rules_of(dir);
     assert!(r.contains(&"CFG119".to_string()), "user clash: {r:?}");
 }
+
+/// CFG114 names the driver and the transport in its title, and its fix lists the transports the
+/// driver offers (OpenOCD 0.12: hla has hla_swd and hla_jtag).
+#[test]
+fn transport_not_supported_title_and_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    make(
+        dir,
+        &[(
+            "board.cfg",
+            "source [find interface/stlink.cfg]\ntransport select jtag\n",
+        )],
+    );
+    let out = ocdoctor(dir)
+        .args(["check", "--format", "json", "board.cfg"])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "CFG114")
+        .unwrap_or_else(|| panic!("{}", report["findings"]));
+    assert_eq!(
+        f["title"],
+        "The adapter driver hla does not support transport jtag"
+    );
+    let fixes = f["fixes"].as_array().unwrap();
+    assert!(
+        fixes.iter().any(
+            |x| x["title"].as_str().unwrap().contains("(hla_swd, hla_jtag)")
+                && x["config"][0] == "transport select hla_jtag"
+        ),
+        "{}",
+        f["fixes"]
+    );
+}
