@@ -374,11 +374,15 @@ fn check_files(
         if a != "-f" {
             continue;
         }
-        let Some((name, _)) = plan.args.get(i + 1) else {
+        let Some((name, name_origin)) = plan.args.get(i + 1) else {
             continue;
         };
-        let Some(oi) = origin else { continue };
-        let (val, role) = &plan.vals[*oi];
+        // The setting the file name came from: a PlatformIO `-f` line may be followed by the
+        // name on the next line, a different setting from the `-f`'s.
+        let Some(oi) = name_origin.or(*origin) else {
+            continue;
+        };
+        let (val, role) = &plan.vals[oi];
         if !val.unresolved.is_empty() || name.contains("${") {
             continue;
         }
@@ -425,13 +429,19 @@ fn check_files(
         if let Some(s) = &suggestion {
             msg.push_str(&format!("; did you mean `{s}`?"));
         }
-        cfg.problems.push(cx.problem(
-            "config-file-not-found",
-            Severity::Error,
-            msg,
-            val.span.clone(),
-            edit,
-        ));
+        // Point at the name itself when the setting holds more (`-f name` on one line, a
+        // split argument string) and the name is written there once, as is.
+        let mut span = val.span.clone();
+        if let Some(t) = cx.text.get(span.clone())
+            && t != name
+            && t.matches(name.as_str()).count() == 1
+            && let Some(at) = t.find(name.as_str())
+            && !(val.enc == Enc::Json && *role == Role::File)
+        {
+            span = span.start + at..span.start + at + name.len();
+        }
+        cfg.problems
+            .push(cx.problem("config-file-not-found", Severity::Error, msg, span, edit));
     }
     let _ = &cfg.name;
 }

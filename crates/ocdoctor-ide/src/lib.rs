@@ -381,7 +381,7 @@ fn workspace_for(path: &Path, kind: FileKind, ctx: &IdeContext) -> PathBuf {
 }
 
 fn sniff(text: &str) -> FileKind {
-    let t = text.trim_start();
+    let t = text.trim_start_matches(text::BOM).trim_start();
     if t.starts_with('<') {
         FileKind::EclipseLaunch
     } else if t.starts_with('{') || t.starts_with("//") || t.starts_with("/*") {

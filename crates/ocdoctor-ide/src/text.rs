@@ -9,8 +9,26 @@ pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let before = &text[..off];
     let line = before.matches('\n').count() as u32 + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = text[line_start..off].chars().count() as u32 + 1;
+    // A byte order mark is not a character the editor shows.
+    let col_start = if line_start == 0 && text.starts_with(BOM) {
+        BOM.len().min(off)
+    } else {
+        line_start
+    };
+    let col = text[col_start..off].chars().count() as u32 + 1;
     (line, col)
+}
+
+/// The UTF-8 byte order mark, which VS Code skips when it reads a file.
+pub const BOM: &str = "\u{FEFF}";
+
+/// The text a parser should read: a leading byte order mark blanked to three spaces, so that
+/// byte offsets still index the file as written (and edits keep the mark).
+pub fn without_bom(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.strip_prefix(BOM) {
+        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
+        None => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// The indentation (spaces/tabs) of the line that holds byte `offset`.

@@ -114,7 +114,13 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
         path: &path,
         text: &text,
     };
-    let parsed = parse_to_ast(&text, &CollectOptions::default(), &ParseOptions::default());
+    // VS Code reads a launch.json that starts with a byte order mark; the parser does not.
+    let parse_text = crate::text::without_bom(&text);
+    let parsed = parse_to_ast(
+        &parse_text,
+        &CollectOptions::default(),
+        &ParseOptions::default(),
+    );
     let ast = match parsed {
         Ok(a) => a,
         Err(e) => {
@@ -235,6 +241,17 @@ impl Vars<'_> {
     }
 }
 
+/// The first port of the block Cortex-Debug looks for (`getTCPPorts`: 50000–52000).
+const CORTEX_DEBUG_FIRST_PORT: u32 = 50000;
+
+/// A non-negative integer setting (`numberOfProcessors`, `targetProcessor`).
+fn num_of(p: Option<&ObjectProp<'_>>) -> Option<u32> {
+    p.and_then(|p| p.value.as_number_lit())
+        .and_then(|n| n.value.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= 65535.0)
+        .map(|v| v as u32)
+}
+
 fn str_of<'a>(p: Option<&ObjectProp<'a>>) -> Option<String> {
     p.and_then(|p| p.value.as_string_lit())
         .map(|s| s.value.to_string())
@@ -353,20 +370,23 @@ fn cortex_debug(props: &Props, obj: &Object, cx: &Ctx, vars: &Vars, cfg: &mut La
         anchor: anchor.clone(),
         ..Default::default()
     };
-    // Cortex-Debug's own helper script, then the ports it picked from 50000–52000 at launch.
+    // Cortex-Debug's own helper script, then the ports it picked from 50000–52000 at launch:
+    // one consecutive block, each kind (gdb, tcl, telnet, swo) getting `numberOfProcessors`
+    // consecutive ports; OpenOCD is given processor 0's port of each kind and numbers the gdb
+    // ports of further targets up from it.
+    let procs = num_of(props.get("numberOfProcessors")).map_or(1, |n| n.clamp(1, 64));
+    let target_proc = num_of(props.get("targetProcessor")).map_or(0, |n| n.min(procs - 1));
+    let base = CORTEX_DEBUG_FIRST_PORT;
     plan.push("-f", None);
     plan.push("${cortex-debug}/support/openocd-helpers.tcl", None);
-    for (svc, port) in [
-        ("gdb_port", 50000),
-        ("tcl_port", 50001),
-        ("telnet_port", 50002),
-    ] {
+    for (k, svc) in ["gdb_port", "tcl_port", "telnet_port"].iter().enumerate() {
         plan.push("-c", None);
-        plan.push(format!("{svc} {port}"), None);
+        plan.push(format!("{svc} {}", base + k as u32 * procs), None);
     }
-    cfg.notes.push(
-        "Cortex-Debug picks free ports in 50000-52000 at launch; 50000-50002 shown, and its helper script lives in the extension dir".into(),
-    );
+    cfg.notes.push(format!(
+        "Cortex-Debug picks free ports in 50000-52000 at launch ({} per kind for {procs} processor(s)); the first block is shown, and its helper script lives in the extension dir",
+        procs
+    ));
     let dirs = string_list(props, "searchDir", vars);
     if dirs.is_empty() {
         plan.push("-s", None);
@@ -432,7 +452,8 @@ fn cortex_debug(props: &Props, obj: &Object, cx: &Ctx, vars: &Vars, cfg: &mut La
         plan.push("CDLiveWatchSetup", None);
     }
     checks::run(&plan, cx, cfg);
-    cfg.gdb_target = Some("localhost:50000".into());
+    // GDB connects to the gdb port of `targetProcessor`.
+    cfg.gdb_target = Some(format!("localhost:{}", base + target_proc));
 }
 
 fn check_keys(obj: &Object, cx: &Ctx, cfg: &mut LaunchConfig) {

@@ -509,3 +509,85 @@ fn windows_backslash_in_ini_server_line() {
         "# tcl path",
     );
 }
+
+/// PlatformIO `debug_server` with `-f` on one line and the file on the next: the problem names
+/// the file line, not the `-f` line.
+#[test]
+fn config_file_not_found_pio_name_on_next_line() {
+    let m = Machine::new("cfnfpio");
+    let t = format!(
+        "[env:f4]\n; my board\ndebug_tool = custom\ndebug_server = {}\n  -f\n  interface/stlink.cfg\n  -f\n  target/stm32f4.cfg\n",
+        m.bin("openocd")
+    );
+    let f = m.load("platformio.ini", &t);
+    let p = f
+        .all_problems()
+        .find(|p| p.id == "config-file-not-found")
+        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    assert_eq!(&t[p.location.span.clone()], "target/stm32f4.cfg");
+    assert!(p.message.contains("`target/stm32f4.cfg`"), "{}", p.message);
+    let fixed = fix(
+        &m,
+        "platformio.ini",
+        &t,
+        "config-file-not-found",
+        8,
+        3,
+        "; my board",
+    );
+    assert!(fixed.contains("\n  target/stm32f4x.cfg\n"), "{fixed}");
+}
+
+/// `-f name` on one line: the problem points at the name, not at the `-f`.
+#[test]
+fn config_file_not_found_pio_same_line_points_at_name() {
+    let m = Machine::new("cfnfpio1");
+    let t = format!(
+        "[env:f4]\ndebug_tool = custom\ndebug_server = {}\n  -f interface/stlink.cfg\n  -f target/stm32f4.cfg\n",
+        m.bin("openocd")
+    );
+    let f = m.load("platformio.ini", &t);
+    let p = f
+        .all_problems()
+        .find(|p| p.id == "config-file-not-found")
+        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    assert_eq!(&t[p.location.span.clone()], "target/stm32f4.cfg");
+    assert_eq!((p.location.line, p.location.col), (5, 6));
+}
+
+/// A launch.json that starts with a UTF-8 byte order mark (VS Code reads it): it parses, the
+/// problems point at the right line and column, and the edit keeps the mark.
+#[test]
+fn byte_order_mark() {
+    let m = Machine::new("bom");
+    let t = format!(
+        "\u{FEFF}{}",
+        cortex(
+            &m,
+            r#"            "configFiles": ["interface/stlnk.cfg", "target/stm32f4x.cfg"] // probe"#,
+        )
+    );
+    let f = m.load("launch.json", &t);
+    assert!(!ids(&f).contains(&"parse-error"), "{:?}", ids(&f));
+    let p = f
+        .all_problems()
+        .find(|p| p.id == "config-file-not-found")
+        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    assert_eq!(&t[p.location.span.clone()], "\"interface/stlnk.cfg\"");
+    let fixed = fix(
+        &m,
+        "launch.json",
+        &t,
+        "config-file-not-found",
+        11,
+        29,
+        "// probe",
+    );
+    assert!(fixed.starts_with('\u{FEFF}'), "BOM lost");
+    assert!(fixed.contains("\"interface/stlink.cfg\""), "{fixed}");
+    // Line 1 column: the mark is not a column.
+    let bad = "\u{FEFF}{ \"configurations\": 3 }\n";
+    let g = m.load("launch.json", bad);
+    let p = g.all_problems().find(|p| p.id == "parse-error").unwrap();
+    assert_eq!((p.location.line, p.location.col), (1, 21), "{}", p.message);
+}

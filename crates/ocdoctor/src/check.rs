@@ -310,6 +310,13 @@ struct IdeOrigin<'a> {
 impl IdeOrigin<'_> {
     /// The IDE-file span of the argv word that contains `offset` of the command line.
     fn span_for(&self, offset: usize) -> Option<Range<usize>> {
+        self.setting_for(offset)
+            .or_else(|| Some(self.config.span.clone()))
+    }
+
+    /// The span of the IDE setting the argv word at `offset` came from (`None`: the front end
+    /// wrote that word itself).
+    fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
         let words = self.inv.program.iter().chain(self.inv.args.iter());
         let idx = words
             .enumerate()
@@ -321,12 +328,62 @@ impl IdeOrigin<'_> {
         } else {
             idx + 1
         };
-        self.config
-            .argv_origins
-            .get(k)
-            .cloned()
-            .flatten()
-            .or_else(|| Some(self.config.span.clone()))
+        self.config.argv_origins.get(k).cloned().flatten()
+    }
+
+    /// Where `found` is written inside the setting at `setting`, when it is there exactly once
+    /// and as is (no escapes, no variables), and `new` can be written there without escaping:
+    /// the span an edit replaces, so the rest of the setting and the file stay as they are.
+    fn edit_span(&self, setting: Range<usize>, found: &str, new: &str) -> Option<Range<usize>> {
+        let t = self.file.text.get(setting.clone())?;
+        if found.is_empty() || t.matches(found).count() != 1 {
+            return None;
+        }
+        let needs_escape = match self.file.kind {
+            ocdoctor_ide::FileKind::VsCodeLaunch => {
+                new.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+            }
+            ocdoctor_ide::FileKind::EclipseLaunch => new
+                .chars()
+                .any(|c| matches!(c, '&' | '<' | '>' | '"' | '\'') || c.is_control()),
+            ocdoctor_ide::FileKind::PlatformIo => new.contains(['\n', '\r']),
+        };
+        if needs_escape {
+            return None;
+        }
+        let at = setting.start + t.find(found)?;
+        Some(at..at + found.len())
+    }
+
+    /// Whether a `-c` argument at `loc` was written by the front end itself (no setting of the
+    /// IDE file behind it), e.g. the ports Cortex-Debug picks at launch.
+    fn generated(&self, loc: &ocdoctor_cfg::Location, session: &Session) -> bool {
+        let Some(from) = session
+            .files
+            .iter()
+            .find(|f| f.name == loc.file)
+            .and_then(|f| f.included_from.as_ref())
+        else {
+            return false;
+        };
+        if from.file != ocdoctor_cfg::argv::COMMAND_LINE {
+            return false;
+        }
+        let offset = from.span.start;
+        let words = self.inv.program.iter().chain(self.inv.args.iter());
+        let Some(idx) = words
+            .enumerate()
+            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
+            .map(|(i, _)| i)
+        else {
+            return false;
+        };
+        let k = if self.inv.program.is_some() {
+            idx
+        } else {
+            idx + 1
+        };
+        matches!(self.config.argv_origins.get(k), Some(None))
     }
 }
 
@@ -405,6 +462,14 @@ fn convert_cfg(
     let mut facts: Vec<(String, String)> = Vec::new();
     if let Some(s) = &p.suggestion {
         facts.push(("suggestion".into(), s.clone()));
+    }
+    // The transports the configured adapter driver offers (OpenOCD 0.12's drivers).
+    if p.id == "transport-not-supported-by-adapter"
+        && let Some(drv) = session.model.adapter_driver()
+        && let Some(t) = ocdoctor_cfg::resolve::driver_transports(drv)
+    {
+        facts.push(("driver".into(), drv.to_string()));
+        facts.push(("supported".into(), t.join(", ")));
     }
     let mut edit = None;
     if let Some(loc) = &p.location {
@@ -508,17 +573,35 @@ fn convert_cfg(
                 };
                 match (origin, cmdline_offset.and_then(|o| origin?.span_for(o))) {
                     (Some(o), Some(ide_span)) => {
-                        let l = ocdoctor_ide::Location::in_text(
-                            &o.file.path,
-                            &o.file.text,
-                            ide_span.clone(),
-                        );
+                        // The replacement is known and the text it replaces is written in the
+                        // IDE setting: edit exactly that text there.
+                        let target = p.suggestion.as_ref().and_then(|s| {
+                            let setting = cmdline_offset.and_then(|c| o.setting_for(c))?;
+                            Some((o.edit_span(setting, &found, s)?, s))
+                        });
+                        let at = target.as_ref().map_or(ide_span.clone(), |(r, _)| r.clone());
+                        let l =
+                            ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, at.clone());
                         sp.source = "ide".into();
                         sp.path = Some(o.file.path.display().to_string());
                         sp.line = u64::from(l.line);
                         sp.column = u64::from(l.col);
-                        sp.span = Some((ide_span.start as u64, ide_span.end as u64));
+                        sp.span = Some((at.start as u64, at.end as u64));
                         sp.text = line_of(&o.file.text, l.line);
+                        if let Some((r, s)) = target {
+                            let e = Edit::new(r.clone(), s.clone());
+                            let label = o.file.path.display().to_string();
+                            let diff =
+                                e.to_unified_diff(&o.file.text, label.trim_start_matches('/'));
+                            if !diff.is_empty() {
+                                sp.edit = Some(diff);
+                                edit = Some(FileEdit {
+                                    path: o.file.path.clone(),
+                                    span: r,
+                                    replacement: s.clone(),
+                                });
+                            }
+                        }
                     }
                     _ => {
                         sp.path = Some(loc.file.clone());
@@ -804,6 +887,17 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, opts: &Options, out: &m
                             .iter()
                             .any(|m| m.contains(slice(&inv.line, l.span.start..l.span.end)))
                 })
+            {
+                continue;
+            }
+            // The front end picked these ports at launch (Cortex-Debug: a free block, one port
+            // per processor and kind); OpenOCD binds tcl/telnet first, so a further target beyond
+            // `numberOfProcessors` only loses its own gdb server. Not a clash the user wrote.
+            if p.id == "port-clash"
+                && p.location
+                    .iter()
+                    .chain(p.related.iter())
+                    .all(|l| origin.generated(l, &session))
             {
                 continue;
             }

@@ -173,6 +173,51 @@ fn cases() -> Vec<Case> {
             keep_ports: false,
         },
         Case {
+            name: "ide_cortex_debug_adapter_khz",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n    \"configurations\": [\n        {\n            \"name\": \"dbg\",\n            \"type\": \"cortex-debug\",\n            \"request\": \"launch\",\n            \"servertype\": \"openocd\",\n            \"executable\": \"build/app.elf\",\n            \"configFiles\": [\"interface/stlink.cfg\", \"target/stm32f1x.cfg\"],\n            \"openOCDLaunchCommands\": [\"adapter_khz 4000\", \"init\"] // speed\n        }\n    ]\n}\n",
+            )],
+            check: &["."],
+            rule: "CFG106",
+            cause: "deprecated-config",
+            fixed: Some((
+                ".vscode/launch.json",
+                "[\"adapter speed 4000\", \"init\"] // speed",
+            )),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "ide_cortex_debug_deprecated_file",
+            files: &[(
+                ".vscode/launch.json",
+                "{\n    \"configurations\": [\n        {\n            \"name\": \"dbg\",\n            \"type\": \"cortex-debug\",\n            \"request\": \"launch\",\n            \"servertype\": \"openocd\",\n            \"executable\": \"build/app.elf\",\n            // the probe\n            \"configFiles\": [\"interface/stlink-v2.cfg\", \"target/stm32f1x.cfg\"]\n        }\n    ]\n}\n",
+            )],
+            check: &["."],
+            rule: "CFG109",
+            cause: "deprecated-config",
+            fixed: Some((
+                ".vscode/launch.json",
+                "// the probe\n            \"configFiles\": [\"interface/stlink.cfg\", \"target/stm32f1x.cfg\"]",
+            )),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
+            name: "ide_platformio_missing_cfg",
+            files: &[(
+                "platformio.ini",
+                "[env:f4]\n; my board\ndebug_tool = custom\ndebug_port = localhost:3333\ndebug_server = $PLATFORMIO_CORE_DIR/packages/tool-openocd/bin/openocd\n  -f\n  interface/stlink.cfg\n  -f\n  target/stm32f4.cfg\n",
+            )],
+            check: &["."],
+            rule: "CFG101",
+            cause: "config-not-found",
+            fixed: Some(("platformio.ini", "  -f\n  target/stm32f4x.cfg\n")),
+            live: None,
+            keep_ports: false,
+        },
+        Case {
             name: "cmdline_debug_level_with_space",
             files: &[],
             check: &["-d", "3", "-f", "board/st_nucleo_f4.cfg"],
@@ -1005,4 +1050,93 @@ fn fix_apply_edits_through_symlinks_and_keeps_the_mode() {
     assert!(!text.contains("adapter_khz"), "{text}");
     let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640, "mode {mode:o}");
+}
+
+/// The rules of the findings `check --format json` gives for `dir`.
+fn rules_of(dir: &Path) -> Vec<String> {
+    let out = ocdoctor(dir)
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    json_of(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str().map(String::from))
+        .collect()
+}
+
+/// pico-examples' launch-probe-swd.json (rp2040.cfg: two targets): the ports Cortex-Debug picks
+/// are not a clash the user wrote, single- or multi-core; a port the user sets onto another
+/// service's still is.
+#[test]
+fn cortex_debug_ports_are_not_a_clash() {
+    let pico = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../ocdoctor-ide/tests/data/vscode-cortex-debug/raspberrypi__pico-examples__ide__vscode__launch-probe-swd.json",
+    );
+    let text = std::fs::read_to_string(pico).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let write = |t: &str| make(dir, &[(".vscode/launch.json", t)]);
+    write(&text);
+    let r = rules_of(dir);
+    assert!(!r.contains(&"CFG119".to_string()), "single core: {r:?}");
+    let multi = text.replace(
+        r#""device": "RP2040","#,
+        r#""device": "RP2040",
+            "numberOfProcessors": 2,
+            "targetProcessor": 1,"#,
+    );
+    assert_ne!(multi, text);
+    write(&multi);
+    let r = rules_of(dir);
+    assert!(!r.contains(&"CFG119".to_string()), "two cores: {r:?}");
+    // A real clash: the user moves the tcl server onto the gdb port.
+    let clash = multi.replace(
+        r#""adapter speed 5000""#,
+        r#""adapter speed 5000", "tcl_port 50000""#,
+    );
+    assert_ne!(clash, multi);
+    write(&clash);
+    let r = rules_of(dir);
+    assert!(r.contains(&"CFG119".to_string()), "user clash: {r:?}");
+}
+
+/// CFG114 names the driver and the transport in its title, and its fix lists the transports the
+/// driver offers (OpenOCD 0.12: hla has hla_swd and hla_jtag).
+#[test]
+fn transport_not_supported_title_and_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    make(
+        dir,
+        &[(
+            "board.cfg",
+            "source [find interface/stlink.cfg]\ntransport select jtag\n",
+        )],
+    );
+    let out = ocdoctor(dir)
+        .args(["check", "--format", "json", "board.cfg"])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "CFG114")
+        .unwrap_or_else(|| panic!("{}", report["findings"]));
+    assert_eq!(
+        f["title"],
+        "The adapter driver hla does not support transport jtag"
+    );
+    let fixes = f["fixes"].as_array().unwrap();
+    assert!(
+        fixes.iter().any(
+            |x| x["title"].as_str().unwrap().contains("(hla_swd, hla_jtag)")
+                && x["config"][0] == "transport select hla_jtag"
+        ),
+        "{}",
+        f["fixes"]
+    );
 }
