@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 /// (OpenOCD prints a failure's lines in one burst).
 const QUIET_AFTER_ERROR: Duration = Duration::from_millis(300);
 
+/// How long OpenOCD's output is only passed through and held before scanning starts.
+const STARTUP_GRACE: Duration = Duration::from_millis(400);
+
 enum Chunk {
     Out(Vec<u8>),
     Err(Vec<u8>),
@@ -71,9 +74,32 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     }
     drop(tx);
 
+    // OpenOCD's start-up (adapter, chain scan, examine, the ready line) happens in its first
+    // few hundred milliseconds. Compiling the scanner (~25 ms of CPU) right then competes with
+    // it on a small machine, so the chunks are only held (and logged) until start-up is over.
+    let mut open_streams = readers.len();
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let grace_end = Instant::now() + STARTUP_GRACE;
+    while open_streams > 0 {
+        let left = grace_end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match rx.recv_timeout(left) {
+            Ok(Chunk::Out(b) | Chunk::Err(b)) => {
+                log_bytes(&mut log_file, &b);
+                held.push(b);
+            }
+            Ok(Chunk::Eof) => open_streams -= 1,
+            Err(mpsc::RecvTimeoutError::Timeout) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => open_streams = 0,
+        }
+    }
     let sc = scanner();
     let mut scan = sc.start();
-    let mut open_streams = readers.len();
+    for b in held {
+        scan.feed(&b);
+    }
     let mut last_error_at: Option<Instant> = None;
     let mut errors_seen = 0u64;
     let mut diagnosed_errors = 0u64;
