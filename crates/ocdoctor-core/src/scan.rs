@@ -160,45 +160,65 @@ impl Scanner {
         // input (the meta regex then falls back to a PikeVM over hundreds of patterns, ~1000×
         // slower). OpenOCD's messages are ASCII; phase 2 re-checks each candidate with the full
         // Unicode patterns, so nothing is lost but a few wasted candidates.
-        let prefilter = meta::Regex::builder()
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false),
-            )
-            .configure(
-                meta::Config::new()
-                    .utf8_empty(false)
-                    .nfa_size_limit(Some(64 << 20))
-                    .hybrid_cache_capacity(16 << 20),
-            )
-            .build_many(&sources)
-            .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?;
+        let build_prefilter = || {
+            meta::Regex::builder()
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .unicode(false)
+                        .utf8(false),
+                )
+                .configure(
+                    meta::Config::new()
+                        .utf8_empty(false)
+                        .nfa_size_limit(Some(64 << 20))
+                        .hybrid_cache_capacity(16 << 20),
+                )
+                .build_many(&sources)
+                .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))
+        };
         // Phase 2 finds which patterns match a candidate line. ASCII classes, like phase 1: the
         // Unicode versions of `\w`, `\s`, `\d` and case folding make the automaton many times
         // bigger, slower to build and to warm up, and OpenOCD's messages are ASCII. Captures are
         // taken with each pattern's own (Unicode) regex, compiled on first use.
-        let set = regex::bytes::RegexSetBuilder::new(&anchored)
-            .unicode(false)
-            .dfa_size_limit(64 << 20)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let build_set = || {
+            regex::bytes::RegexSetBuilder::new(&anchored)
+                .unicode(false)
+                .dfa_size_limit(64 << 20)
+                .size_limit(64 << 20)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let debug_ids: Vec<usize> = (0..anchored.len())
+            .filter(|&i| levels[i].contains(&Level::Debug))
+            .collect();
+        let build_debug_set = || {
+            regex::bytes::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
+                .unicode(false)
+                .size_limit(64 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        // The automata are independent and each takes several ms to build: build them side by
+        // side (start-up time is most of a short diagnosis).
+        let panicked = |_| Err("building a pattern set panicked".to_string());
+        let (prefilter, set, debug_set) = std::thread::scope(|s| {
+            let set = s.spawn(build_set);
+            let debug_set = s.spawn(build_debug_set);
+            let prefilter = build_prefilter();
+            (
+                prefilter,
+                set.join().unwrap_or_else(panicked),
+                debug_set.join().unwrap_or_else(panicked),
+            )
+        });
+        let (prefilter, set, debug_set) = (prefilter?, set?, debug_set?);
         // Compiled on first use: most patterns never match a given log, and compiling all of
         // them would dominate the start-up time.
         let captures = anchored
             .iter()
             .map(|_| std::sync::OnceLock::new())
             .collect();
-        let debug_ids: Vec<usize> = (0..anchored.len())
-            .filter(|&i| levels[i].contains(&Level::Debug))
-            .collect();
-        let debug_set = regex::bytes::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
-            .unicode(false)
-            .size_limit(64 << 20)
-            .dfa_size_limit(16 << 20)
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Scanner {
             anchored: anchored.clone(),
             debug_set,
