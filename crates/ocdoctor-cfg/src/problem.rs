@@ -86,6 +86,7 @@ pub const PROBLEM_IDS: &[&str] = &[
     "debug-level-out-of-range",
     "deprecated-command",
     "deprecated-file",
+    "removed-file",
     "removed-command",
     "command-needs-newer-version",
     "no-adapter",

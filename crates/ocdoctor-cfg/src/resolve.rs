@@ -1392,6 +1392,30 @@ impl<'a> Interp<'a> {
     }
 
     fn missing_file(&mut self, name: &str, l: Location) {
+        // A file an older OpenOCD shipped and this one removed is not "not found": it is a
+        // config written for another release, with a documented replacement.
+        let rel = versions::file_rel(name);
+        if let Status::Removed { replacement, .. } = versions::lookup_file(&rel, self.opts.version)
+        {
+            let use_text = if replacement.is_empty() {
+                versions::file_replacement_args(&rel, self.opts.version)
+            } else {
+                Some(replacement.join(" "))
+            };
+            let mut p = Problem::new(
+                "removed-file",
+                Severity::Error,
+                format!(
+                    "Can't find {name}: it was removed before OpenOCD {}{}",
+                    self.opts.version.as_str(),
+                    use_text.map(|u| format!("; use {u}")).unwrap_or_default()
+                ),
+                Some(l),
+            );
+            p.suggestion = replacement.first().cloned();
+            self.problem(p);
+            return;
+        }
         if self.index.is_none() && self.opts.index.is_none() {
             // Only now list the scripts tree, for suggestions.
             let root = self.opts.scripts_dirs.last().cloned().or_else(|| {

@@ -486,7 +486,10 @@ fn convert_cfg(
         };
         let mut span = span;
         // `source [find X]`: the problem spans `find X`; the fix replaces the name only.
-        if matches!(p.id.as_str(), "missing-file" | "deprecated-file") {
+        if matches!(
+            p.id.as_str(),
+            "missing-file" | "deprecated-file" | "removed-file"
+        ) {
             let t = slice(text, span.clone());
             for pre in ["find ", "script ", "source "] {
                 if let Some(rest) = t.strip_prefix(pre) {
@@ -499,7 +502,7 @@ fn convert_cfg(
         let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
         let found = slice(text, span.clone()).to_string();
         facts.push(("found".into(), found.clone()));
-        if p.id == "deprecated-file" {
+        if matches!(p.id.as_str(), "deprecated-file" | "removed-file") {
             // The documented replacement as OpenOCD arguments; not always a file name alone
             // (`target/rp2040-core0.cfg` → `-c 'set USE_CORE 0' -f target/rp2040.cfg`).
             let r = ocdoctor_cfg::versions::file_replacement_args(&found, session.version)
@@ -507,7 +510,9 @@ fn convert_cfg(
             facts.push(("replacement".into(), r));
         }
         let file_fact = match p.id.as_str() {
-            "missing-file" | "deprecated-file" | "unquoted-space-in-path" => found.clone(),
+            "missing-file" | "deprecated-file" | "removed-file" | "unquoted-space-in-path" => {
+                found.clone()
+            }
             _ => path.map_or_else(|| loc.file.clone(), |p| p.display().to_string()),
         };
         facts.push(("file".into(), file_fact));
@@ -545,7 +550,10 @@ fn convert_cfg(
                 let fixed = p.suggestion.as_ref().map(|s| {
                     let mut t = text.to_string();
                     if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
-                        && matches!(p.id.as_str(), "missing-file" | "deprecated-file")
+                        && matches!(
+                            p.id.as_str(),
+                            "missing-file" | "deprecated-file" | "removed-file"
+                        )
                     {
                         // Every file of this kind on the line at once: one finding shows them
                         // all, so its command line fixes them all.
@@ -619,7 +627,7 @@ fn convert_cfg(
             }
         }
     }
-    if p.id == "missing-file" {
+    if matches!(p.id.as_str(), "missing-file" | "removed-file") {
         missing_file_facts(p, session, inv, &mut facts);
     }
     // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
@@ -639,7 +647,13 @@ fn convert_cfg(
 fn corrected_line(line: &str, problems: &[ocdoctor_cfg::Problem], id: &str) -> String {
     let mut subs: Vec<(Range<usize>, &str)> = problems
         .iter()
-        .filter(|q| q.id == id || matches!(q.id.as_str(), "missing-file" | "deprecated-file"))
+        .filter(|q| {
+            q.id == id
+                || matches!(
+                    q.id.as_str(),
+                    "missing-file" | "deprecated-file" | "removed-file"
+                )
+        })
         .filter_map(|q| {
             let l = q.location.as_ref()?;
             let s = q.suggestion.as_deref()?;
