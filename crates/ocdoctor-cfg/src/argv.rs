@@ -361,7 +361,8 @@ impl Invocation {
                             "debug level '{}' is not a number: OpenOCD runs `debug_level {}` and fails",
                             v.value, v.value
                         ),
-                        Some(self.loc(v.span)),
+                        // The whole `-dx` (or `-d x`): the suggestion replaces option and value.
+                        Some(self.loc(Span::new(option_span.start.min(v.span.start), v.span.end))),
                     ).with_suggestion("-d3"));
                 }
                 self.debug_level = Some(v);
@@ -470,7 +471,12 @@ impl Invocation {
                     k += 1;
                     continue;
                 }
-                Some((c @ ('f' | 's' | 'l'), vi)) if looks_like_path(&args[vi].value) => {
+                // A path split at a space: a value that is not a whole script name but looks
+                // like a path. After a whole name (`-f a/x.cfg b/y.cfg`) the stray is a second
+                // file missing its -f.
+                Some(('f' | 's' | 'l', vi))
+                    if !is_script_name(&args[vi].value) && looks_like_path(&args[vi].value) =>
+                {
                     let joined = std::iter::once(args[vi].value.as_str())
                         .chain(run.iter().map(|x| x.value.as_str()))
                         .collect::<Vec<_>>()
@@ -483,7 +489,8 @@ impl Invocation {
                             format!("{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"),
                             Some(self.loc(span)),
                         )
-                        .with_suggestion(format!("-{c} \"{joined}\"")),
+                        // The span starts at the value: the option letter stays as it is.
+                        .with_suggestion(format!("\"{joined}\"")),
                     );
                     k = run_end + 1;
                     continue;
@@ -504,7 +511,8 @@ impl Invocation {
                             ),
                             Some(self.loc(span)),
                         )
-                        .with_suggestion(format!("-c \"{joined}\"")),
+                        // The span starts at the value: the `-c` stays as it is.
+                        .with_suggestion(format!("\"{joined}\"")),
                     );
                     k = run_end + 1;
                     continue;
@@ -517,10 +525,22 @@ impl Invocation {
                 msg,
                 Some(self.loc(a.span)),
             );
-            let lower = a.value.to_ascii_lowercase();
-            if lower.ends_with(".cfg") || lower.ends_with(".tcl") {
-                p.message.push_str(" (a config file needs -f)");
-                p.suggestion = Some(format!("-f {}", a.value));
+            match prev {
+                // `-f My Boards/x.cfg`: the -f value is no script name and the stray is one,
+                // so the two words are one path split at a space: quote them together.
+                Some(('f', vi)) if is_script_name(&a.value) && !is_script_name(&args[vi].value) => {
+                    p.message
+                        .push_str(" (a path with a space must be quoted to stay one argument)");
+                    if let Some(l) = p.location.as_mut() {
+                        *l = self.loc(Span::new(args[vi].span.start, a.span.end));
+                    }
+                    p.suggestion = Some(format!("\"{} {}\"", args[vi].value, a.value));
+                }
+                _ if is_script_name(&a.value) => {
+                    p.message.push_str(" (a config file needs -f)");
+                    p.suggestion = Some(format!("-f {}", a.value));
+                }
+                _ => {}
             }
             self.problems.push(p);
             k += 1;
@@ -540,6 +560,11 @@ impl Span {
     pub(crate) fn text_of<'a>(&self, s: &'a str) -> &'a str {
         self.text(s)
     }
+}
+
+fn is_script_name(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.ends_with(".cfg") || l.ends_with(".tcl")
 }
 
 fn looks_like_path(s: &str) -> bool {
@@ -846,7 +871,7 @@ mod tests {
             "{}",
             p.message
         );
-        assert_eq!(p.suggestion.as_deref(), Some("-c \"adapter speed 5000\""));
+        assert_eq!(p.suggestion.as_deref(), Some("\"adapter speed 5000\""));
         assert_eq!(
             p.location.as_ref().unwrap().span.text(&inv.line),
             "adapter speed 5000"
@@ -913,7 +938,7 @@ mod tests {
         assert_eq!(ids(&inv), ["unquoted-space-in-path"]);
         assert_eq!(
             inv.problems[0].suggestion.as_deref(),
-            Some(r#"-f "C:\My Boards\x.cfg""#)
+            Some(r#""C:\My Boards\x.cfg""#)
         );
         // -l with backslashes: OpenOCD formats `log_output %s` without braces.
         let inv = Invocation::parse_command_line(r"openocd.exe -l C:\logs\o.log");

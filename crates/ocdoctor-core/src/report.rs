@@ -153,6 +153,19 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             .fixes
             .iter()
             .filter(|x| x.when.holds(&cx))
+            // A command that is nothing but a placeholder (`{fixed}`: the corrected command
+            // line) is only a fix when the check computed it; `<fixed>` would help no one.
+            .filter(|x| {
+                x.commands.iter().chain(&x.config).all(|c| {
+                    let t = c.trim();
+                    !(t.starts_with('{')
+                        && t.ends_with('}')
+                        && t[1..t.len() - 1]
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                        && !vars.iter().any(|(k, _)| k == &t[1..t.len() - 1]))
+                })
+            })
             .map(|x| FixOut {
                 title: fill(&x.title, &vars),
                 commands: x.commands.iter().map(|c| fill(c, &vars)).collect(),

@@ -414,9 +414,10 @@ fn kept(problems: &[ocdoctor_cfg::Problem]) -> Vec<&ocdoctor_cfg::Problem> {
         p.id == "missing-file"
             && p.location.as_ref().is_some_and(|l| {
                 l.file == ocdoctor_cfg::argv::COMMAND_LINE
-                    && stray_starts
-                        .iter()
-                        .any(|&s| s > l.span.end && s <= l.span.end + 2)
+                    && stray_starts.iter().any(|&s| {
+                        // The stray right after it, or the stray problem that spans both words.
+                        (s > l.span.end && s <= l.span.end + 2) || s == l.span.start
+                    })
             })
     };
     problems

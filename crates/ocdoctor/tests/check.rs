@@ -382,7 +382,7 @@ fn cases() -> Vec<Case> {
             check: &["board.cfg"],
             rule: "CFG117",
             cause: "ide-config",
-            fixed: None,
+            fixed: Some(("board.cfg", "source C:/Users/me/extra.cfg")),
             live: Some((&["-f", "board.cfg", "-c", "shutdown"], "C:Usersmeextra.cfg")),
             keep_ports: false,
         },
@@ -650,6 +650,40 @@ struct Outcome {
     agrees: Option<String>,
 }
 
+/// The top finding's fix when it is a complete command line (no `<placeholder>`, no `…`).
+fn corrected_command_line(report: &Value, rule: &str) -> Option<String> {
+    let f = report["findings"]
+        .as_array()?
+        .iter()
+        .find(|f| f["rule"] == rule)?;
+    f["fixes"].as_array()?.iter().find_map(|x| {
+        let cmd = x["commands"].as_array()?.first()?.as_str()?;
+        (!cmd.contains('<') && !cmd.contains('…') && !cmd.contains("--help"))
+            .then(|| cmd.to_string())
+    })
+}
+
+/// POSIX-shell word splitting for the command lines ocdoctor prints ('…' and "…" quoting).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for ch in line.chars() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(ch);
+                cur.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(cur.take()),
+            (None, c) => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
+
 fn make(dir: &Path, files: &[(&str, &str)]) {
     for (rel, text) in files {
         let p = dir.join(rel);
@@ -746,6 +780,28 @@ fn run_case(c: &Case, live: bool) -> Outcome {
             c.name
         );
         std::fs::write(dir.join(file), &before).unwrap();
+    } else if let Some(line) = corrected_command_line(&report, c.rule) {
+        // No file to edit: the fix is a corrected command line. Run it for real; the error the
+        // original printed must be gone.
+        o.fixed = Some(false);
+        if live
+            && let Some((_, err)) = c.live
+            && !err.is_empty()
+        {
+            let mut args = shell_words(&line);
+            if args.first().is_some_and(|a| a == "openocd") {
+                args.remove(0);
+            }
+            // Stop after the configuration: the check is about the command line and scripts.
+            args.extend(["-c".to_string(), "shutdown".to_string()]);
+            let log = openocd(dir, &args, c.keep_ports);
+            assert!(
+                !log.contains(err),
+                "{}: the corrected command line `{line}` still prints {err:?}\n{log}",
+                c.name
+            );
+            o.fixed = Some(true);
+        }
     } else {
         o.fixed = Some(false);
     }
