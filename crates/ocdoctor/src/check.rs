@@ -548,22 +548,28 @@ fn convert_cfg(
             }
             None => {
                 // The command line or a `-c` argument.
-                let fixed = p.suggestion.as_ref().map(|s| {
-                    let mut t = text.to_string();
-                    if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
-                        && matches!(
-                            p.id.as_str(),
-                            "missing-file" | "deprecated-file" | "removed-file"
-                        )
-                    {
-                        // Every file of this kind on the line at once: one finding shows them
-                        // all, so its command line fixes them all.
-                        return corrected_line(text, &session.problems, &p.id);
-                    }
-                    if t.get(span.clone()).is_some() {
-                        t.replace_range(span.clone(), s);
-                    }
-                    t
+                let reordered = (p.id == "target-before-interface"
+                    && loc.file == ocdoctor_cfg::argv::COMMAND_LINE)
+                    .then(|| interface_first(text))
+                    .flatten();
+                let fixed = reordered.or_else(|| {
+                    p.suggestion.as_ref().map(|s| {
+                        let mut t = text.to_string();
+                        if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
+                            && matches!(
+                                p.id.as_str(),
+                                "missing-file" | "deprecated-file" | "removed-file"
+                            )
+                        {
+                            // Every file of this kind on the line at once: one finding shows them
+                            // all, so its command line fixes them all.
+                            return corrected_line(text, &session.problems, &p.id);
+                        }
+                        if t.get(span.clone()).is_some() {
+                            t.replace_range(span.clone(), s);
+                        }
+                        t
+                    })
                 });
                 if let Some(f) = &fixed {
                     let shown = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
@@ -642,6 +648,64 @@ fn convert_cfg(
     }
     sp.facts = facts;
     out.push(sp, edit);
+}
+
+/// The command line with every `-f interface/…` moved before the first `-f target/…` (the
+/// order OpenOCD needs: the adapter's transports are known before a target selects one).
+/// Words keep their quotes (`-c "adapter speed 1000"` moves as typed).
+fn interface_first(line: &str) -> Option<String> {
+    let words = raw_words(line);
+    let is_pair = |i: usize, dir: &str| {
+        words[i] == "-f" && words.get(i + 1).is_some_and(|w| w.starts_with(dir))
+    };
+    let first_target = (0..words.len()).find(|&i| is_pair(i, "target/"))?;
+    let mut moved: Vec<&str> = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if i > first_target && is_pair(i, "interface/") {
+            moved.extend([words[i], words[i + 1]]);
+            i += 2;
+        } else {
+            rest.push(words[i]);
+            i += 1;
+        }
+    }
+    if moved.is_empty() {
+        return None;
+    }
+    let at = rest.iter().position(|w| *w == "-f")?.min(first_target);
+    rest.splice(at..at, moved);
+    Some(rest.join(" "))
+}
+
+/// A command line split at whitespace outside quotes, each word as written.
+fn raw_words(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quote: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                start.get_or_insert(i);
+            }
+            (None, c) if c.is_whitespace() => {
+                if let Some(s) = start.take() {
+                    words.push(&line[s..i]);
+                }
+            }
+            (None, _) => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        words.push(&line[s..]);
+    }
+    words
 }
 
 /// The command line with the suggestion of every `id` problem on it applied.

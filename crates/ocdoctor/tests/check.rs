@@ -340,8 +340,11 @@ fn cases() -> Vec<Case> {
             check: &["board.cfg"],
             rule: "CFG114",
             cause: "transport-mismatch",
-            fixed: None,
-            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "jtag")),
+            fixed: Some(("board.cfg", "transport select hla_jtag")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "doesn't support 'jtag' transport",
+            )),
             keep_ports: false,
         },
         Case {
@@ -369,8 +372,11 @@ fn cases() -> Vec<Case> {
             check: &["board.cfg"],
             rule: "CFG116",
             cause: "config-error",
-            fixed: None,
-            live: Some((&["-f", "board.cfg", "-c", "shutdown"], "reset_config")),
+            fixed: Some(("board.cfg", "reset_config srst_only srst_nogate\n")),
+            live: Some((
+                &["-f", "board.cfg", "-c", "shutdown"],
+                "unknown reset_config flag",
+            )),
             keep_ports: false,
         },
         Case {
