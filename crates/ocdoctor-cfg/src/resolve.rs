@@ -2054,6 +2054,16 @@ impl<'a> Interp<'a> {
                     if let (Some(x), true) = (a.2.clone(), b.2.is_some()) {
                         p.related.push(x);
                     }
+                    // The command at the location (`tcl_port 4444`) gets the next port nothing
+                    // else uses. A per-target `-gdb-port` is left to the user.
+                    let owner = if b.2.is_some() { b } else { a };
+                    if matches!(owner.1.as_str(), "gdb" | "tcl" | "telnet") {
+                        let taken: Vec<u16> = used.iter().map(|u| u.0).collect();
+                        let free = (u32::from(owner.0) + 1..=65535)
+                            .filter_map(|x| u16::try_from(x).ok())
+                            .find(|x| !taken.contains(x) && ![3333, 4444, 6666].contains(x));
+                        p.suggestion = free.map(|f| format!("{}_port {f}", owner.1));
+                    }
                     problems.push(p);
                 }
             }

@@ -406,6 +406,21 @@ fn cases() -> Vec<Case> {
             keep_ports: false,
         },
         Case {
+            name: "cfg_port_clash",
+            files: &[(
+                "board.cfg",
+                "adapter driver dummy\ntransport select jtag\nadapter speed 1000\ngdb_port disabled\ntcl_port 4444\n",
+            )],
+            check: &["board.cfg"],
+            rule: "CFG119",
+            cause: "port-in-use",
+            fixed: Some(("board.cfg", "tcl_port 4445")),
+            // OpenOCD binds its servers only when it stays running (after the command list),
+            // so a bounded live run cannot show the clash; the lab tests hold real ports.
+            live: None,
+            keep_ports: false,
+        },
+        Case {
             name: "cmdline_port_clash",
             files: &[],
             check: &[
