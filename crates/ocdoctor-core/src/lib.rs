@@ -63,6 +63,8 @@ pub fn report_from_scan(scan: ScanResult, path: Option<&str>, hints: &Hints) -> 
     let inputs = vec![report::Input {
         kind: "log".into(),
         path: path.map(str::to_string),
+        config: None,
+        command: None,
     }];
     report::build(&d, inputs, path)
 }

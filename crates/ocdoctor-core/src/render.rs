@@ -172,6 +172,17 @@ pub fn text(report: &Report, color: bool) -> String {
         );
     }
 
+    // The command lines the IDE front ends will run (static checks of launch files).
+    for i in report.inputs.iter().filter(|i| i.command.is_some()) {
+        let _ = writeln!(
+            out,
+            "{}: {} [{}] runs: {}",
+            p.paint(p.sev("note"), "note"),
+            i.path.as_deref().unwrap_or("<ide>"),
+            i.config.as_deref().unwrap_or(""),
+            i.command.as_deref().unwrap_or("")
+        );
+    }
     // With no finding the ranking is the base rates alone: say that, not "cannot separate".
     if report.findings.is_empty() && !report.causes.is_empty() && report.outcome != "ok" {
         let _ = writeln!(out);
@@ -337,6 +348,15 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "- **Outcome**: {}", report.outcome);
     if let Some(s) = &report.stage {
         let _ = writeln!(out, "- **Stage**: {s}");
+    }
+    for i in report.inputs.iter().filter(|i| i.command.is_some()) {
+        let _ = writeln!(
+            out,
+            "- **{}** (`{}`) runs: `{}`",
+            i.config.as_deref().unwrap_or(""),
+            i.path.as_deref().unwrap_or(""),
+            i.command.as_deref().unwrap_or("")
+        );
     }
     if !report.causes.is_empty() && report.findings.is_empty() {
         let _ = writeln!(

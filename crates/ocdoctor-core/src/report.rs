@@ -33,6 +33,12 @@ pub struct Tool {
 pub struct Input {
     pub kind: String,
     pub path: Option<String>,
+    /// For an IDE launch configuration: its name (additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// For an IDE launch configuration: the OpenOCD command line its front end runs (additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -244,6 +250,8 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
                 inputs.push(Input {
                     kind: "env".into(),
                     path: None,
+                    config: None,
+                    command: None,
                 });
             }
             inputs

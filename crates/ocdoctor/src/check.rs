@@ -898,6 +898,8 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, opts: &Options, out: &m
     out.inputs.push(ocdoctor_core::report::Input {
         kind: "ide".into(),
         path: Some(path.display().to_string()),
+        config: None,
+        command: None,
     });
     for p in &file.problems {
         convert_ide(p, &file, "", out);
@@ -909,6 +911,14 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, opts: &Options, out: &m
         let Some(inv) = cfg.invocation() else {
             continue;
         };
+        // What the front end will run, shown with the report: most "exited with code 1"
+        // mysteries start with a command line nobody has seen.
+        out.inputs.push(ocdoctor_core::report::Input {
+            kind: "ide-config".into(),
+            path: Some(path.display().to_string()),
+            config: Some(cfg.name.clone()),
+            command: Some(inv.line.clone()),
+        });
         let inst = installed(
             opts,
             cfg.openocd_argv
@@ -1007,6 +1017,8 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Checked, String> {
                 out.inputs.push(ocdoctor_core::report::Input {
                     kind: "command".into(),
                     path: Some(inv.line.clone()),
+                    config: None,
+                    command: None,
                 });
                 check_invocation(&inv, &cwd, opts, &mut out);
             }
@@ -1035,6 +1047,8 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Checked, String> {
                     out.inputs.push(ocdoctor_core::report::Input {
                         kind: "config".into(),
                         path: Some(p.display().to_string()),
+                        config: None,
+                        command: None,
                     });
                     check_invocation(&inv, &cwd, opts, &mut out);
                 }

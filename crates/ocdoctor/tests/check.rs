@@ -1217,3 +1217,36 @@ fn transport_not_supported_title_and_fix() {
         f["fixes"]
     );
 }
+
+/// `check` shows the OpenOCD command line each launch configuration's front end will run
+/// (JSON `inputs[].command`, and a note in the text).
+#[test]
+fn ide_configs_show_the_command_line_they_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".vscode")).unwrap();
+    std::fs::write(
+        tmp.path().join(".vscode/launch.json"),
+        r#"{ "version": "0.2.0", "configurations": [ { "name": "Nucleo", "type": "cortex-debug",
+             "request": "launch", "servertype": "openocd", "executable": "build/app.elf",
+             "configFiles": ["board/st_nucleo_f4.cfg"] } ] }"#,
+    )
+    .unwrap();
+    let out = ocdoctor(tmp.path())
+        .args(["check", "--format", "json", "."])
+        .output()
+        .unwrap();
+    let report = json_of(&out);
+    let input = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "ide-config")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(input["config"], "Nucleo");
+    let cmd = input["command"].as_str().unwrap();
+    assert!(cmd.starts_with("openocd "), "{cmd}");
+    assert!(cmd.contains("-f board/st_nucleo_f4.cfg"), "{cmd}");
+    let text = ocdoctor(tmp.path()).args(["check", "."]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("[Nucleo] runs: openocd "), "{text}");
+}
