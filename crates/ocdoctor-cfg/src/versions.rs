@@ -213,6 +213,14 @@ fn lookup(kind: Kind, name: &str, v: Version) -> Status {
             best = Status::Current;
         } else if e.replacements().contains(&name)
             && let Some(d) = e.deprecated_in
+            // Only a real rename introduces its new name. A row that describes a usage
+            // (`exit (in config file / -c)` → `shutdown`) or a transport choice names a
+            // replacement that existed long before.
+            && kind == Kind::Command
+            && e
+                .old_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ' ')
         {
             if v < d {
                 if best == Status::Unknown {
@@ -364,6 +372,9 @@ mod tests {
         ));
         assert_eq!(lookup_command("gdb_port", V0_12), Status::Current);
         assert_eq!(lookup_command("reset_config", V0_12), Status::Unknown);
+        // `shutdown` replaces `exit` in config files on master, but it is as old as OpenOCD.
+        assert!(match_command(&["shutdown"], V0_12).is_none());
+        assert!(match_command(&["shutdown"], V0_10).is_none());
         assert!(match_command(&["ftdi", "vid_pid", "0x0403"], Master).is_some());
         assert!(match_command(&["ftdi", "vid_pid", "0x0403"], V0_12).is_none());
     }

@@ -52,7 +52,12 @@ pub fn report_from_problems(inputs: Vec<report::Input>, hints: &Hints) -> Report
         facts: vec![None; kb.facts.len()],
         ..ScanResult::default()
     };
-    let d = diagnose(kb, empty, hints);
+    let mut d = diagnose(kb, empty, hints);
+    // No run to explain: a check that found nothing has no causes to rank (not even the
+    // base rates a failed, unexplained run gets).
+    if d.fired.is_empty() {
+        d.causes.clear();
+    }
     report::build(&d, inputs, None)
 }
 
