@@ -184,7 +184,7 @@ pub fn text(report: &Report, color: bool) -> String {
         );
     }
     // With no finding the ranking is the base rates alone: say that, not "cannot separate".
-    if report.findings.is_empty() && !report.causes.is_empty() && report.outcome != "ok" {
+    if report.findings.is_empty() && !report.causes.is_empty() && report.outcome == "failed" {
         let _ = writeln!(out);
         let _ = writeln!(
             out,

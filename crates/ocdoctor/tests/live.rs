@@ -482,6 +482,18 @@ fn typo_in_command_is_config_error() {
     expect_failure(&run, "invalid command name \"adaptr\"", "config-error");
 }
 
+/// A misspelt subcommand (`adapter speeed`): OpenOCD 0.12 prints the group's usage and exits 1
+/// without an error line of its own.
+#[test]
+fn typo_in_subcommand_is_config_error() {
+    let oc = require_openocd!();
+    let run = run_openocd(
+        &oc,
+        &with_ports(&["-c", "adapter driver dummy", "-c", "adapter speeed 1000"]),
+    );
+    expect_failure(&run, "  adapter speed [khz]", "config-error");
+}
+
 /// A 0.10-era config file: `interface` still works in 0.12 (with a DEPRECATED! echo), but
 /// `jtag_khz` was removed in 0.12 and now fails as an invalid command inside the file.
 #[test]
