@@ -1716,12 +1716,17 @@ impl<'a> Interp<'a> {
         });
         if let Some(cur) = self.transport.clone() {
             if cur != t && self.session.model.transports.len() > 1 {
-                self.problem(Problem::new(
-                    "transport-select-twice",
-                    Severity::Error,
-                    format!("Can't change session's transport after the initial selection was made (it is '{cur}', this asks for '{t}')"),
-                    Some(l),
-                ));
+                // OpenOCD keeps the first selection: deleting this one gives exactly the
+                // session OpenOCD ran, without the error (the finding says which one stays).
+                self.problem(
+                    Problem::new(
+                        "transport-select-twice",
+                        Severity::Error,
+                        format!("Can't change session's transport after the initial selection was made (it is '{cur}', this asks for '{t}')"),
+                        Some(l),
+                    )
+                    .with_suggestion(""),
+                );
                 self.stop(fid, cmd.span);
                 return Ok(None);
             }

@@ -533,6 +533,15 @@ fn convert_cfg(
                 if let Some(s) = &p.suggestion
                     && !is_under(real, &inst.scripts_dirs)
                 {
+                    // An empty replacement deletes the command; when it is alone on its line,
+                    // the line goes too.
+                    let mut span = span.clone();
+                    if s.is_empty() {
+                        let line = line_span(text, span.start);
+                        if text[line.clone()].trim() == text[span.clone()].trim() {
+                            span = line.start..(line.end + 1).min(text.len());
+                        }
+                    }
                     let e = Edit::new(span.clone(), s.clone());
                     let label = real.display().to_string();
                     let diff = e.to_unified_diff(text, label.trim_start_matches('/'));

@@ -356,7 +356,7 @@ fn cases() -> Vec<Case> {
             check: &["board.cfg"],
             rule: "CFG115",
             cause: "transport-mismatch",
-            fixed: None,
+            fixed: Some(("board.cfg", "transport select jtag\n")),
             live: Some((
                 &["-f", "board.cfg", "-c", "shutdown"],
                 "Can't change session's transport",
