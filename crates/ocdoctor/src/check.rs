@@ -118,7 +118,81 @@ fn openocd_version(program: &Path) -> Option<String> {
             .unwrap_or_else(|e| e.into_inner());
         map.entry(program.to_path_buf()).or_default().clone()
     };
-    cell.get_or_init(|| run_version(program)).clone()
+    cell.get_or_init(|| {
+        let key = version_cache_key(program);
+        if let Some(v) = key.as_deref().and_then(cached_version) {
+            return Some(v);
+        }
+        let v = run_version(program);
+        if let (Some(k), Some(v)) = (&key, &v) {
+            store_version(k, v);
+        }
+        v
+    })
+    .clone()
+}
+
+/// The on-disk cache of `openocd --version` answers: running the binary is the slowest part
+/// of a `check` (several ms of a ~10 ms run). A line per binary, keyed by its canonical path,
+/// size and modification time, so a rebuilt or replaced OpenOCD is asked again.
+fn version_cache_file() -> Option<PathBuf> {
+    if std::env::var_os("OCDOCTOR_NO_CACHE").is_some() {
+        return None;
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("ocdoctor").join("openocd-versions.tsv"))
+}
+
+fn version_cache_key(program: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(program).ok()?;
+    let meta = std::fs::metadata(&real).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let key = format!(
+        "{}|{}|{}.{:09}",
+        real.display(),
+        meta.len(),
+        mtime.as_secs(),
+        mtime.subsec_nanos()
+    );
+    // Tabs and newlines would break the line format; such paths are simply not cached.
+    (!key.contains(['\t', '\n'])).then_some(key)
+}
+
+fn cached_version(key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(version_cache_file()?).ok()?;
+    text.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Best effort: a cache that cannot be written only costs the next run a few milliseconds.
+fn store_version(key: &str, version: &str) {
+    let Some(file) = version_cache_file() else {
+        return;
+    };
+    let old = std::fs::read_to_string(&file).unwrap_or_default();
+    // Keep the other binaries' lines (and drop this path's stale ones), at most 64.
+    let path = key.split('|').next().unwrap_or(key);
+    let mut lines: Vec<&str> = old
+        .lines()
+        .filter(|l| l.split('|').next() != Some(path))
+        .collect();
+    let new = format!("{key}\t{version}");
+    lines.push(&new);
+    let keep = &lines[lines.len().saturating_sub(64)..];
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = crate::write_atomically(&file, (keep.join("\n") + "\n").as_bytes());
 }
 
 /// Start `openocd --version` of the OpenOCD `check` will most likely use, on another thread, so

@@ -607,9 +607,11 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    // Per process: two ocdoctor runs writing the same file must not share a temp file.
     let tmp = dir.join(format!(
-        ".{}.ocdoctor-tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+        ".{}.ocdoctor-tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
     ));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;

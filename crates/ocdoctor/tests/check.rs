@@ -1250,3 +1250,54 @@ fn ide_configs_show_the_command_line_they_run() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("[Nucleo] runs: openocd "), "{text}");
 }
+
+/// `openocd --version` is asked once per binary and remembered (keyed by path, size and mtime):
+/// a second check does not run it, a changed binary is asked again.
+#[cfg(unix)]
+#[test]
+fn openocd_version_is_cached_per_binary() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("openocd");
+    let calls = tmp.path().join("calls");
+    // The comment makes each build's size differ (mtime alone may not, on coarse clocks).
+    let write_fake = |version: &str| {
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\n# build {version}\necho run >> '{}'\necho 'Open On-Chip Debugger {version}' >&2\n",
+                calls.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    write_fake("0.11.0");
+    std::fs::write(tmp.path().join("b.cfg"), "adapter driver dummy\n").unwrap();
+    let run = || {
+        let out = ocdoctor(tmp.path())
+            .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+            .env_remove("OCDOCTOR_NO_CACHE")
+            .args(["check", "--format", "json", "--openocd"])
+            .arg(&fake)
+            .args(["-f", "b.cfg"])
+            .output()
+            .unwrap();
+        json_of(&out)["openocd"]["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let count = || {
+        std::fs::read_to_string(&calls)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    assert_eq!(run(), "0.11.0");
+    assert_eq!(run(), "0.11.0");
+    assert_eq!(count(), 1, "the second check ran --version again");
+    // Another build at the same path (other size): asked again.
+    write_fake("0.10.0+dev");
+    assert_eq!(run(), "0.10.0+dev");
+    assert_eq!(count(), 2);
+}
