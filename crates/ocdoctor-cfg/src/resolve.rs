@@ -1397,22 +1397,14 @@ impl<'a> Interp<'a> {
         let rel = versions::file_rel(name);
         if let Status::Removed { replacement, .. } = versions::lookup_file(&rel, self.opts.version)
         {
-            let use_text = if replacement.is_empty() {
-                versions::file_replacement_args(&rel, self.opts.version)
-            } else {
-                Some(replacement.join(" "))
-            };
-            let mut p = Problem::new(
+            let p = self.file_version_problem(
                 "removed-file",
                 Severity::Error,
-                format!(
-                    "Can't find {name}: it was removed before OpenOCD {}{}",
-                    self.opts.version.as_str(),
-                    use_text.map(|u| format!("; use {u}")).unwrap_or_default()
-                ),
-                Some(l),
+                format!("Can't find {name}: it was removed before OpenOCD"),
+                &rel,
+                &replacement,
+                l,
             );
-            p.suggestion = replacement.first().cloned();
             self.problem(p);
             return;
         }
@@ -1442,30 +1434,51 @@ impl<'a> Interp<'a> {
         self.problem(p);
     }
 
+    /// A removed or deprecated cfg file: "`head` <version>; use <replacement>". A replacement
+    /// that is more than a file name (`-c 'set USE_CORE 0' -f target/rp2040.cfg`) is said, but
+    /// is no edit of the name.
+    fn file_version_problem(
+        &self,
+        id: &str,
+        severity: Severity,
+        head: String,
+        rel: &str,
+        replacement: &[String],
+        l: Location,
+    ) -> Problem {
+        let use_text = if replacement.is_empty() {
+            versions::file_replacement_args(rel, self.opts.version)
+        } else {
+            Some(replacement.join(" "))
+        };
+        let mut p = Problem::new(
+            id,
+            severity,
+            format!(
+                "{head} {}{}",
+                self.opts.version.as_str(),
+                use_text.map(|u| format!("; use {u}")).unwrap_or_default()
+            ),
+            Some(l),
+        );
+        p.suggestion = replacement.first().cloned();
+        p
+    }
+
     fn check_file_version(&mut self, name: &str, l: Location) {
         let rel = versions::file_rel(name);
         match versions::lookup_file(&rel, self.opts.version) {
             Status::Deprecated { replacement, .. } | Status::Removed { replacement, .. } => {
                 let key = format!("file:{rel}:{}", l.line);
                 if self.reported.insert(key) {
-                    // A replacement that is more than a file name (`-c 'set USE_CORE 0' -f
-                    // target/rp2040.cfg`) is said, but is no edit of the name.
-                    let use_text = if replacement.is_empty() {
-                        versions::file_replacement_args(&rel, self.opts.version)
-                    } else {
-                        Some(replacement.join(" "))
-                    };
-                    let mut p = Problem::new(
+                    let p = self.file_version_problem(
                         "deprecated-file",
                         Severity::Warning,
-                        format!(
-                            "{rel} is deprecated in OpenOCD {}{}",
-                            self.opts.version.as_str(),
-                            use_text.map(|u| format!("; use {u}")).unwrap_or_default()
-                        ),
-                        Some(l),
+                        format!("{rel} is deprecated in OpenOCD"),
+                        &rel,
+                        &replacement,
+                        l,
                     );
-                    p.suggestion = replacement.first().cloned();
                     self.problem(p);
                 }
             }
