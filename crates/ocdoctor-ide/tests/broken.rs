@@ -6,6 +6,13 @@ mod common;
 use common::{Machine, ids};
 use ocdoctor_ide::IdeFile;
 
+/// The first problem `id` of the file (the test fails listing the ids otherwise).
+fn problem<'f>(f: &'f IdeFile, id: &str) -> &'f ocdoctor_ide::IdeProblem {
+    f.all_problems()
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("no {id}: {:?}", ids(f)))
+}
+
 /// Load, find `id` at `line:col`, apply its edit, reload: `id` is gone and `keep` is still there.
 fn fix(m: &Machine, file: &str, text: &str, id: &str, line: u32, col: u32, keep: &str) -> String {
     let f = m.load(file, text);
@@ -520,10 +527,7 @@ fn config_file_not_found_pio_name_on_next_line() {
         m.bin("openocd")
     );
     let f = m.load("platformio.ini", &t);
-    let p = f
-        .all_problems()
-        .find(|p| p.id == "config-file-not-found")
-        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    let p = problem(&f, "config-file-not-found");
     assert_eq!(&t[p.location.span.clone()], "target/stm32f4.cfg");
     assert!(p.message.contains("`target/stm32f4.cfg`"), "{}", p.message);
     let fixed = fix(
@@ -547,10 +551,7 @@ fn config_file_not_found_pio_same_line_points_at_name() {
         m.bin("openocd")
     );
     let f = m.load("platformio.ini", &t);
-    let p = f
-        .all_problems()
-        .find(|p| p.id == "config-file-not-found")
-        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    let p = problem(&f, "config-file-not-found");
     assert_eq!(&t[p.location.span.clone()], "target/stm32f4.cfg");
     assert_eq!((p.location.line, p.location.col), (5, 6));
 }
@@ -569,10 +570,7 @@ fn byte_order_mark() {
     );
     let f = m.load("launch.json", &t);
     assert!(!ids(&f).contains(&"parse-error"), "{:?}", ids(&f));
-    let p = f
-        .all_problems()
-        .find(|p| p.id == "config-file-not-found")
-        .unwrap_or_else(|| panic!("{:?}", ids(&f)));
+    let p = problem(&f, "config-file-not-found");
     assert_eq!(&t[p.location.span.clone()], "\"interface/stlnk.cfg\"");
     let fixed = fix(
         &m,
