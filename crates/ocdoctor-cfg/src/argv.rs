@@ -109,7 +109,7 @@ fn is_program(word: &str) -> bool {
 }
 
 /// Quote a word for display in a POSIX shell command line.
-fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,+@%".contains(&b))

@@ -93,6 +93,11 @@ pub struct FixOut {
     pub config: Vec<String>,
 }
 
+/// What may stand between `{` and `}` as a placeholder (anything else, `{}` included, is text).
+fn is_placeholder_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Fill `{name}` placeholders from captures and known values; unknown ones become `<name>`.
 pub fn fill(template: &str, vars: &[(String, String)]) -> String {
     let mut out = String::with_capacity(template.len());
@@ -101,12 +106,7 @@ pub fn fill(template: &str, vars: &[(String, String)]) -> String {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         match after.find('}') {
-            Some(close)
-                if after[..close]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && close > 0 =>
-            {
+            Some(close) if is_placeholder_name(&after[..close]) => {
                 let name = &after[..close];
                 match vars.iter().find(|(k, _)| k == name) {
                     Some((_, v)) => out.push_str(v),
@@ -164,12 +164,10 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             .filter(|x| {
                 x.commands.iter().chain(&x.config).all(|c| {
                     let t = c.trim();
-                    !(t.starts_with('{')
-                        && t.ends_with('}')
-                        && t[1..t.len() - 1]
-                            .chars()
-                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-                        && !vars.iter().any(|(k, _)| k == &t[1..t.len() - 1]))
+                    let whole = t.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
+                    !whole.is_some_and(|name| {
+                        is_placeholder_name(name) && !vars.iter().any(|(k, _)| k == name)
+                    })
                 })
             })
             .map(|x| FixOut {

@@ -735,22 +735,23 @@ fn convert_cfg(
 
 /// The command line with every `-f interface/…` moved before the first `-f target/…` (the
 /// order OpenOCD needs: the adapter's transports are known before a target selects one).
-/// Words keep their quotes (`-c "adapter speed 1000"` moves as typed).
+/// Words move as typed, quotes included (`-c "adapter speed 1000"`).
 fn interface_first(line: &str) -> Option<String> {
-    let words = raw_words(line);
+    let words = ocdoctor_cfg::argv::split_posix(line);
     let is_pair = |i: usize, dir: &str| {
-        words[i] == "-f" && words.get(i + 1).is_some_and(|w| w.starts_with(dir))
+        words[i].value == "-f" && words.get(i + 1).is_some_and(|w| w.value.starts_with(dir))
     };
+    let raw = |i: usize| slice(line, words[i].span.start..words[i].span.end);
     let first_target = (0..words.len()).find(|&i| is_pair(i, "target/"))?;
     let mut moved: Vec<&str> = Vec::new();
     let mut rest: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < words.len() {
         if i > first_target && is_pair(i, "interface/") {
-            moved.extend([words[i], words[i + 1]]);
+            moved.extend([raw(i), raw(i + 1)]);
             i += 2;
         } else {
-            rest.push(words[i]);
+            rest.push(raw(i));
             i += 1;
         }
     }
@@ -760,35 +761,6 @@ fn interface_first(line: &str) -> Option<String> {
     let at = rest.iter().position(|w| *w == "-f")?.min(first_target);
     rest.splice(at..at, moved);
     Some(rest.join(" "))
-}
-
-/// A command line split at whitespace outside quotes, each word as written.
-fn raw_words(line: &str) -> Vec<&str> {
-    let mut words = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    for (i, c) in line.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                start.get_or_insert(i);
-            }
-            (None, c) if c.is_whitespace() => {
-                if let Some(s) = start.take() {
-                    words.push(&line[s..i]);
-                }
-            }
-            (None, _) => {
-                start.get_or_insert(i);
-            }
-        }
-    }
-    if let Some(s) = start {
-        words.push(&line[s..]);
-    }
-    words
 }
 
 /// The command line with the suggestion of every `id` problem on it applied.

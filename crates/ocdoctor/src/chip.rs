@@ -163,15 +163,25 @@ impl IdReading {
 pub fn report_for_log(
     scan: ScanResult,
     path: Option<&str>,
-    mut hints: Hints,
+    hints: Hints,
     log: Option<&str>,
 ) -> Report {
-    let reading = log.and_then(IdReading::of);
-    if let Some(r) = &reading {
+    report_with_reading(scan, path, hints, log.and_then(IdReading::of).as_ref())
+}
+
+/// [`report_for_log`] with the reading already made (a caller that builds two reports of one
+/// log, with and without the machine, reads the ids and indexes the scripts once).
+pub fn report_with_reading(
+    scan: ScanResult,
+    path: Option<&str>,
+    mut hints: Hints,
+    reading: Option<&IdReading>,
+) -> Report {
+    if let Some(r) = reading {
         hints.problems.extend(r.problems(path));
     }
     let mut report = ocdoctor_core::report_from_scan(scan, path, &hints);
-    if let Some(r) = &reading {
+    if let Some(r) = reading {
         r.enrich(&mut report);
     }
     report

@@ -452,9 +452,7 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             let target = ocdoctor_lab::target_cfg(config.chip);
             let lab = ocdoctor_lab::Lab::start(config, port)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
-            let cfg = std::env::temp_dir().join(format!("ocdoctor-lab-{}.cfg", lab.port()));
-            std::fs::write(&cfg, ocdoctor_lab::interface_cfg(lab.port()))
-                .map_err(|e| UsageError(format!("cannot write {}: {e}", cfg.display())))?;
+            let cfg = write_lab_interface_cfg(lab.port())?;
             out(&format!(
                 "lab listening on 127.0.0.1:{} (Ctrl-C to stop)\n\n  openocd -f {} -f {target}\n\n",
                 lab.port(),
@@ -476,9 +474,7 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             let lab = ocdoctor_lab::Lab::start(config.clone(), None)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
             // Shown as a command to copy: the interface cfg is written where openocd can read it.
-            let iface = std::env::temp_dir().join(format!("ocdoctor-lab-{}.cfg", lab.port()));
-            std::fs::write(&iface, ocdoctor_lab::interface_cfg(lab.port()))
-                .map_err(|e| UsageError(format!("cannot write {}: {e}", iface.display())))?;
+            let iface = write_lab_interface_cfg(lab.port())?;
             let mut log = String::new();
             for (i, run) in ocdoctor_lab::session_plan(&config).iter().enumerate() {
                 if i > 0 {
@@ -487,38 +483,43 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
                 eprintln!(
                     "$ {} -f {} {}",
                     openocd.display(),
-                    shell_quote(&iface.display().to_string()),
+                    ocdoctor_cfg::argv::shell_quote(&iface.display().to_string()),
                     run.args
                         .iter()
-                        .map(|a| shell_quote(a))
+                        .map(|a| ocdoctor_cfg::argv::shell_quote(a))
                         .collect::<Vec<_>>()
                         .join(" ")
                 );
-                let out = ocdoctor_lab::run_openocd(&openocd, lab.port(), &run.args, run.timeout)
-                    .map_err(|e| {
-                    UsageError(format!("cannot run {}: {e}", openocd.display()))
-                })?;
-                log.push_str(&out.log);
+                match ocdoctor_lab::run_openocd(&openocd, lab.port(), &run.args, run.timeout) {
+                    Ok(o) => log.push_str(&o.log),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&iface);
+                        return Err(UsageError(format!("cannot run {}: {e}", openocd.display())));
+                    }
+                }
             }
             let _ = std::fs::remove_file(&iface);
-            let run = ocdoctor_lab::RunOutput {
-                log,
-                exit: None,
-                timed_out: false,
-            };
             drop(lab);
-            out(&run.log);
+            out(&log);
             out("\n");
             let report = chip::report_for_log(
-                ocdoctor_core::scanner().scan_bytes(run.log.as_bytes()),
+                ocdoctor_core::scanner().scan_bytes(log.as_bytes()),
                 Some("openocd output"),
                 ocdoctor_core::Hints::default(),
-                Some(&run.log),
+                Some(&log),
             );
             out(&render::text(&report, color));
             Ok(report.exit_code() as u8)
         }
     }
+}
+
+/// The lab's interface cfg as a file, for a command a user can copy (`lab serve`, `lab demo`).
+fn write_lab_interface_cfg(port: u16) -> Result<std::path::PathBuf, UsageError> {
+    let cfg = std::env::temp_dir().join(format!("ocdoctor-lab-{port}.cfg"));
+    std::fs::write(&cfg, ocdoctor_lab::interface_cfg(port))
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", cfg.display())))?;
+    Ok(cfg)
 }
 
 fn render_report(report: &ocdoctor_core::Report, format: Format, color: bool) -> String {
@@ -635,18 +636,6 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         let _ = d.sync_all();
     }
     Ok(())
-}
-
-/// Quote an argument for a POSIX shell when it needs it (`-c 'halt 1000'`).
-fn shell_quote(a: &str) -> String {
-    if !a.is_empty()
-        && a.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        a.to_string()
-    } else {
-        format!("'{}'", a.replace('\'', "'\\''"))
-    }
 }
 
 /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, `kill`, a closed terminal), caught from `register` on.

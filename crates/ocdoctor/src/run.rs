@@ -155,18 +155,19 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
         .filter(|m| m.len() <= crate::KEEP_LOG_BYTES as u64)
         .and_then(|_| std::fs::read(&log_path).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let report = crate::chip::report_for_log(
+    let reading = text.as_deref().and_then(crate::chip::IdReading::of);
+    let report = crate::chip::report_with_reading(
         result.clone(),
         Some(&log_path.display().to_string()),
         Hints::default(),
-        text.as_deref(),
+        reading.as_ref(),
     );
     // A non-zero exit with nothing recognised (`--help` exits 255) is not worth a diagnosis.
     let failed = report.outcome == "failed" || (!status.success() && !report.findings.is_empty());
     let already_said =
         diagnosed_errors > 0 && errors_seen == diagnosed_errors && report.outcome == "failed";
     if failed && !already_said {
-        let report = with_env(report, result, &log_path, opts.env, text.as_deref());
+        let report = with_env(report, result, &log_path, opts.env, reading.as_ref());
         print_diagnosis(&report, opts.color, "OpenOCD exited");
     }
     Ok(exit_code_of(status))
@@ -222,7 +223,7 @@ fn with_env(
     scan: ocdoctor_core::ScanResult,
     log_path: &Path,
     env: bool,
-    text: Option<&str>,
+    reading: Option<&crate::chip::IdReading>,
 ) -> ocdoctor_core::Report {
     if !env {
         return report;
@@ -230,7 +231,7 @@ fn with_env(
     let opts = ocdoctor_env::CollectOptions::for_this_machine();
     let version = scan.banner.as_ref().map(|b| b.version.to_string());
     let hints = crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
-    crate::chip::report_for_log(scan, Some(&log_path.display().to_string()), hints, text)
+    crate::chip::report_with_reading(scan, Some(&log_path.display().to_string()), hints, reading)
 }
 
 fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {

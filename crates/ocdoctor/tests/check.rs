@@ -684,27 +684,6 @@ fn corrected_command_line(report: &Value, rule: &str) -> Option<String> {
     })
 }
 
-/// POSIX-shell word splitting for the command lines ocdoctor prints ('…' and "…" quoting).
-fn shell_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur: Option<String> = None;
-    let mut quote: Option<char> = None;
-    for ch in line.chars() {
-        match (quote, ch) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.get_or_insert_with(String::new).push(c),
-            (None, '\'' | '"') => {
-                quote = Some(ch);
-                cur.get_or_insert_with(String::new);
-            }
-            (None, c) if c.is_whitespace() => words.extend(cur.take()),
-            (None, c) => cur.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(cur);
-    words
-}
-
 fn make(dir: &Path, files: &[(&str, &str)]) {
     for (rel, text) in files {
         let p = dir.join(rel);
@@ -809,7 +788,10 @@ fn run_case(c: &Case, live: bool) -> Outcome {
             && let Some((_, err)) = c.live
             && !err.is_empty()
         {
-            let mut args = shell_words(&line);
+            let mut args: Vec<String> = ocdoctor_cfg::argv::split_posix(&line)
+                .into_iter()
+                .map(|a| a.value)
+                .collect();
             if args.first().is_some_and(|a| a == "openocd") {
                 args.remove(0);
             }

@@ -3,6 +3,7 @@
 //! format, no ANSI escapes when colour is off or output is piped, and hostile input that must
 //! never panic.
 
+use ocdoctor_core::kb::STAGES;
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -222,18 +223,6 @@ fn taxonomy_ids() -> Vec<String> {
     assert!(ids.len() >= 10, "could not read the taxonomy ids: {ids:?}");
     ids
 }
-
-const STAGES: &[&str] = &[
-    "startup",
-    "config",
-    "adapter-init",
-    "transport",
-    "target-connect",
-    "examine",
-    "gdb-server",
-    "flash",
-    "session",
-];
 
 /// Collects contract violations with their JSON path.
 struct Check {

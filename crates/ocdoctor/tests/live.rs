@@ -313,6 +313,14 @@ fn diagnose(log: &str) -> Diagnosis {
 
 /// The scenario check: the run printed what this scenario is about (`marker`), and ocdoctor
 /// ranks `cause` first, says the run failed and exits 1.
+/// Run the installed openocd with `args` (ports moved out of the way) and require the failure
+/// `marker` diagnosed as `cause` first. Skips when openocd is absent (see `openocd()`).
+fn scenario(args: &[&str], marker: &str, cause: &str) {
+    let Some(oc) = openocd() else { return };
+    let run = run_openocd(&oc, &with_ports(args));
+    expect_failure(&run, marker, cause);
+}
+
 fn expect_failure(run: &Finished, marker: &str, cause: &str) {
     assert!(
         run.log.contains(marker),
@@ -337,55 +345,47 @@ fn expect_failure(run: &Finished, marker: &str, cause: &str) {
 
 #[test]
 fn stlink_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&["-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg"]),
+    scenario(
+        &["-f", "interface/stlink.cfg", "-f", "target/stm32f4x.cfg"],
+        "open failed",
+        "probe-not-found",
     );
-    expect_failure(&run, "open failed", "probe-not-found");
 }
 
 #[test]
 fn stlink_dap_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-f",
             "interface/stlink-dap.cfg",
             "-f",
             "target/stm32f4x.cfg",
-        ]),
+        ],
+        "open failed",
+        "probe-not-found",
     );
-    expect_failure(&run, "open failed", "probe-not-found");
 }
 
 #[test]
 fn jlink_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-f",
             "interface/jlink.cfg",
             "-c",
             "transport select swd",
             "-f",
             "target/nrf52.cfg",
-        ]),
+        ],
+        "No J-Link device found",
+        "probe-not-found",
     );
-    expect_failure(&run, "No J-Link device found", "probe-not-found");
 }
 
 #[test]
 fn cmsis_dap_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&["-f", "interface/cmsis-dap.cfg", "-f", "target/rp2040.cfg"]),
-    );
-    expect_failure(
-        &run,
+    scenario(
+        &["-f", "interface/cmsis-dap.cfg", "-f", "target/rp2040.cfg"],
         "unable to find a matching CMSIS-DAP device",
         "probe-not-found",
     );
@@ -393,40 +393,36 @@ fn cmsis_dap_without_probe_is_probe_not_found() {
 
 #[test]
 fn ftdi_olimex_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-f",
             "interface/ftdi/olimex-arm-usb-ocd-h.cfg",
             "-f",
             "target/stm32f1x.cfg",
-        ]),
+        ],
+        "unable to open ftdi device",
+        "probe-not-found",
     );
-    expect_failure(&run, "unable to open ftdi device", "probe-not-found");
 }
 
 #[test]
 fn ftdi_esp32_wrover_board_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(&oc, &with_ports(&["-f", "board/esp32-wrover-kit-3.3v.cfg"]));
-    expect_failure(&run, "unable to open ftdi device", "probe-not-found");
+    scenario(
+        &["-f", "board/esp32-wrover-kit-3.3v.cfg"],
+        "unable to open ftdi device",
+        "probe-not-found",
+    );
 }
 
 #[test]
 fn esp_usb_jtag_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-c",
             "adapter driver esp_usb_jtag",
             "-f",
             "target/esp32s3.cfg",
-        ]),
-    );
-    expect_failure(
-        &run,
+        ],
         "esp_usb_jtag: could not find or open device",
         "probe-not-found",
     );
@@ -434,9 +430,11 @@ fn esp_usb_jtag_without_probe_is_probe_not_found() {
 
 #[test]
 fn xds110_without_probe_is_probe_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(&oc, &with_ports(&["-f", "board/ti_cc26x2_launchpad.cfg"]));
-    expect_failure(&run, "XDS110: failed to connect", "probe-not-found");
+    scenario(
+        &["-f", "board/ti_cc26x2_launchpad.cfg"],
+        "XDS110: failed to connect",
+        "probe-not-found",
+    );
 }
 
 /// remote_bitbang to a port nobody listens on: the "adapter" (a simulator, a remote probe
@@ -466,10 +464,8 @@ fn remote_bitbang_to_closed_port_is_probe_not_found() {
 
 #[test]
 fn missing_interface_cfg_is_config_not_found() {
-    let oc = require_openocd!();
-    let run = run_openocd(&oc, &with_ports(&["-f", "interface/doesnotexist.cfg"]));
-    expect_failure(
-        &run,
+    scenario(
+        &["-f", "interface/doesnotexist.cfg"],
         "Can't find interface/doesnotexist.cfg",
         "config-not-found",
     );
@@ -477,21 +473,22 @@ fn missing_interface_cfg_is_config_not_found() {
 
 #[test]
 fn typo_in_command_is_config_error() {
-    let oc = require_openocd!();
-    let run = run_openocd(&oc, &with_ports(&["-c", "adaptr driver dummy"]));
-    expect_failure(&run, "invalid command name \"adaptr\"", "config-error");
+    scenario(
+        &["-c", "adaptr driver dummy"],
+        "invalid command name \"adaptr\"",
+        "config-error",
+    );
 }
 
 /// A misspelt subcommand (`adapter speeed`): OpenOCD 0.12 prints the group's usage and exits 1
 /// without an error line of its own.
 #[test]
 fn typo_in_subcommand_is_config_error() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&["-c", "adapter driver dummy", "-c", "adapter speeed 1000"]),
+    scenario(
+        &["-c", "adapter driver dummy", "-c", "adapter speeed 1000"],
+        "  adapter speed [khz]",
+        "config-error",
     );
-    expect_failure(&run, "  adapter speed [khz]", "config-error");
 }
 
 /// A 0.10-era config file: `interface` still works in 0.12 (with a DEPRECATED! echo), but
@@ -518,18 +515,13 @@ fn removed_command_in_old_cfg_file_is_deprecated_config() {
 /// The same removed command given with `-c` (no file, no traceback).
 #[test]
 fn removed_command_on_command_line_is_deprecated_config() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-c",
             "adapter driver dummy",
             "-c",
             "stlink_serial 0668FF123456",
-        ]),
-    );
-    expect_failure(
-        &run,
+        ],
         "invalid command name \"stlink_serial\"",
         "deprecated-config",
     );
@@ -538,10 +530,8 @@ fn removed_command_on_command_line_is_deprecated_config() {
 /// A target cfg with no interface before it. OpenOCD exits 0 here, yet nothing ran.
 #[test]
 fn target_without_interface_is_config_error() {
-    let oc = require_openocd!();
-    let run = run_openocd(&oc, &with_ports(&["-f", "target/stm32f4x.cfg"]));
-    expect_failure(
-        &run,
+    scenario(
+        &["-f", "target/stm32f4x.cfg"],
         "Debug adapter does not support any transports",
         "config-error",
     );
@@ -549,20 +539,15 @@ fn target_without_interface_is_config_error() {
 
 #[test]
 fn transport_selected_twice_is_transport_mismatch() {
-    let oc = require_openocd!();
-    let run = run_openocd(
-        &oc,
-        &with_ports(&[
+    scenario(
+        &[
             "-c",
             "adapter driver dummy",
             "-c",
             "transport select jtag",
             "-c",
             "transport select swd",
-        ]),
-    );
-    expect_failure(
-        &run,
+        ],
         "Can't change session's transport",
         "transport-mismatch",
     );
