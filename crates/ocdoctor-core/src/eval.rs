@@ -8,9 +8,17 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Source {
+    #[serde(default)]
+    pub url: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Case {
     pub id: String,
+    #[serde(default)]
+    pub source: Source,
     pub log: String,
     pub cause: String,
     #[serde(default)]
@@ -28,6 +36,52 @@ pub fn load_cases(jsonl: &str) -> Result<Vec<Case>, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// The project a case's thread belongs to, for cross-validation grouped by source: cases from
+/// one project share wording, versions and users, so a fold must not see its own project in
+/// training. `github.com/owner/repo`, `sourceforge.net/p/<project>`, else the host name.
+pub fn project_of(url: &str) -> String {
+    let rest = url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_start_matches("www.");
+    let parts: Vec<&str> = rest.split(['/', '?', '#']).collect();
+    match parts.as_slice() {
+        ["github.com", owner, repo, ..] | ["gitlab.com", owner, repo, ..] => {
+            format!(
+                "{}/{}/{}",
+                parts[0],
+                owner.to_ascii_lowercase(),
+                repo.to_ascii_lowercase()
+            )
+        }
+        ["sourceforge.net", "p", project, ..] => format!("sourceforge.net/p/{project}"),
+        [host, ..] => host.to_ascii_lowercase(),
+        [] => String::new(),
+    }
+}
+
+/// Split cases into `k` folds with no project in two folds: projects largest first, each into
+/// the fold with the fewest cases so far (deterministic). Returns the fold of each case.
+pub fn grouped_folds(cases: &[Case], k: usize) -> Vec<usize> {
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    for c in cases {
+        *sizes.entry(project_of(&c.source.url)).or_default() += 1;
+    }
+    let mut projects: Vec<(String, usize)> = sizes.into_iter().collect();
+    projects.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut load = vec![0usize; k.max(1)];
+    let mut fold_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (p, n) in projects {
+        let f = (0..load.len()).min_by_key(|i| (load[*i], *i)).unwrap_or(0);
+        load[f] += n;
+        fold_of.insert(p, f);
+    }
+    cases
+        .iter()
+        .map(|c| fold_of[&project_of(&c.source.url)])
         .collect()
 }
 
@@ -112,9 +166,26 @@ pub fn evaluate_with(
     cal: &Calibration,
     os_hint: bool,
 ) -> Metrics {
+    let scans: Vec<crate::scan::ScanResult> = cases
+        .iter()
+        .map(|c| scanner.scan_bytes(c.log.as_bytes()))
+        .collect();
+    let cases: Vec<&Case> = cases.iter().collect();
+    evaluate_scanned(kb, &cases, &scans, cal, os_hint)
+}
+
+/// [`evaluate_with`] on logs scanned once (`scans[i]` is the scan of `cases[i]`): fitting the
+/// calibration evaluates the same corpus thousands of times.
+pub fn evaluate_scanned(
+    kb: &KnowledgeBase,
+    cases: &[&Case],
+    scans: &[crate::scan::ScanResult],
+    cal: &Calibration,
+    os_hint: bool,
+) -> Metrics {
     let mut m = Metrics::default();
     let mut bins = vec![(0usize, 0.0f64, 0usize); 10]; // (count, sum conf, correct)
-    for case in cases {
+    for (case, scan) in cases.iter().zip(scans) {
         let hints = Hints {
             os: if os_hint {
                 os_of(case.os.as_deref())
@@ -123,8 +194,7 @@ pub fn evaluate_with(
             },
             ..Hints::default()
         };
-        let scan = scanner.scan_bytes(case.log.as_bytes());
-        let d = diagnose_calibrated(kb, scan, &hints, cal);
+        let d = diagnose_calibrated(kb, scan.clone(), &hints, cal);
         let ranked: Vec<(String, f64)> = if d.causes.is_empty() {
             vec![("unknown".to_string(), 1.0)]
         } else {

@@ -250,6 +250,10 @@ pub struct Diagnosis<'k> {
     pub causes: Vec<(String, f64)>,
     /// Fired rules, strongest cause first.
     pub fired: Vec<Fired<'k>>,
+    /// Unexplained error lines the message catalog knows, per subsystem.
+    pub catalog: Vec<CatalogFinding>,
+    /// The ranking rests on little: one generic line, or only catalog evidence.
+    pub thin: bool,
     pub stage: Option<&'static str>,
     pub outcome: Outcome,
     pub os: Os,
@@ -351,24 +355,38 @@ pub fn diagnose_calibrated<'k>(
     }
 
     // Per cause, the strongest evidence of each group, summed over groups.
-    let mut per_group: HashMap<(String, &str), f64> = HashMap::new();
+    let mut per_group: HashMap<(String, String), f64> = HashMap::new();
+    let mut add = |cause: &str, group: &str, llr: f64| {
+        let e = per_group
+            .entry((cause.to_string(), group.to_string()))
+            .or_insert(f64::NEG_INFINITY);
+        *e = e.max(llr);
+    };
     for f in &fired {
         let group = f.rule.group.as_deref().unwrap_or(&f.rule.code);
-        let mut add = |cause: &str, lr: f64| {
-            let e = per_group
-                .entry((cause.to_string(), group))
-                .or_insert(f64::NEG_INFINITY);
-            *e = e.max(lr.ln());
-        };
-        add(&f.rule.cause, f.strength);
+        add(&f.rule.cause, group, f.strength.ln());
         for (c, lr) in &f.also {
-            add(c, *lr);
+            add(c, group, lr.ln());
+        }
+    }
+    // Error lines no rule explains but OpenOCD's catalog knows: the subsystem that prints them
+    // is weak evidence, one group per subsystem.
+    let catalog = catalog_findings(&scan);
+    for c in &catalog {
+        for (cause, lr) in &c.subsystem.causes {
+            add(cause, &c.id, cal.catalog_weight * lr.ln());
         }
     }
     let mut evidence: BTreeMap<String, f64> = BTreeMap::new();
     for ((cause, _), llr) in per_group {
         *evidence.entry(cause).or_default() += llr;
     }
+    let unknown_llr = if scan.uncatalogued_error_count > 0 {
+        cal.unexplained_lr.ln()
+    } else {
+        0.0
+    };
+    let thin = thin_evidence(&fired, &catalog);
 
     let has_error_finding = fired.iter().any(|f| f.rule.severity == Severity::Error);
     let failed_marker = facts.contains("init-failed") || facts.contains("exit-nonzero");
@@ -394,7 +412,7 @@ pub fn diagnose_calibrated<'k>(
     let causes = if outcome == Outcome::Ok && (evidence.is_empty() || !strong_warning) {
         vec![]
     } else {
-        posterior(kb, cal, &evidence)
+        posterior(kb, cal, &evidence, unknown_llr)
     };
 
     fired.sort_by(|a, b| {
@@ -424,8 +442,23 @@ pub fn diagnose_calibrated<'k>(
             .iter()
             .find(|f| f.rule.severity == Severity::Error)
             .and_then(|f| f.rule.stage.as_deref());
+        // Else where the first catalogued error comes from, else how far the markers got.
+        let catalog_stage = scan
+            .catalogued
+            .iter()
+            .filter_map(|l| {
+                let f = &crate::catalog::Catalog::embedded().formats[l.found.format as usize];
+                let stage = crate::catalog::Catalog::embedded()
+                    .subsystem(&f.subsystem)?
+                    .stage
+                    .as_deref()?;
+                Some((l.line.line, stage))
+            })
+            .min_by_key(|(line, _)| *line)
+            .map(|(_, s)| s);
         top_stage
             .and_then(stage_index)
+            .or(catalog_stage.and_then(stage_index))
             .or(scan.stage_before_first_error.or(scan.furthest_stage))
             .map(|i| STAGES[i])
     };
@@ -433,6 +466,8 @@ pub fn diagnose_calibrated<'k>(
     Diagnosis {
         causes,
         fired,
+        catalog,
+        thin,
         stage,
         outcome,
         os,
@@ -442,10 +477,64 @@ pub fn diagnose_calibrated<'k>(
     }
 }
 
+/// Error lines of one subsystem that no rule explains but the catalog knows.
+#[derive(Debug, Clone)]
+pub struct CatalogFinding {
+    /// `catalog:<subsystem>`, the evidence group.
+    pub id: String,
+    pub subsystem_id: String,
+    pub subsystem: &'static crate::catalog::Subsystem,
+    /// The lines (first few) and the formats they matched.
+    pub lines: Vec<crate::scan::CatalogLine>,
+    pub count: u64,
+}
+
+fn catalog_findings(scan: &ScanResult) -> Vec<CatalogFinding> {
+    let catalog = crate::catalog::Catalog::embedded();
+    let mut out: Vec<CatalogFinding> = Vec::new();
+    for l in &scan.catalogued {
+        let sub_id = &catalog.formats[l.found.format as usize].subsystem;
+        let Some(sub) = catalog.subsystem(sub_id) else {
+            continue;
+        };
+        match out.iter_mut().find(|c| c.subsystem_id == *sub_id) {
+            Some(c) => c.lines.push(l.clone()),
+            None => out.push(CatalogFinding {
+                id: format!("catalog:{sub_id}"),
+                subsystem_id: sub_id.clone(),
+                subsystem: sub,
+                lines: vec![l.clone()],
+                count: scan.catalogued_count.get(sub_id).copied().unwrap_or(1),
+            }),
+        }
+    }
+    out
+}
+
+/// Likelihood ratio below which one line is generic: many causes print it.
+const GENERIC_LR: f64 = 5.0;
+
+/// Is the evidence for a failure thin? One error-level rule of generic strength and nothing
+/// else, or nothing but catalog lines.
+fn thin_evidence(fired: &[Fired<'_>], catalog: &[CatalogFinding]) -> bool {
+    let errors: Vec<&Fired<'_>> = fired
+        .iter()
+        .filter(|f| f.rule.severity != Severity::Info)
+        .collect();
+    match errors.as_slice() {
+        [] => !catalog.is_empty(),
+        [only] => {
+            only.strength < GENERIC_LR && only.problems.is_empty() && only.env_lines.is_empty()
+        }
+        _ => false,
+    }
+}
+
 fn posterior(
     kb: &KnowledgeBase,
     cal: &Calibration,
     evidence: &BTreeMap<String, f64>,
+    unknown_llr: f64,
 ) -> Vec<(String, f64)> {
     let default_prior = 0.2 / kb.causes.len() as f64;
     let mut scores: Vec<(String, f64)> = kb
@@ -458,7 +547,7 @@ fn posterior(
             (c.id.clone(), prior.ln() + cal.scale * e)
         })
         .collect();
-    scores.push(("unknown".to_string(), cal.unknown_prior.ln()));
+    scores.push(("unknown".to_string(), cal.unknown_prior.ln() + unknown_llr));
     let max = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
     let total: f64 = scores.iter().map(|s| (s.1 - max).exp()).sum();
     let prior_total: f64 = kb

@@ -273,7 +273,19 @@ pub struct Calibration {
     /// shrink keeps "96 %" from meaning 80 %.
     #[serde(default)]
     pub shrink: f64,
+    /// Multiplies the log likelihood ratios of catalog evidence (an `Error` line no rule
+    /// explains, weighed by the subsystem that prints it): weaker than a rule's.
+    #[serde(default = "one")]
+    pub catalog_weight: f64,
+    /// Likelihood ratio for `unknown` when an `Error` line neither a rule nor the catalog
+    /// knows is in the log: something happened that the evidence does not cover.
+    #[serde(default = "one")]
+    pub unexplained_lr: f64,
     pub priors: BTreeMap<String, f64>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@
 //! assert_eq!(report.outcome, "failed");
 //! ```
 
+pub mod catalog;
 pub mod eval;
 pub mod infer;
 pub mod kb;
@@ -52,7 +53,12 @@ pub fn report_from_problems(inputs: Vec<report::Input>, hints: &Hints) -> Report
         facts: vec![None; kb.facts.len()],
         ..ScanResult::default()
     };
-    let mut d = diagnose(kb, empty, hints);
+    // No failed run to explain either: "unknown" stands for a failure whose cause left no
+    // recognisable line, which a static check cannot have. It keeps the smallest prior, so a
+    // problem the check did find is not outranked by it.
+    let mut cal = kb.calibration.clone();
+    cal.unknown_prior = cal.priors.values().copied().fold(f64::INFINITY, f64::min);
+    let mut d = infer::diagnose_calibrated(kb, empty, hints, &cal);
     // No run to explain: a check that found nothing has no causes to rank (not even the
     // base rates a failed, unexplained run gets).
     if d.fired.is_empty() {

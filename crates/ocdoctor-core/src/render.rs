@@ -143,6 +143,13 @@ pub fn text(report: &Report, color: bool) -> String {
             .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
             .collect();
         let _ = writeln!(out, "  likely causes: {}", ranked.join(" · "));
+        if report.thin_evidence {
+            let _ = writeln!(
+                out,
+                "  {}: the evidence is thin (one generic line, or only lines no rule knows); treat the ranking as a lead, not an answer",
+                p.paint(p.sev("note"), "note")
+            );
+        }
         let _ = writeln!(out);
     }
 

@@ -21,6 +21,9 @@ pub struct Report {
     pub unexplained: Vec<Evidence>,
     /// Bytes of the input skipped as binary, not log text (additive to v1).
     pub binary_bytes_skipped: u64,
+    /// The ranking rests on little evidence: one generic line, or only lines no rule knows
+    /// (additive to v1). Renderers say so.
+    pub thin_evidence: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -236,6 +239,13 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             checks: f.rule.checks.iter().map(|c| fill(c, &vars)).collect(),
         });
     }
+    findings.extend(
+        d.catalog
+            .iter()
+            .filter_map(|c| catalog_finding(d, c, log_path)),
+    );
+    // Findings are ordered by confidence (stable: rules keep their order among equals).
+    findings.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     Report {
         schema: SCHEMA,
         tool: Tool {
@@ -284,7 +294,73 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             })
             .collect(),
         binary_bytes_skipped: d.scan.binary_bytes,
+        thin_evidence: d.thin && d.outcome.as_str() != "ok",
     }
+}
+
+/// A finding for the unexplained error lines of one catalog subsystem: rule `catalog`, name
+/// the subsystem, cause the most likely of the subsystem's causes. `None` when the subsystem's
+/// errors say nothing about the cause.
+fn catalog_finding(
+    d: &Diagnosis<'_>,
+    c: &crate::infer::CatalogFinding,
+    log_path: Option<&str>,
+) -> Option<Finding> {
+    let catalog = crate::catalog::Catalog::embedded();
+    let (cause, confidence) = c
+        .subsystem
+        .causes
+        .iter()
+        .filter(|(_, lr)| **lr > 1.0)
+        .map(|(cause, _)| (cause.clone(), d.confidence(cause)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let first = &catalog.formats[c.lines[0].found.format as usize];
+    let mut likely: Vec<(&String, &f64)> = c
+        .subsystem
+        .causes
+        .iter()
+        .filter(|(_, lr)| **lr > 1.0)
+        .collect();
+    likely.sort_by(|a, b| b.1.total_cmp(a.1));
+    let likely: Vec<&str> = likely.iter().map(|(c, _)| c.as_str()).collect();
+    let lines = if c.count == 1 {
+        "an error".to_string()
+    } else {
+        format!("{} errors", c.count)
+    };
+    Some(Finding {
+        rule: "catalog".into(),
+        name: c.subsystem_id.clone(),
+        cause,
+        confidence: round(confidence),
+        severity: "error".into(),
+        title: format!(
+            "{} reported {lines} that no rule explains",
+            c.subsystem.name
+        ),
+        explanation: format!(
+            "OpenOCD prints this line from {} (sources: {}). No rule of ocdoctor knows it, so it \
+             counts only as weak evidence for what errors of {} usually mean: {}.",
+            first.file,
+            first.sources.replace(',', ", "),
+            c.subsystem.name,
+            likely.join(", ")
+        ),
+        evidence: c
+            .lines
+            .iter()
+            .map(|l| Evidence {
+                source: "log".into(),
+                path: log_path.map(str::to_string),
+                line: l.line.line,
+                text: l.line.text.clone(),
+                column: None,
+                span: None,
+            })
+            .collect(),
+        fixes: vec![],
+        checks: vec![],
+    })
 }
 
 impl Report {

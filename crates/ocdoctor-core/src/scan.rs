@@ -73,6 +73,16 @@ pub type Captures = Vec<(String, String)>;
 /// A line a matcher matched: (matcher index, the line, its captures).
 pub type MatchedLine = (usize, LineHit, Captures);
 
+/// An unexplained line that the message catalog knows: which format of which source file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogLine {
+    pub line: LineHit,
+    pub found: crate::catalog::CatalogMatch,
+}
+
+/// Catalogued lines kept per subsystem (the count of further ones is kept).
+const MAX_CATALOG_LINES_PER_SUBSYSTEM: usize = 3;
+
 #[derive(Debug, Clone, Default)]
 pub struct RuleHits {
     /// How many lines matched (all of them, not only those kept).
@@ -108,6 +118,12 @@ pub struct ScanResult {
     /// `Error` lines that no rule explained (first few) and how many there were.
     pub unexplained_errors: Vec<LineHit>,
     pub unexplained_error_count: u64,
+    /// Unexplained `Error` lines that OpenOCD's message catalog knows (a few per subsystem).
+    pub catalogued: Vec<CatalogLine>,
+    /// Unexplained `Error` lines per catalog subsystem (all of them).
+    pub catalogued_count: std::collections::BTreeMap<String, u64>,
+    /// Unexplained `Error` lines the catalog does not know either.
+    pub uncatalogued_error_count: u64,
     /// The furthest stage a marker showed before the first error line, and overall.
     pub stage_before_first_error: Option<usize>,
     pub furthest_stage: Option<usize>,
@@ -551,6 +567,18 @@ impl ScanState<'_> {
                 r.unexplained_error_count += 1;
                 if r.unexplained_errors.len() < MAX_LINES_PER_RULE {
                     r.unexplained_errors.push(hit());
+                }
+                let catalog = crate::catalog::Catalog::embedded();
+                match catalog.lookup(msg) {
+                    Some(found) => {
+                        let sub = &catalog.formats[found.format as usize].subsystem;
+                        let n = r.catalogued_count.entry(sub.clone()).or_default();
+                        *n += 1;
+                        if *n as usize <= MAX_CATALOG_LINES_PER_SUBSYSTEM {
+                            r.catalogued.push(CatalogLine { line: hit(), found });
+                        }
+                    }
+                    None => r.uncatalogued_error_count += 1,
                 }
             }
         }

@@ -1,0 +1,53 @@
+//! The embedded message catalog (rules/catalog/, generated from OpenOCD's sources) knows
+//! OpenOCD's own lines, and a line no rule explains becomes weak evidence with its stage.
+
+use ocdoctor_core::catalog::Catalog;
+
+#[test]
+fn embedded_catalog_knows_openocd_messages() {
+    let c = Catalog::embedded();
+    assert!(c.formats.len() > 5000, "{} formats", c.formats.len());
+    let sub = |msg: &str| {
+        let m = c
+            .lookup(msg)
+            .unwrap_or_else(|| panic!("not catalogued: {msg}"));
+        c.formats[m.format as usize].subsystem.clone()
+    };
+    assert!(sub("Error connecting DP: cannot read IDR").starts_with("adi"));
+    assert_eq!(sub("flash_erase returned -4"), "server:gdb");
+    assert!(
+        sub("[stm32f1x.cpu] Could not find MEM-AP to control the core").starts_with("cortex_m")
+    );
+    assert!(
+        c.lookup("this line is not OpenOCD's at all, it is mine")
+            .is_none()
+    );
+    // Every subsystem the catalog names resolves to an entry of subsystems.toml (or its family).
+    let missing: std::collections::BTreeSet<&str> = c
+        .formats
+        .iter()
+        .filter(|f| c.subsystem(&f.subsystem).is_none())
+        .map(|f| f.subsystem.as_str())
+        .collect();
+    assert!(
+        missing.len() < 20,
+        "subsystems without an entry: {missing:?}"
+    );
+}
+
+#[test]
+fn an_unexplained_catalogued_error_ranks_its_subsystems_causes() {
+    let log = b"Open On-Chip Debugger 0.12.0\nInfo : clock speed 1000 kHz\nError: failed erasing sectors 0 to 127\n";
+    let report = ocdoctor_core::diagnose_bytes(log, None);
+    assert_eq!(report.outcome, "failed");
+    assert_eq!(report.causes[0].cause, "flash-write-failed");
+    assert_eq!(report.stage.as_deref(), Some("flash"));
+    assert!(report.thin_evidence);
+    let f = &report.findings[0];
+    assert_eq!(f.rule, "catalog");
+    assert_eq!(f.evidence[0].line, 3);
+    // A line nobody knows keeps the ranking at the prior, unknown first.
+    let report = ocdoctor_core::diagnose_bytes(b"Error: zorglub frobnicated the quux\n", None);
+    assert_eq!(report.causes[0].cause, "unknown");
+    assert!(report.findings.is_empty());
+}
