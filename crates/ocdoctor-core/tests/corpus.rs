@@ -12,13 +12,13 @@ const CORPUS: &str = include_str!("data/corpus/cases.jsonl");
 /// scored as a whole with floors of their own.
 const ORIGINAL_CASES: usize = 70;
 // Whole corpus, log alone:
-const MIN_TOP1_ALL: f64 = 0.54;
-const MIN_TOP3_ALL: f64 = 0.76;
+const MIN_TOP1_ALL: f64 = 0.55;
+const MIN_TOP3_ALL: f64 = 0.77;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
 // there. The original 70 had ECE ≤ 0.05 when the fit saw only them; fitted on all 202 the stated
 // confidences on those 70 run low (ECE 0.15, underconfident), which is the price of honest
 // confidence on logs no rule was written beside.
-const MAX_ECE_ALL: f64 = 0.055;
+const MAX_ECE_ALL: f64 = 0.05;
 
 // Floors of the original 70 (ratchet). Log alone, OS guessed from the log:
 const MIN_TOP1: f64 = 0.82;
