@@ -72,6 +72,7 @@ fn cfg003_file_lists_agree_with_the_generated_release_table() {
         ("<0.12", "0.12.0", "0.11.0"),
         ("<=0.12.0", "master", "0.12.0"),
     ];
+    let groups = regex::Regex::new(r"(board|interface|target)/\(\?:([^)]*)\)").unwrap();
     let mut checked = 0;
     for m in rule["match"].as_array().unwrap() {
         let Some(v) = m.get("versions").and_then(|v| v.as_str()) else {
@@ -83,7 +84,6 @@ fn cfg003_file_lists_agree_with_the_generated_release_table() {
         let re = m["regex"].as_str().unwrap();
         // `Can't find (?P<file>(?:board/(?:a\.cfg|b\.cfg)|interface/(?:…)))`: the file names.
         let body = re.replace('\\', "");
-        let groups = regex::Regex::new(r"(board|interface|target)/\(\?:([^)]*)\)").unwrap();
         for g in groups.captures_iter(&body) {
             for name in g[2].split('|') {
                 let path = format!("{}/{name}", &g[1]);
