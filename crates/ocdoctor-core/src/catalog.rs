@@ -285,9 +285,6 @@ impl Catalog {
             ) else {
                 continue;
             };
-            if level == "info" {
-                continue;
-            }
             let Some(pieces) = parse_format(text) else {
                 continue;
             };
@@ -394,6 +391,32 @@ impl Catalog {
             }
         }
         best.map(|(_, m)| m)
+    }
+
+    /// The level OpenOCD prints `message` at, when the message is pasted without its prefix
+    /// (forum posts and IDE consoles often drop `Error: `): `error`, `warning`, `info` or
+    /// `user` (never `print`/`jim`, which OpenOCD prints without a prefix) only when every equally specific format that matches the whole message
+    /// has that level and the format has enough literal text to name one message, not a
+    /// family (`%s failed`).
+    pub fn pasted_level(&self, message: &str) -> Option<&'static str> {
+        /// A format with fewer literal characters is too generic to trust without a prefix.
+        const MIN_LITERAL_CHARS: usize = 20;
+        let m = self.lookup(message)?;
+        let best = &self.formats[m.format as usize];
+        if best.literal_chars < MIN_LITERAL_CHARS {
+            return None;
+        }
+        let level = match best.level.as_str() {
+            "error" => "error",
+            "warning" => "warning",
+            "info" => "info",
+            "user" => "user",
+            _ => return None,
+        };
+        m.alternatives
+            .iter()
+            .all(|&a| self.formats[a as usize].level == best.level)
+            .then_some(level)
     }
 
     /// The subsystem's entry; `family:name` falls back to `family`.

@@ -135,10 +135,28 @@ fn try_fire<'k>(
         if !m.when.holds(cx) || m.min_count.is_some_and(|n| hits.count < n) {
             continue;
         }
+        let since = match m.newer_than_build() {
+            Some((table, group)) => {
+                let name = caps
+                    .iter()
+                    .find(|(k, _)| k == group)
+                    .map(|(_, v)| v.as_str());
+                let since = cx
+                    .version
+                    .zip(name)
+                    .and_then(|(v, name)| crate::releases::newer_than_build(table, name, v));
+                let Some(since) = since else {
+                    continue;
+                };
+                Some(("since".to_string(), since.to_string()))
+            }
+            None => None,
+        };
         take_stronger(rule, m, &mut strength, &mut also);
         // Captures of every matching line, the first value of each name winning (a found id
         // on one line, the expected one on the next).
         add_missing(&mut captures, caps);
+        add_missing(&mut captures, &Vec::from_iter(since));
         lines.push(line.clone());
     }
     let mut problems = Vec::new();
@@ -371,7 +389,7 @@ pub fn diagnose_calibrated<'k>(
     }
     // Error lines no rule explains but OpenOCD's catalog knows: the subsystem that prints them
     // is weak evidence, one group per subsystem.
-    let catalog = catalog_findings(&scan);
+    let catalog = catalog_findings(kb, &scan, &fired);
     for c in &catalog {
         for (cause, lr) in &c.subsystem.causes {
             add(cause, &c.id, cal.catalog_weight * lr.ln());
@@ -489,10 +507,31 @@ pub struct CatalogFinding {
     pub count: u64,
 }
 
-fn catalog_findings(scan: &ScanResult) -> Vec<CatalogFinding> {
+fn catalog_findings(
+    kb: &KnowledgeBase,
+    scan: &ScanResult,
+    fired: &[Fired<'_>],
+) -> Vec<CatalogFinding> {
     let catalog = crate::catalog::Catalog::embedded();
     let mut out: Vec<CatalogFinding> = Vec::new();
-    for l in &scan.catalogued {
+    // A line whose conditional rule fired is that rule's evidence, not the catalog's; so is a
+    // line whose rule gave way to a more specific one (`not_rules`, or a rule of its `group`,
+    // which describes the same event: `open failed` after `LIBUSB_ERROR_ACCESS`).
+    let has_fired = |code: &str| fired.iter().any(|f| f.rule.code == code);
+    let group_fired = |group: &Option<String>| {
+        group
+            .as_ref()
+            .is_some_and(|g| fired.iter().any(|f| f.rule.group.as_ref() == Some(g)))
+    };
+    let explained = |l: &crate::scan::CatalogLine| {
+        l.conditional_rules.iter().any(|&ri| {
+            let rule = &kb.rules[ri];
+            has_fired(&rule.code)
+                || rule.when.not_rules.iter().any(|c| has_fired(c))
+                || group_fired(&rule.group)
+        })
+    };
+    for l in scan.catalogued.iter().filter(|l| !explained(l)) {
         let sub_id = &catalog.formats[l.found.format as usize].subsystem;
         let Some(sub) = catalog.subsystem(sub_id) else {
             continue;

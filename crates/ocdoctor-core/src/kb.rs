@@ -168,8 +168,21 @@ pub struct LogMatch {
     /// (overrides the rule's `also`).
     #[serde(default)]
     pub also: Option<BTreeMap<String, f64>>,
+    /// `"<table>:<capture>"` (`"commands:cmd"`, `"cfg_files:file"`): the line counts only when
+    /// the captured name exists in a release newer than the build that ran (or only in a
+    /// fork), per `rules/versions/`; the release becomes the `{since}` placeholder.
+    #[serde(default)]
+    pub newer_than_build: Option<String>,
     #[serde(default, flatten)]
     pub when: When,
+}
+
+impl LogMatch {
+    /// The table and capture of `newer_than_build`, if set and well formed.
+    pub fn newer_than_build(&self) -> Option<(crate::releases::Table, &str)> {
+        let (table, capture) = self.newer_than_build.as_deref()?.split_once(':')?;
+        Some((crate::releases::Table::parse(table)?, capture))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -492,6 +505,18 @@ impl KnowledgeBase {
                 }
                 parse_levels(&m.level).map_err(|e| format!("{w}: {e}"))?;
                 check_when(&w, &m.when)?;
+                if let Some(spec) = &m.newer_than_build {
+                    let Some((_, capture)) = m.newer_than_build() else {
+                        return Err(format!(
+                            "{w}: newer_than_build {spec:?} is not \"commands:<group>\" or \"cfg_files:<group>\""
+                        ));
+                    };
+                    if !m.regex.contains(&format!("(?P<{capture}>")) {
+                        return Err(format!(
+                            "{w}: newer_than_build names the group {capture:?}, which the regex lacks"
+                        ));
+                    }
+                }
             }
             for f in &r.fixes {
                 check_when(&w, &f.when)?;
@@ -556,6 +581,17 @@ impl When {
         self.facts.iter().all(|f| cx.facts.contains(f))
             && !self.not_facts.iter().any(|f| cx.facts.contains(f))
             && !self.not_rules.iter().any(|r| cx.fired_rules.contains(r))
+    }
+
+    /// No condition at all: the conditions hold for every log.
+    pub fn is_always(&self) -> bool {
+        self.versions.is_none()
+            && self.os.is_empty()
+            && self.flavor.is_empty()
+            && self.env.is_empty()
+            && self.facts.is_empty()
+            && self.not_facts.is_empty()
+            && self.not_rules.is_empty()
     }
 
     /// Whether the conditions look at which other rules fired (evaluated in a second pass).

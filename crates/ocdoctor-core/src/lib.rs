@@ -11,6 +11,7 @@ pub mod eval;
 pub mod infer;
 pub mod kb;
 pub mod logline;
+pub mod releases;
 pub mod render;
 pub mod report;
 pub mod scan;

@@ -226,7 +226,15 @@ fn classify(full: &str) -> (Level, usize) {
     let text = &full[skip..];
     for (prefix, level) in PREFIXES {
         if let Some(rest) = text.strip_prefix(prefix) {
-            return (level, skip + prefix.len() + debug_header_len(rest));
+            let start = skip + prefix.len() + debug_header_len(rest);
+            // At `-d3` OpenOCD logs a failed script line as `User : … command_run_line():
+            // <file>:<line>: Error: <message>`: an error, whatever the prefix says.
+            if level == Level::User {
+                if let Some(at) = traceback_message_start(&full[start..]) {
+                    return (Level::Error, start + at);
+                }
+            }
+            return (level, start);
         }
         // `Error:` with nothing after it (an empty message, e.g. usage dumps in a file).
         if text == prefix.trim_end() {
@@ -234,24 +242,25 @@ fn classify(full: &str) -> (Level, usize) {
         }
     }
     // Tcl traceback head: `<file>:<line>: Error: <message>` (`embedded:startup.tcl:28: …`).
-    if let Some(i) = text.find(": Error:") {
-        let loc = &text[..i];
-        let is_loc = loc.rsplit_once(':').is_some_and(|(file, line)| {
-            !file.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
-        });
-        if is_loc {
-            let after = i + ": Error:".len();
-            return (
-                Level::Error,
-                skip + if text[after..].starts_with(' ') {
-                    after + 1
-                } else {
-                    after
-                },
-            );
-        }
+    if let Some(at) = traceback_message_start(text) {
+        return (Level::Error, skip + at);
     }
     (Level::Plain, 0)
+}
+
+/// Where the message starts in a Tcl traceback head `<file>:<line>: Error: <message>`.
+fn traceback_message_start(text: &str) -> Option<usize> {
+    let i = text.find(": Error:")?;
+    let (file, line) = text[..i].rsplit_once(':')?;
+    if file.is_empty() || line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let after = i + ": Error:".len();
+    Some(if text[after..].starts_with(' ') {
+        after + 1
+    } else {
+        after
+    })
 }
 
 /// Length of the `-d3` header `<counter> <ms> <file>.c:<line> <function>(): ` (also `.cpp`,
@@ -348,6 +357,16 @@ mod tests {
             "Can't find x.cfg",
         );
         check("C:/a b/board.cfg:4: Error: ", Level::Error, "");
+        check(
+            "User : 21 2 command.c:687 command_run_line(): ../probe.cfg:4: Error: Can't find interface/nulink.cfg",
+            Level::Error,
+            "Can't find interface/nulink.cfg",
+        );
+        check(
+            "User : 7 9 options.c:52 configuration_output_handler(): debug_level: 4",
+            Level::User,
+            "debug_level: 4",
+        );
         check(
             "in procedure 'script' ",
             Level::Plain,

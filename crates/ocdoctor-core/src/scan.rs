@@ -56,6 +56,9 @@ pub struct Scanner {
     /// Pattern sources as phase 2 runs them (for the lazily compiled capture regexes).
     anchored: Vec<String>,
     levels: Vec<Vec<Level>>,
+    /// Per pattern: a rule matcher that fires on its line alone (no condition on the rule or
+    /// the matcher), so its line is explained whatever else the log shows.
+    unconditional: Vec<bool>,
 }
 
 /// One line kept as evidence.
@@ -78,6 +81,9 @@ pub type MatchedLine = (usize, LineHit, Captures);
 pub struct CatalogLine {
     pub line: LineHit,
     pub found: crate::catalog::CatalogMatch,
+    /// Rules (indexes) that matched the line but fire only under conditions (a version, the
+    /// OS, the machine): when one of them fires, it explains the line and the catalog is mute.
+    pub conditional_rules: Vec<usize>,
 }
 
 /// Catalogued lines kept per subsystem (the count of further ones is kept).
@@ -235,6 +241,17 @@ impl Scanner {
             .iter()
             .map(|_| std::sync::OnceLock::new())
             .collect();
+        let unconditional = patterns
+            .iter()
+            .map(|p| match *p {
+                Pattern::Matcher { rule, matcher } => {
+                    let r = &kb.rules[rule];
+                    let m = &r.matchers[matcher];
+                    r.when.is_always() && m.when.is_always() && m.min_count.is_none()
+                }
+                _ => false,
+            })
+            .collect();
         Ok(Scanner {
             anchored: anchored.clone(),
             debug_set,
@@ -245,6 +262,7 @@ impl Scanner {
             patterns,
             captures,
             levels,
+            unconditional,
         })
     }
 
@@ -262,6 +280,7 @@ impl Scanner {
                 ..ScanResult::default()
             },
             carry: Vec::new(),
+            last_echo: None,
             skipping_long_line: false,
         }
     }
@@ -299,6 +318,9 @@ pub struct ScanState<'s> {
     carry: Vec<u8>,
     /// The current line overflowed `MAX_LINE_BYTES`; drop bytes until its end.
     skipping_long_line: bool,
+    /// The text of the last `echo "…"` command seen: its output is that text, without a
+    /// prefix, and must not be taken for a pasted OpenOCD message.
+    last_echo: Option<String>,
 }
 
 impl ScanState<'_> {
@@ -465,7 +487,27 @@ impl ScanState<'_> {
     fn line_hit(&mut self, line_no: u64, raw: &[u8]) {
         let sc = self.scanner;
         self.result.candidates += 1;
-        let line = LogLine::parse(raw);
+        let mut line = LogLine::parse(raw);
+        let echoed = self.last_echo.take();
+        if line.level == Level::Plain {
+            if let Some(arg) = line.message().trim().strip_prefix("echo ") {
+                self.last_echo = Some(
+                    arg.trim_matches(|c| c == '"' || c == '{' || c == '}')
+                        .to_string(),
+                );
+            }
+        }
+        if line.level == Level::Plain && echoed.as_deref() != Some(line.message().trim()) {
+            // A message pasted without its `Error: ` / `Warn : ` prefix keeps its level.
+            match crate::catalog::Catalog::embedded().pasted_level(line.message()) {
+                Some("error") => line.level = Level::Error,
+                Some("warning") => line.level = Level::Warn,
+                Some("info") => line.level = Level::Info,
+                Some("user") => line.level = Level::User,
+                _ => {}
+            }
+        }
+        let line = line;
         let msg = line.message();
         let kb = sc.kb;
         let r = &mut self.result;
@@ -480,6 +522,7 @@ impl ScanState<'_> {
         }
 
         let mut explained = false;
+        let mut conditional: Vec<usize> = Vec::new();
         let mut marker_stage: Option<usize> = None;
         let mut success = false;
         let matched: Vec<usize> = if line.level == Level::Debug {
@@ -536,8 +579,13 @@ impl ScanState<'_> {
                 }
                 Pattern::Matcher { rule, matcher } => {
                     // Any rule that knows the line explains it, including the info rules for
-                    // follow-up lines ("Trying to use configured scan chain anyway...").
-                    explained = true;
+                    // follow-up lines ("Trying to use configured scan chain anyway..."); a
+                    // rule with conditions explains it only if it fires (decided by inference).
+                    if sc.unconditional[pi] {
+                        explained = true;
+                    } else if !conditional.contains(&rule) {
+                        conditional.push(rule);
+                    }
                     let rh = &mut r.rules[rule];
                     if rh.last_line != line_no {
                         rh.count += 1;
@@ -575,7 +623,11 @@ impl ScanState<'_> {
                         let n = r.catalogued_count.entry(sub.clone()).or_default();
                         *n += 1;
                         if *n as usize <= MAX_CATALOG_LINES_PER_SUBSYSTEM {
-                            r.catalogued.push(CatalogLine { line: hit(), found });
+                            r.catalogued.push(CatalogLine {
+                                line: hit(),
+                                found,
+                                conditional_rules: conditional,
+                            });
                         }
                     }
                     None => r.uncatalogued_error_count += 1,

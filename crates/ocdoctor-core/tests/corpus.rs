@@ -12,8 +12,8 @@ const CORPUS: &str = include_str!("data/corpus/cases.jsonl");
 /// scored as a whole with floors of their own.
 const ORIGINAL_CASES: usize = 70;
 // Whole corpus, log alone:
-const MIN_TOP1_ALL: f64 = 0.55;
-const MIN_TOP3_ALL: f64 = 0.77;
+const MIN_TOP1_ALL: f64 = 0.59;
+const MIN_TOP3_ALL: f64 = 0.83;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
 // there. The original 70 had ECE ≤ 0.05 when the fit saw only them; fitted on all 202 the stated
 // confidences on those 70 run low (ECE 0.15, underconfident), which is the price of honest
