@@ -141,10 +141,12 @@ fn try_fire<'k>(
                     .iter()
                     .find(|(k, _)| k == group)
                     .map(|(_, v)| v.as_str());
-                let since = cx
-                    .version
-                    .zip(name)
-                    .and_then(|(v, name)| crate::releases::newer_than_build(table, name, v));
+                // Without a banner the build is unknown: a name that came after 0.10 still
+                // says "written for a newer release" (a typo is in no release).
+                let since = name.and_then(|name| match cx.version {
+                    Some(v) => crate::releases::newer_than_build(table, name, v),
+                    None => crate::releases::newer_than_oldest(table, name),
+                });
                 let Some(since) = since else {
                     continue;
                 };
@@ -587,6 +589,9 @@ fn posterior(
         })
         .collect();
     scores.push(("unknown".to_string(), cal.unknown_prior.ln() + unknown_llr));
+    // Order-preserving: the same division for every cause.
+    let t = cal.temperature.max(1e-3);
+    scores.iter_mut().for_each(|s| s.1 /= t);
     let max = scores.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
     let total: f64 = scores.iter().map(|s| (s.1 - max).exp()).sum();
     let prior_total: f64 = kb

@@ -294,6 +294,12 @@ pub struct Calibration {
     /// knows is in the log: something happened that the evidence does not cover.
     #[serde(default = "one")]
     pub unexplained_lr: f64,
+    /// Divides every cause's log score (prior and evidence together) before they become
+    /// probabilities: it changes how sure the ranking sounds, never its order. `scale` and the
+    /// others decide the order (fitted for top-1/top-3); `temperature` is fitted after them for
+    /// honest confidences (expected calibration error, Brier).
+    #[serde(default = "one")]
+    pub temperature: f64,
     pub priors: BTreeMap<String, f64>,
 }
 

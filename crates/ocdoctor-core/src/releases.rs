@@ -98,6 +98,12 @@ pub fn newer_than_build(table: Table, name: &str, build: Version) -> Option<&'st
         .or_else(|| labels.first().copied())
 }
 
+/// For a build whose version is unknown (no banner in the log): the first upstream release
+/// that has `name`, when 0.10.0 did not (so the name is version-dependent, not a typo).
+pub fn newer_than_oldest(table: Table, name: &str) -> Option<&'static str> {
+    newer_than_build(table, name, Version::new(0, 10, 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
