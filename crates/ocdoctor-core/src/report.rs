@@ -131,9 +131,9 @@ pub fn fill(template: &str, vars: &[(String, String)]) -> String {
     out
 }
 
-/// Three decimals, and never exactly 0 or 1: the rules are evidence, not proof.
+/// Three decimals, and never exactly 0 or 1: the rules are evidence, not proof. Rounded down, so the listed confidences never sum to more than 1.
 fn round(p: f64) -> f64 {
-    ((p * 1000.0).round() / 1000.0).clamp(0.001, 0.999)
+    ((p * 1000.0 + 1e-9).floor() / 1000.0).clamp(0.001, 0.999)
 }
 
 pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> Report {
