@@ -1,13 +1,12 @@
 //! The `ocdoctor` command line: glue between the terminal and `ocdoctor-core`.
 
-mod check;
-mod chip;
-mod envjoin;
 mod run;
+
+use ocdoctor_engine::{EngineError, check, chip, fix, write_atomically};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ocdoctor_core::{KnowledgeBase, render};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -171,6 +170,12 @@ fn use_color(choice: ColorChoice) -> bool {
 /// A user-facing failure: message on stderr, exit code 2.
 struct UsageError(String);
 
+impl From<EngineError> for UsageError {
+    fn from(e: EngineError) -> UsageError {
+        UsageError(e.to_string())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = use_color(cli.color);
@@ -197,35 +202,20 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             env,
             cmd,
         } => {
-            let Scanned { scan, label, text } = scan_input(file.as_deref())?;
-            let log_version = scan.banner.as_ref().map(|b| b.version.to_string());
-            let mut hints = match (no_env, env) {
-                (true, _) => ocdoctor_core::Hints::default(),
-                (false, Some(path)) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-                    let snap = ocdoctor_env::EnvSnapshot::from_json(&text).map_err(|e| {
-                        UsageError(format!(
-                            "{} is not an ocdoctor env snapshot: {e}",
-                            path.display()
-                        ))
-                    })?;
-                    envjoin::hints_from_env(&snap, log_version.as_deref())
-                }
-                (false, None) => {
-                    let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
-                    // Diagnosing needs the probes and ports, not the versions of every install.
-                    opts.run_binaries = false;
-                    envjoin::hints_from_env(&ocdoctor_env::collect(&opts), log_version.as_deref())
-                }
+            let log = read_input(file.as_deref())?;
+            let machine = match (no_env, env) {
+                (true, _) => ocdoctor_engine::Machine::None,
+                (false, Some(path)) => ocdoctor_engine::Machine::Snapshot(Box::new(
+                    ocdoctor_engine::log::load_snapshot(&path)?,
+                )),
+                (false, None) => ocdoctor_engine::Machine::ThisMachine,
             };
-            if let Some(line) = cmd {
-                hints.problems =
-                    check::problems_of_command(&line, log_version, &check::Options::default())
-                        .map_err(UsageError)?;
-            }
-            let text = text.map(|t| String::from_utf8_lossy(&t).into_owned());
-            let report = chip::report_for_log(scan, label.as_deref(), hints, text.as_deref());
+            let opts = ocdoctor_engine::DiagnoseOptions {
+                machine,
+                command: cmd,
+                check: check::Options::default(),
+            };
+            let report = ocdoctor_engine::diagnose(log, &opts)?;
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -274,7 +264,7 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
         Command::Check { args } => check_cmd(args, false, color),
         Command::Fix { args } => check_cmd(args, true, color),
         Command::Idcode { value, scripts } => {
-            out(&chip::idcode(&value.join(" "), scripts).map_err(UsageError)?);
+            out(&chip::idcode(&value.join(" "), scripts)?);
             Ok(0)
         }
         Command::Run {
@@ -334,53 +324,10 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
     }
 }
 
-/// Scan a file or stdin in a streaming way (constant memory whatever the size).
-/// What `diagnose` read: the scan, a label for the input, and the log text itself when it is
-/// small enough to keep (chip-identity enrichment reads it again).
-struct Scanned {
-    scan: ocdoctor_core::ScanResult,
-    label: Option<String>,
-    text: Option<Vec<u8>>,
-}
-
-/// Keep at most this much of the log in memory for enrichment; bigger logs are only scanned.
-pub(crate) const KEEP_LOG_BYTES: usize = 16 << 20;
-
-/// A reader that hands bytes to the scanner and keeps a copy of the first `KEEP_LOG_BYTES`.
-struct Tee<R> {
-    inner: R,
-    copy: Option<Vec<u8>>,
-}
-
-impl<R: Read> Read for Tee<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(c) = self.copy.as_mut() {
-            if c.len() + n > KEEP_LOG_BYTES {
-                self.copy = None;
-            } else {
-                c.extend_from_slice(&buf[..n]);
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// Scan a file or stdin in a streaming way (constant memory whatever the size).
-fn scan_input(file: Option<&std::path::Path>) -> Result<Scanned, UsageError> {
-    let sc = ocdoctor_core::scanner();
-    let (reader, label): (Box<dyn Read>, Option<String>) = match file {
-        Some(p) if p.as_os_str() != "-" => {
-            let label = p.display().to_string();
-            if p.is_dir() {
-                return Err(UsageError(format!(
-                    "{label} is a directory; give the log file inside it"
-                )));
-            }
-            let f = std::fs::File::open(p)
-                .map_err(|e| UsageError(format!("cannot open {label}: {e}")))?;
-            (Box::new(f), Some(label))
-        }
+/// Read the log of `diagnose`: a file, or standard input (`-` or no file).
+fn read_input(file: Option<&std::path::Path>) -> Result<ocdoctor_engine::ReadLog, UsageError> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => Ok(ocdoctor_engine::read_log_file(p)?),
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -388,22 +335,9 @@ fn scan_input(file: Option<&std::path::Path>) -> Result<Scanned, UsageError> {
                     "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
                 ));
             }
-            (Box::new(stdin), None)
+            Ok(ocdoctor_engine::read_log(stdin.lock(), None)?)
         }
-    };
-    let mut tee = Tee {
-        inner: reader,
-        copy: Some(Vec::new()),
-    };
-    let what = label.clone().unwrap_or_else(|| "standard input".into());
-    let scan = sc
-        .scan_reader(&mut tee)
-        .map_err(|e| UsageError(format!("cannot read {what}: {e}")))?;
-    Ok(Scanned {
-        scan,
-        label,
-        text: tee.copy,
-    })
+    }
 }
 
 fn lab_config(chip: &str, fault: Option<&str>) -> Result<ocdoctor_lab::LabConfig, UsageError> {
@@ -502,12 +436,7 @@ fn lab(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             drop(lab);
             out(&log);
             out("\n");
-            let report = chip::report_for_log(
-                ocdoctor_core::scanner().scan_bytes(log.as_bytes()),
-                Some("openocd output"),
-                ocdoctor_core::Hints::default(),
-                Some(&log),
-            );
+            let report = ocdoctor_engine::diagnose_bytes(log.as_bytes(), Some("openocd output"));
             out(&render::text(&report, color));
             Ok(report.exit_code() as u8)
         }
@@ -532,7 +461,7 @@ fn render_report(report: &ocdoctor_core::Report, format: Format, color: bool) ->
 
 /// `check` and `fix`: the free arguments hold our options and the inputs.
 fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageError> {
-    let format = match check::take_option(&mut args, "format", true).as_deref() {
+    let format = match take_option(&mut args, "format", true).as_deref() {
         None | Some("text") => Format::Text,
         Some("json") => Format::Json,
         Some("markdown") => Format::Markdown,
@@ -543,18 +472,18 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
         }
     };
     let opts = check::Options {
-        openocd: check::take_option(&mut args, "openocd", true).map(PathBuf::from),
-        scripts: check::take_option(&mut args, "scripts", true).map(PathBuf::from),
+        openocd: take_option(&mut args, "openocd", true).map(PathBuf::from),
+        scripts: take_option(&mut args, "scripts", true).map(PathBuf::from),
     };
-    let apply = fix && check::take_option(&mut args, "apply", false).is_some();
+    let apply = fix && take_option(&mut args, "apply", false).is_some();
     // Hidden: the raw problems, as the rules' `*.problems.json` fixtures hold them.
-    let raw = check::take_option(&mut args, "problems-json", false).is_some();
+    let raw = take_option(&mut args, "problems-json", false).is_some();
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
     check::prefetch_version(&opts);
-    let inputs = check::parse_inputs(&args).map_err(UsageError)?;
-    let checked = check::check(&inputs, &opts).map_err(UsageError)?;
+    let inputs = check::parse_inputs(&args)?;
+    let checked = check::check(&inputs, &opts)?;
     if raw {
         out(&check::problems_json(&checked.problems));
         return Ok(0);
@@ -564,13 +493,13 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
         out(&render_report(&report, format, color));
         return Ok(check::exit_code(&report));
     }
-    let plan = check::plan(&checked.edits);
+    let plan = fix::plan(&checked.edits);
     if plan.is_empty() {
         out("ocdoctor fix: no edit to make\n");
     }
     if !apply {
         for (path, old, new) in &plan {
-            out(&check::diff(path, old, new));
+            out(&fix::diff(path, old, new));
         }
         if !plan.is_empty() {
             out(
@@ -579,7 +508,7 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
         }
         return Ok(u8::from(!plan.is_empty()));
     }
-    for (path, backup) in check::apply(&plan).map_err(UsageError)? {
+    for (path, backup) in fix::apply(&plan)? {
         out(&format!(
             "fixed {} (backup: {})\n",
             path.display(),
@@ -587,55 +516,39 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
         ));
     }
     // What remains.
-    let checked = check::check(&inputs, &opts).map_err(UsageError)?;
+    let checked = check::check(&inputs, &opts)?;
     let report = check::report(&checked, None);
     out(&render_report(&report, format, color));
     Ok(check::exit_code(&report))
 }
 
-/// Write through a temporary file in the same folder and rename it over the target, so a
-/// crash never leaves a half-written file.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    // A symlinked file is edited where it lives: replacing the link by a regular file would
-    // leave the real config unchanged.
-    let path = if path.is_symlink() {
-        std::fs::canonicalize(path)?
-    } else {
-        path.to_path_buf()
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    // Per process: two ocdoctor runs writing the same file must not share a temp file.
-    let tmp = dir.join(format!(
-        ".{}.ocdoctor-tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        // The edited file keeps its mode (an executable script stays executable, a private
-        // file stays private).
-        if let Ok(meta) = std::fs::metadata(&path) {
-            f.set_permissions(meta.permissions())?;
+/// Pull our own long options (`--format X`, `--openocd X`, `--scripts X`, `--apply`) out of the
+/// free arguments: clap hands everything after the first free word to the trailing list.
+pub fn take_option(args: &mut Vec<String>, name: &str, takes_value: bool) -> Option<String> {
+    let long = format!("--{name}");
+    let eq = format!("--{name}=");
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == long {
+            if !takes_value {
+                args.remove(i);
+                return Some(String::new());
+            }
+            if i + 1 < args.len() {
+                let v = args.remove(i + 1);
+                args.remove(i);
+                return Some(v);
+            }
+            return None;
         }
-        // On disk before it replaces the original: a crash leaves the old file or the new one.
-        f.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+        if takes_value && let Some(v) = args[i].strip_prefix(&eq) {
+            let v = v.to_string();
+            args.remove(i);
+            return Some(v);
+        }
+        i += 1;
     }
-    std::fs::rename(&tmp, &path)?;
-    // The rename itself is durable once the folder is synced (best effort: not every
-    // platform can open a folder).
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    None
 }
 
 /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, `kill`, a closed terminal), caught from `register` on.
@@ -667,5 +580,25 @@ impl StopSignals {
         loop {
             std::thread::park();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn options_are_taken_anywhere() {
+        let mut a = s(&["-f", "x.cfg", "--format", "json", "--apply"]);
+        assert_eq!(take_option(&mut a, "format", true).as_deref(), Some("json"));
+        assert_eq!(take_option(&mut a, "apply", false).as_deref(), Some(""));
+        assert_eq!(a, s(&["-f", "x.cfg"]));
+        let mut b = s(&["--scripts=/x", "."]);
+        assert_eq!(take_option(&mut b, "scripts", true).as_deref(), Some("/x"));
+        assert_eq!(b, s(&["."]));
     }
 }

@@ -152,11 +152,13 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     // The chip-identity reading needs the text; the log file holds it (skipped when huge).
     let text = std::fs::metadata(&log_path)
         .ok()
-        .filter(|m| m.len() <= crate::KEEP_LOG_BYTES as u64)
+        .filter(|m| m.len() <= ocdoctor_engine::log::KEEP_LOG_BYTES as u64)
         .and_then(|_| std::fs::read(&log_path).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let reading = text.as_deref().and_then(crate::chip::IdReading::of);
-    let report = crate::chip::report_with_reading(
+    let reading = text
+        .as_deref()
+        .and_then(ocdoctor_engine::chip::IdReading::of);
+    let report = ocdoctor_engine::chip::report_with_reading(
         result.clone(),
         Some(&log_path.display().to_string()),
         Hints::default(),
@@ -223,15 +225,21 @@ fn with_env(
     scan: ocdoctor_core::ScanResult,
     log_path: &Path,
     env: bool,
-    reading: Option<&crate::chip::IdReading>,
+    reading: Option<&ocdoctor_engine::chip::IdReading>,
 ) -> ocdoctor_core::Report {
     if !env {
         return report;
     }
     let opts = ocdoctor_env::CollectOptions::for_this_machine();
     let version = scan.banner.as_ref().map(|b| b.version.to_string());
-    let hints = crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
-    crate::chip::report_with_reading(scan, Some(&log_path.display().to_string()), hints, reading)
+    let hints =
+        ocdoctor_engine::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
+    ocdoctor_engine::chip::report_with_reading(
+        scan,
+        Some(&log_path.display().to_string()),
+        hints,
+        reading,
+    )
 }
 
 fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {
