@@ -25,6 +25,31 @@ enum Chunk {
     Eof,
 }
 
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Also keep the full log here (default: .ocdoctor/last.log).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Diagnose the log alone; never look at this machine (give it before `--`).
+    #[arg(long)]
+    no_env: bool,
+    /// The command: `ocdoctor run -- openocd -f board/x.cfg`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    command: Vec<String>,
+}
+
+/// Run and exit with OpenOCD's status (this never returns on success).
+pub fn main(args: RunArgs, color: bool) -> Result<u8, super::UsageError> {
+    let code = run(RunOptions {
+        argv: args.command,
+        log: args.log,
+        color,
+        env: !args.no_env,
+    })
+    .map_err(super::UsageError)?;
+    std::process::exit(code);
+}
+
 pub struct RunOptions {
     pub argv: Vec<String>,
     pub log: Option<PathBuf>,
