@@ -146,6 +146,15 @@ const GENERIC_NAMES: &[&str] = &[
     "app",
 ];
 
+/// Whether a name found in context may be replaced wherever it stands as a word: not too
+/// short, not a common word, not a folder name a path needs, not already a pseudonym.
+fn worth_replacing_everywhere(value: &str) -> bool {
+    value.chars().count() >= MIN_BARE_LEN
+        && !GENERIC_NAMES.contains(&value.to_ascii_lowercase().as_str())
+        && !paths::is_public_word(value)
+        && !pseudonym::is_pseudonym(value)
+}
+
 /// Learned values replaced as bare words too, and the kinds that get them.
 fn bare_words_kind(kind: &Kind) -> bool {
     matches!(kind, Kind::User | Kind::Host | Kind::Serial)
@@ -202,10 +211,10 @@ impl Redactor {
     }
 
     /// A value the caller knows is private (this machine's user or host name): replaced wherever
-    /// it appears as a word.
+    /// it appears as a word, unless it is too short or too common to mean anyone (`root`, `pi`).
     pub fn know(&mut self, kind: Kind, value: &str) {
         let value = value.trim();
-        if value.len() >= MIN_BARE_LEN {
+        if worth_replacing_everywhere(value) {
             self.learned.insert(value.to_string(), kind);
         }
     }
@@ -217,11 +226,7 @@ impl Redactor {
         for span in self.spans_in_context(text) {
             if bare_words_kind(&span.kind) {
                 let value = text[span.start..span.end].trim();
-                if value.len() >= MIN_BARE_LEN
-                    && !GENERIC_NAMES.contains(&value.to_ascii_lowercase().as_str())
-                    && !paths::is_public_word(value)
-                    && !pseudonym::is_pseudonym(value)
-                {
+                if worth_replacing_everywhere(value) {
                     self.learned.insert(value.to_string(), span.kind.clone());
                 }
             }

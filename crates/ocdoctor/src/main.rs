@@ -3,7 +3,9 @@
 mod check;
 mod chip;
 mod envjoin;
+mod redact;
 mod run;
+mod upload;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ocdoctor_core::{KnowledgeBase, render};
@@ -42,7 +44,18 @@ enum Command {
         /// The openocd command line that produced the log: its config is checked and joined.
         #[arg(long, value_name = "\"openocd ARGS…\"")]
         cmd: Option<String>,
+        /// Replace user and host names, serials, addresses, tokens and private paths in the
+        /// report by pseudonyms (forum-ready with --format markdown).
+        #[arg(long)]
+        redact: bool,
+        #[command(flatten)]
+        redaction: redact::KeyOptions,
     },
+    /// Replace private data in a log (user and host names, serials, addresses, e-mails, tokens,
+    /// keys, private paths) by consistent pseudonyms: the text on stdout, the counts on stderr.
+    Redact(redact::RedactArgs),
+    /// Redact, diagnose and upload a log to a team dashboard (`ocdoctor serve`).
+    Upload(upload::UploadArgs),
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
@@ -196,6 +209,8 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             no_env,
             env,
             cmd,
+            redact,
+            redaction,
         } => {
             let Scanned { scan, label, text } = scan_input(file.as_deref())?;
             let log_version = scan.banner.as_ref().map(|b| b.version.to_string());
@@ -219,13 +234,17 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                     envjoin::hints_from_env(&ocdoctor_env::collect(&opts), log_version.as_deref())
                 }
             };
-            if let Some(line) = cmd {
+            if let Some(line) = &cmd {
                 hints.problems =
-                    check::problems_of_command(&line, log_version, &check::Options::default())
+                    check::problems_of_command(line, log_version, &check::Options::default())
                         .map_err(UsageError)?;
             }
             let text = text.map(|t| String::from_utf8_lossy(&t).into_owned());
-            let report = chip::report_for_log(scan, label.as_deref(), hints, text.as_deref());
+            let mut report = chip::report_for_log(scan, label.as_deref(), hints, text.as_deref());
+            if redact {
+                let sources = [text.as_deref(), cmd.as_deref()];
+                redact::redact_diagnosis(&mut report, &redaction, &sources).map_err(UsageError)?;
+            }
             out(&match format {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
@@ -270,6 +289,8 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             }
             Ok(0)
         }
+        Command::Redact(args) => redact::run(args).map_err(UsageError),
+        Command::Upload(args) => upload::run(args).map_err(UsageError),
         Command::Lab(cmd) => lab(cmd, color),
         Command::Check { args } => check_cmd(args, false, color),
         Command::Fix { args } => check_cmd(args, true, color),
