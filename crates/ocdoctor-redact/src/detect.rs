@@ -35,8 +35,9 @@ const PATTERNS: &[&str] = &[
     // Credentials inside a URL: scheme://user:password@host.
     r"\b[a-z][a-z0-9+.-]*://(?P<user>[^\s:/@]+):(?P<token>[^\s@/]+)@(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)",
     // Shell prompts: `alice@box:~$`, `alice@box ~ %` (zsh), `[alice@box dir]$` (Fedora),
-    // `alice@DESKTOP-X MINGW64 ~` (Git Bash), with an optional `(venv)` before.
-    r"(?m)^[ \t]*(?:\([^)\r\n]*\)[ \t]*)?\[?(?P<user>[A-Za-z_][A-Za-z0-9_.-]{0,31})@(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,62})(?:[: \]]|$)",
+    // `alice@DESKTOP-X MINGW64 ~ $` (Git Bash), with an optional `(venv)` before. An address
+    // alone on its line (`alice@example.com`) is an e-mail, not a prompt.
+    r"(?m)^[ \t]*(?:\([^)\r\n]*\)[ \t]*)?\[?(?P<user>[A-Za-z_][A-Za-z0-9_.-]{0,31})@(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,62})(?:[:\]]|[ \t][^\r\n]*?[$#%>](?:[ \t]|$))",
     // The old macOS bash prompt: `Alices-MacBook-Pro:~ alice$`.
     r"(?m)^(?P<host>[A-Za-z0-9][A-Za-z0-9-]{1,62}):[^\s$]* (?P<user>[a-z_][a-z0-9_.-]{0,31})\$(?:[ \t]|$)",
     // ssh/scp targets.

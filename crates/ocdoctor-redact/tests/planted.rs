@@ -134,7 +134,10 @@ fn one_value_one_pseudonym_across_inputs() {
     ] {
         let p = r.pseudonym(&kind, value);
         for &f in files {
-            let planted = inputs[f].1.matches(value).count();
+            // An e-mail address holding the name is replaced as an e-mail, whole.
+            let in_email = format!("{value}@acme-widgets.example");
+            let planted =
+                inputs[f].1.matches(value).count() - inputs[f].1.matches(&in_email).count();
             assert!(planted > 0, "{value} not in {}", inputs[f].0);
             assert_eq!(
                 outputs[f].matches(p.as_str()).count(),
