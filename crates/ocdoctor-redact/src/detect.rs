@@ -18,22 +18,23 @@ macro_rules! serial_value {
     };
 }
 
-/// The built-in patterns, most specific first: where two matches overlap, the one that starts
+/// The built-in patterns, most specific first (word boundaries are ASCII, `(?-u:\b)`: Unicode
+/// ones make the regex engine leave its fast path on non-ASCII logs): where two matches overlap, the one that starts
 /// first wins, and at the same start the earlier pattern.
 const PATTERNS: &[&str] = &[
     // Key material: PEM private keys (any algorithm), whole blocks.
     r"(?P<private_key>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)",
     // Tokens with a recognisable prefix: GitHub, GitLab, Slack, OpenAI-style, Google API keys.
-    r"\b(?P<token>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35})",
+    r"(?-u:\b)(?P<token>(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35})",
     // AWS access key ids.
-    r"\b(?P<token>(?:AKIA|ASIA)[0-9A-Z]{16})\b",
+    r"(?-u:\b)(?P<token>(?:AKIA|ASIA)[0-9A-Z]{16})(?-u:\b)",
     // HTTP credentials.
-    r"(?i)\bbearer[ \t]+(?P<token>[A-Za-z0-9._~+/=-]{8,})",
-    r"(?i)\bauthorization:[ \t]*basic[ \t]+(?P<token>[A-Za-z0-9+/=]{8,})",
+    r"(?i)(?-u:\b)bearer[ \t]+(?P<token>[A-Za-z0-9._~+/=-]{8,})",
+    r"(?i)(?-u:\b)authorization:[ \t]*basic[ \t]+(?P<token>[A-Za-z0-9+/=]{8,})",
     // `name = secret` assignments (env files, configs, CI logs).
-    r#"(?i)\b(?:aws_secret_access_key|secret[_-]?key|client[_-]?secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?token|token|passwd|password)["']?[ \t]*[=:][ \t]*["']?(?P<token>[^\s"',;]{8,})"#,
+    r#"(?i)(?-u:\b)(?:aws_secret_access_key|secret[_-]?key|client[_-]?secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?token|token|passwd|password)["']?[ \t]*[=:][ \t]*["']?(?P<token>[^\s"',;]{8,})"#,
     // Credentials inside a URL: scheme://user:password@host.
-    r"\b[a-z][a-z0-9+.-]*://(?P<user>[^\s:/@]+):(?P<token>[^\s@/]+)@(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)",
+    r"(?-u:\b)[a-z][a-z0-9+.-]*://(?P<user>[^\s:/@]+):(?P<token>[^\s@/]+)@(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)",
     // Shell prompts: `alice@box:~$`, `alice@box ~ %` (zsh), `[alice@box dir]$` (Fedora),
     // `alice@DESKTOP-X MINGW64 ~ $` (Git Bash), with an optional `(venv)` before. An address
     // alone on its line (`alice@example.com`) is an e-mail, not a prompt.
@@ -41,50 +42,50 @@ const PATTERNS: &[&str] = &[
     // The old macOS bash prompt: `Alices-MacBook-Pro:~ alice$`.
     r"(?m)^(?P<host>[A-Za-z0-9][A-Za-z0-9-]{1,62}):[^\s$]* (?P<user>[a-z_][a-z0-9_.-]{0,31})\$(?:[ \t]|$)",
     // ssh/scp targets.
-    r"\b(?:ssh|scp|sftp|rsync)\b[^\n@]*?[ \t](?P<user>[A-Za-z_][A-Za-z0-9_.-]*)@(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)",
+    r"(?-u:\b)(?:ssh|scp|sftp|rsync)(?-u:\b)[^\n@]*?[ \t](?P<user>[A-Za-z_][A-Za-z0-9_.-]*)@(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)",
     // Environment dumps.
-    r"\b(?:USER|USERNAME|LOGNAME)=(?P<user>[A-Za-z_][A-Za-z0-9_.-]*)",
-    r"\b(?:HOSTNAME|COMPUTERNAME)=(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)",
+    r"(?-u:\b)(?:USER|USERNAME|LOGNAME)=(?P<user>[A-Za-z_][A-Za-z0-9_.-]*)",
+    r"(?-u:\b)(?:HOSTNAME|COMPUTERNAME)=(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)",
     // `User: alice`, `username = alice`.
-    r#"(?i)\buser(?:[ _]?name)?[ \t]*[:=][ \t]*"?(?P<user>[A-Za-z_][A-Za-z0-9_.-]{1,31})"#,
+    r#"(?i)(?-u:\b)user(?:[ _]?name)?[ \t]*[:=][ \t]*"?(?P<user>[A-Za-z_][A-Za-z0-9_.-]{1,31})"#,
     // An ocdoctor env snapshot (`"user": {"uid": 1000, "gid": 1000, "name": "alice"`).
     r#""user"\s*:\s*\{[^{}]*?"name"\s*:\s*"(?P<user>[^"\\]+)""#,
     // E-mail addresses.
-    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b",
+    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?-u:\b)",
     // Probe serials after the commands that set them (OpenOCD 0.10 to master, every driver).
     concat!(
-        r"(?i)\b(?:adapter(?:[ _]usb)?[ _]serial|hla_serial|hl_serial|jlink[ _]serial|cmsis_dap_serial|cmsis-dap[ _]serial|ftdi[ _]serial|st-link[ _]serial|stlink[ _]serial|kitprog_serial|xds110[ _]serial|presto_serial|aice[ _]serial|ft232r_serial_desc|vsllink[ _]usb_serial|usb_blaster[ _]serial|esp_usb_jtag[ _]serial|jtag_serial)[ \t]+",
+        r"(?i)(?-u:\b)(?:adapter(?:[ _]usb)?[ _]serial|hla_serial|hl_serial|jlink[ _]serial|cmsis_dap_serial|cmsis-dap[ _]serial|ftdi[ _]serial|st-link[ _]serial|stlink[ _]serial|kitprog_serial|xds110[ _]serial|presto_serial|aice[ _]serial|ft232r_serial_desc|vsllink[ _]usb_serial|usb_blaster[ _]serial|esp_usb_jtag[ _]serial|jtag_serial)[ \t]+",
         serial_value!()
     ),
     // Probe serials in messages: `Serial number: X`, `serial: X`, `Serial# = X`, `serial=X`,
     // JSON `"serial": "X"`, J-Link's `S/N: X`.
     concat!(
-        r#"(?i)(?:\bserial(?:[ _-]?(?:number|no\.?|num|nr|string|hex|short))?|\bS/N)"?[ \t]*#?[ \t]*[:=][ \t]*"#,
+        r#"(?i)(?:(?-u:\b)serial(?:[ _-]?(?:number|no\.?|num|nr|string|hex|short))?|(?-u:\b)S/N)"?[ \t]*#?[ \t]*[:=][ \t]*"#,
         serial_value!()
     ),
     // `serial 'X'`, `serial number 'X'`, `requested serial 'X'`, `serial (X)`.
-    r"(?i)\bserial(?: number)?[ \t]+(?:'(?P<serial__sq>[^'\r\n]*)'|\((?P<serial>[^)\s]+)\))",
+    r"(?i)(?-u:\b)serial(?: number)?[ \t]+(?:'(?P<serial__sq>[^'\r\n]*)'|\((?P<serial>[^)\s]+)\))",
     // lsusb -v: `iSerial                 3 066DFF485550755187034646`.
-    r"(?m)\biSerial[ \t]+\d+[ \t]+(?P<serial>[^\r\n]*[^\s])",
+    r"(?m)(?-u:\b)iSerial[ \t]+\d+[ \t]+(?P<serial>[^\r\n]*[^\s])",
     // udev: ATTRS{serial}=="X", ENV{ID_SERIAL_SHORT}=="X", ID_SERIAL_SHORT=X.
-    r#"(?i)\b(?:ATTRS?\{serial\}|ENV\{ID_SERIAL(?:_SHORT)?\})[ \t]*==?[ \t]*"(?P<serial>[^"\r\n]*)""#,
-    r"\bID_SERIAL(?:_SHORT)?=(?P<serial>[^\s\x22']+)",
+    r#"(?i)(?-u:\b)(?:ATTRS?\{serial\}|ENV\{ID_SERIAL(?:_SHORT)?\})[ \t]*==?[ \t]*"(?P<serial>[^"\r\n]*)""#,
+    r"(?-u:\b)ID_SERIAL(?:_SHORT)?=(?P<serial>[^\s\x22']+)",
     // /dev/serial/by-id names: usb-STMicroelectronics_STM32_STLink_066D…-if02.
-    r"\busb-[A-Za-z0-9_.-]*?_(?P<serial>[0-9A-Za-z]{8,})-if[0-9]{2}",
+    r"(?-u:\b)usb-[A-Za-z0-9_.-]*?_(?P<serial>[0-9A-Za-z]{8,})-if[0-9]{2}",
     // Windows device instance ids: USB\VID_0483&PID_374B\066D…, usb#vid_0483&pid_374b#066D…#{…}.
-    r"(?i)\bUSB\\{1,2}VID_[0-9A-F]{4}&PID_[0-9A-F]{4}(?:&MI_[0-9]{2})?\\{1,2}(?P<serial>[A-Za-z0-9&_.-]+)",
-    r"(?i)\busb#vid_[0-9a-f]{4}&pid_[0-9a-f]{4}(?:&mi_[0-9]{2})?#(?P<serial>[^#\s]+)#",
+    r"(?i)(?-u:\b)USB\\{1,2}VID_[0-9A-F]{4}&PID_[0-9A-F]{4}(?:&MI_[0-9]{2})?\\{1,2}(?P<serial>[A-Za-z0-9&_.-]+)",
+    r"(?i)(?-u:\b)usb#vid_[0-9a-f]{4}&pid_[0-9a-f]{4}(?:&mi_[0-9]{2})?#(?P<serial>[^#\s]+)#",
     // Host names: mDNS and private suffixes, Windows' generated names, UNC paths, remote targets.
-    r"\b(?P<host>(?:[A-Za-z0-9][A-Za-z0-9-]*\.)*[A-Za-z0-9][A-Za-z0-9-]*\.(?:local|lan|localdomain|internal|intranet|corp|home\.arpa))\b",
-    r"\b(?P<host>(?:DESKTOP|LAPTOP|WIN)-[A-Z0-9]{6,15})\b",
+    r"(?-u:\b)(?P<host>(?:[A-Za-z0-9][A-Za-z0-9-]*\.)*[A-Za-z0-9][A-Za-z0-9-]*\.(?:local|lan|localdomain|internal|intranet|corp|home\.arpa))(?-u:\b)",
+    r"(?-u:\b)(?P<host>(?:DESKTOP|LAPTOP|WIN)-[A-Z0-9]{6,15})(?-u:\b)",
     r#"(?:^|[\s"'=(])\\{2,4}(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)\\"#,
-    r"(?i)\b(?:target[ \t]+(?:extended-)?remote|remote_bitbang[ _]host|bindto|jlink[ \t]+(?:config[ \t]+)?ip)[ \t]+(?P<host>[A-Za-z][A-Za-z0-9.-]*[A-Za-z0-9])",
+    r"(?i)(?-u:\b)(?:target[ \t]+(?:extended-)?remote|remote_bitbang[ _]host|bindto|jlink[ \t]+(?:config[ \t]+)?ip)[ \t]+(?P<host>[A-Za-z][A-Za-z0-9.-]*[A-Za-z0-9])",
     // Addresses.
     r"(?P<mac>[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5})",
     r"(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3})",
     r"(?P<ip__v6>[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})",
     // A long run of hex digits on its own is an ST-Link or CMSIS-DAP serial (checked below).
-    r"\b(?P<serial__hex>[0-9A-Fa-f]{20,})\b",
+    r"(?-u:\b)(?P<serial__hex>[0-9A-Fa-f]{20,})(?-u:\b)",
 ];
 
 /// The compiled table; built on first use.

@@ -223,7 +223,12 @@ impl Redactor {
     /// of one run (log, command line, snapshot) before redacting any, so a name first seen in the
     /// command line is replaced in the log too.
     pub fn learn(&mut self, text: &str) {
-        for span in self.spans_in_context(text) {
+        let spans = self.spans_in_context(text);
+        self.learn_from(text, &spans);
+    }
+
+    fn learn_from(&mut self, text: &str, spans: &[Span]) {
+        for span in spans {
             if bare_words_kind(&span.kind) {
                 let value = text[span.start..span.end].trim();
                 if worth_replacing_everywhere(value) {
@@ -235,8 +240,8 @@ impl Redactor {
 
     /// The text with every private value replaced. Learns from the text first.
     pub fn redact(&mut self, text: &str) -> String {
-        self.learn(text);
         let mut spans = self.spans_in_context(text);
+        self.learn_from(text, &spans);
         spans.extend(self.bare_spans(text));
         spans.sort_by_key(|s| (s.start, s.priority, std::cmp::Reverse(s.end)));
         let mut out = String::with_capacity(text.len());
@@ -478,4 +483,10 @@ mod tests {
             r.redact("/home/alice/proj-x/a.elf alice@box1:~$ serial: 0671FF3833554B3043164817");
         assert_eq!(r.redact(&once), once);
     }
+}
+
+/// The built-in patterns, compiled (for measurements: `examples/pattern_cost.rs`).
+#[doc(hidden)]
+pub fn builtin_patterns() -> &'static [Regex] {
+    detect::builtin()
 }

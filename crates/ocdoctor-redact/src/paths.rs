@@ -27,7 +27,7 @@ const LEAF: &str = r#"[^\s\\/"'<>|*?:;,=]+"#;
 
 fn path_regexes() -> &'static [Regex; 3] {
     static RES: LazyLock<[Regex; 3]> = LazyLock::new(|| {
-        let windows = format!(r"(?i)\b(?P<path>[a-z]:{SEP}(?:{DIR}{SEP})*(?:{LEAF})?)");
+        let windows = format!(r"(?i)(?-u:\b)(?P<path>[a-z]:{SEP}(?:{DIR}{SEP})*(?:{LEAF})?)");
         // After a start of line, a space, a quote, `=`, `(`, `[`, `,`, `{` or `:` (PATH lists).
         let unix =
             format!(r#"(?m)(?:^|[\s"'=(\[,{{:])(?P<path>(?:~/|/)(?:{DIR}{SEP})*(?:{LEAF})?)"#);
