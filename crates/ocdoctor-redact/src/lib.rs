@@ -369,6 +369,12 @@ impl Redactor {
     }
 }
 
+/// The built-in patterns, compiled (for measurements: `examples/pattern_cost.rs`).
+#[doc(hidden)]
+pub fn builtin_patterns() -> &'static [Regex] {
+    detect::builtin()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,10 +489,4 @@ mod tests {
             r.redact("/home/alice/proj-x/a.elf alice@box1:~$ serial: 0671FF3833554B3043164817");
         assert_eq!(r.redact(&once), once);
     }
-}
-
-/// The built-in patterns, compiled (for measurements: `examples/pattern_cost.rs`).
-#[doc(hidden)]
-pub fn builtin_patterns() -> &'static [Regex] {
-    detect::builtin()
 }
