@@ -27,6 +27,11 @@ struct Cli {
 enum Command {
     /// Diagnose an OpenOCD log (a file, or standard input when FILE is omitted or `-`).
     Diagnose(cmd::diagnose::DiagnoseArgs),
+    /// Replace private data in a log (user and host names, serials, addresses, e-mails, tokens,
+    /// keys, private paths) by consistent pseudonyms: the text on stdout, the counts on stderr.
+    Redact(cmd::redact::RedactArgs),
+    /// Redact, diagnose and upload a log to a team dashboard (`ocdoctor serve`).
+    Upload(cmd::upload::UploadArgs),
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
@@ -91,6 +96,8 @@ fn main() -> ExitCode {
     let color = use_color(cli.color);
     let result = match cli.command {
         Command::Diagnose(a) => cmd::diagnose::run(a, color),
+        Command::Redact(a) => cmd::redact::run(a).map_err(UsageError),
+        Command::Upload(a) => cmd::upload::run(a).map_err(UsageError),
         Command::Check(a) => cmd::check::run(a, color),
         Command::Fix(a) => cmd::fix::run(a, color),
         Command::Run(a) => cmd::run::main(a, color),

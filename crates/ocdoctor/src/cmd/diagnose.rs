@@ -21,6 +21,12 @@ pub struct DiagnoseArgs {
     /// The openocd command line that produced the log: its config is checked and joined.
     #[arg(long, value_name = "\"openocd ARGS…\"")]
     cmd: Option<String>,
+    /// Replace user and host names, serials, addresses, tokens and private paths in the
+    /// report by pseudonyms (forum-ready with --format markdown).
+    #[arg(long)]
+    redact: bool,
+    #[command(flatten)]
+    redaction: super::redact::KeyOptions,
 }
 
 pub fn run(args: DiagnoseArgs, color: bool) -> Result<u8, UsageError> {
@@ -32,12 +38,22 @@ pub fn run(args: DiagnoseArgs, color: bool) -> Result<u8, UsageError> {
         }
         (false, None) => Machine::ThisMachine,
     };
+    // The log's text, for redaction's consistent pseudonyms (the engine takes the log).
+    let text = args
+        .redact
+        .then(|| log.text.as_deref().map(|t| String::from_utf8_lossy(t).into_owned()))
+        .flatten();
     let opts = DiagnoseOptions {
         machine,
-        command: args.cmd,
+        command: args.cmd.clone(),
         check: check::Options::default(),
     };
-    let report = ocdoctor_engine::diagnose(log, &opts)?;
+    let mut report = ocdoctor_engine::diagnose(log, &opts)?;
+    if args.redact {
+        let sources = [text.as_deref(), args.cmd.as_deref()];
+        super::redact::redact_diagnosis(&mut report, &args.redaction, &sources)
+            .map_err(UsageError)?;
+    }
     out(&render_report(&report, args.format, color));
     Ok(report.exit_code() as u8)
 }

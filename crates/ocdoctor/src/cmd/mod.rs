@@ -7,7 +7,9 @@ pub mod explain;
 pub mod fix;
 pub mod idcode;
 pub mod lab;
+pub mod redact;
 pub mod rules;
 pub mod run;
+pub mod upload;
 
 pub(crate) use crate::{Format, UsageError, out, render_report};
