@@ -32,6 +32,11 @@ pub enum EngineError {
     NotASnapshot { path: PathBuf, why: String },
     #[error("{0}")]
     BadId(String),
+    #[error("{} is not an OpenOCD config script: {why}", path.display())]
+    NotAScript {
+        path: PathBuf,
+        why: ocdoctor_cfg::NotAScript,
+    },
     #[error("cannot write the backup {}: {source}", path.display())]
     Backup {
         path: PathBuf,

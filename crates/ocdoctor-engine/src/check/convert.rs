@@ -48,7 +48,7 @@ impl IdeOrigin<'_> {
 
     /// The span of the IDE setting the argv word at `offset` came from (`None`: the front end
     /// wrote that word itself).
-    fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
+    pub(super) fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
         let words = self.inv.program.iter().chain(self.inv.args.iter());
         let idx = words
             .enumerate()
@@ -377,6 +377,21 @@ pub(super) fn convert_cfg(
     }
     if matches!(p.id.as_str(), "missing-file" | "removed-file") {
         missing_file_facts(p, session, inv, &mut facts);
+    }
+    if p.id == "invalid-command-name" {
+        let dym = p
+            .suggestion
+            .as_ref()
+            .map(|s| format!("; did you mean `{s}`?"));
+        facts.push(("did_you_mean".into(), dym.unwrap_or_default()));
+    }
+    if p.id == "include-cycle" {
+        let chain = p
+            .message
+            .strip_prefix("include cycle: ")
+            .unwrap_or(&p.message);
+        let chain = chain.split(" (").next().unwrap_or(chain);
+        facts.push(("cycle".into(), chain.to_string()));
     }
     // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
     // the IDE file is just where it shows.
