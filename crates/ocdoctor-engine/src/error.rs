@@ -37,6 +37,11 @@ pub enum EngineError {
         path: PathBuf,
         why: ocdoctor_cfg::NotAScript,
     },
+    #[error(
+        "{} changed since it was checked: nothing was written; run `ocdoctor fix` again",
+        path.display()
+    )]
+    Changed { path: PathBuf },
     #[error("cannot write the backup {}: {source}", path.display())]
     Backup {
         path: PathBuf,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::Checked;
 use super::openocd::Installed;
-use crate::fix::FileEdit;
+use crate::fix::{FileEdit, content_hash};
 
 /// The 1-based line `line` of `text` (without its end of line).
 fn line_of(text: &str, line: u32) -> String {
@@ -283,6 +283,7 @@ pub(super) fn convert_cfg(
                             path: real.to_path_buf(),
                             span,
                             replacement: s.clone(),
+                            base_hash: content_hash(text),
                         });
                     }
                 }
@@ -355,6 +356,7 @@ pub(super) fn convert_cfg(
                                     path: o.file.path.clone(),
                                     span: r,
                                     replacement: s.clone(),
+                                    base_hash: content_hash(&o.file.text),
                                 });
                             }
                         }
@@ -574,6 +576,7 @@ pub(super) fn convert_ide(
                 path: file.path.clone(),
                 span: e.span.clone(),
                 replacement: e.replacement.clone(),
+                base_hash: content_hash(&file.text),
             });
         }
     }
