@@ -22,17 +22,19 @@ const SEP: &str = r"(?:\\{1,4}|/)";
 /// "John Smith"), but a word after a space never starts with `-` (that is the next option of a
 /// command line: `-s /x/scripts -f interface/…`) or
 /// punctuation (a prompt's `$ ./openocd`): it starts with a letter, a digit or `(`.
-const DIR: &str = r#"[^\s\\/"'<>|*?:;,=]+(?: [A-Za-z0-9(][^\s\\/"'<>|*?:;,=]*)*"#;
-const LEAF: &str = r#"[^\s\\/"'<>|*?:;,=]+"#;
+// Typographic quotes (“ ” ‘ ’ « »: forum software and word processors turn `"` into them)
+// end a path like ASCII quotes.
+const DIR: &str = r#"[^\s\\/"'“”‘’«»<>|*?:;,=]+(?: [A-Za-z0-9(][^\s\\/"'“”‘’«»<>|*?:;,=]*)*"#;
+const LEAF: &str = r#"[^\s\\/"'“”‘’«»<>|*?:;,=]+"#;
 
 fn path_regexes() -> &'static [Regex; 3] {
     static RES: LazyLock<[Regex; 3]> = LazyLock::new(|| {
         let windows = format!(r"(?i)(?-u:\b)(?P<path>[a-z]:{SEP}(?:{DIR}{SEP})*(?:{LEAF})?)");
         // After a start of line, a space, a quote, `=`, `(`, `[`, `,`, `{` or `:` (PATH lists).
         let unix =
-            format!(r#"(?m)(?:^|[\s"'=(\[,{{:])(?P<path>(?:~/|/)(?:{DIR}{SEP})*(?:{LEAF})?)"#);
+            format!(r#"(?m)(?:^|[\s"'“‘«=(\[,{{:])(?P<path>(?:~/|/)(?:{DIR}{SEP})*(?:{LEAF})?)"#);
         // A UNC path, `\\server\share\…` (its server is a host name, found elsewhere).
-        let unc = format!(r#"(?m)(?:^|[\s"'=(])(?P<path>\\{{2,4}}(?:{DIR}{SEP})*(?:{LEAF})?)"#);
+        let unc = format!(r#"(?m)(?:^|[\s"'“‘«=(])(?P<path>\\{{2,4}}(?:{DIR}{SEP})*(?:{LEAF})?)"#);
         [windows, unix, unc].map(|p| Regex::new(&p).unwrap_or_else(|e| panic!("path pattern: {e}")))
     });
     &RES
@@ -272,6 +274,11 @@ mod tests {
     #[test]
     fn homes_on_every_os() {
         assert_eq!(private("/home/alice/x.cfg"), [("alice", "user")]);
+        // A forum's typographic quotes around a traceback path.
+        assert_eq!(
+            private("File “/home/alice/x.cfg”, line 5"),
+            [("alice", "user")]
+        );
         assert_eq!(private("at /Users/Bob/Library/x"), [("Bob", "user")]);
         assert_eq!(
             private(r"C:\Users\Jo Ann\AppData\Local"),

@@ -41,7 +41,11 @@ pub fn run(args: DiagnoseArgs, color: bool) -> Result<u8, UsageError> {
     // The log's text, for redaction's consistent pseudonyms (the engine takes the log).
     let text = args
         .redact
-        .then(|| log.text.as_deref().map(|t| String::from_utf8_lossy(t).into_owned()))
+        .then(|| {
+            log.text
+                .as_deref()
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+        })
         .flatten();
     let opts = DiagnoseOptions {
         machine,
