@@ -12,6 +12,7 @@ pub mod infer;
 pub mod kb;
 pub mod logline;
 pub mod render;
+pub mod render_sarif;
 pub mod report;
 pub mod scan;
 pub mod version;

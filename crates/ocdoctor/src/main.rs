@@ -46,7 +46,7 @@ enum Command {
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
-    /// Also takes --format text|json|markdown, --openocd PATH, --scripts DIR (anywhere).
+    /// Also takes --format text|json|markdown|sarif, --openocd PATH, --scripts DIR (anywhere).
     Check {
         /// What to check (see above).
         #[arg(
@@ -148,6 +148,8 @@ enum Format {
     Text,
     Json,
     Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -230,12 +232,18 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
                 Format::Text => render::text(&report, color),
                 Format::Json => render::json(&report),
                 Format::Markdown => render::markdown(&report),
+                Format::Sarif => sarif(&report),
             });
             Ok(report.exit_code() as u8)
         }
         Command::Rules { format } => {
             let kb = KnowledgeBase::embedded();
             match format {
+                Format::Sarif => {
+                    return Err(UsageError(
+                        "rules --format sarif: use text, json or markdown (a SARIF log of `check` or `diagnose` carries the rules)".into(),
+                    ));
+                }
                 Format::Json => {
                     let rows: Vec<_> = kb
                         .rules
@@ -527,7 +535,14 @@ fn render_report(report: &ocdoctor_core::Report, format: Format, color: bool) ->
         Format::Text => render::text(report, color),
         Format::Json => render::json(report),
         Format::Markdown => render::markdown(report),
+        Format::Sarif => sarif(report),
     }
+}
+
+/// SARIF with the paths under the current directory (a checkout, in CI) relative to it.
+fn sarif(report: &ocdoctor_core::Report) -> String {
+    let cwd = std::env::current_dir().ok();
+    ocdoctor_core::render_sarif::sarif_with_base(report, cwd.as_deref())
 }
 
 /// `check` and `fix`: the free arguments hold our options and the inputs.
@@ -536,9 +551,10 @@ fn check_cmd(mut args: Vec<String>, fix: bool, color: bool) -> Result<u8, UsageE
         None | Some("text") => Format::Text,
         Some("json") => Format::Json,
         Some("markdown") => Format::Markdown,
+        Some("sarif") => Format::Sarif,
         Some(other) => {
             return Err(UsageError(format!(
-                "--format {other:?}: use text, json or markdown"
+                "--format {other:?}: use text, json, markdown or sarif"
             )));
         }
     };
