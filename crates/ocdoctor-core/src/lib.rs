@@ -33,7 +33,9 @@ pub fn scanner() -> &'static Scanner {
     &SCANNER
 }
 
-/// Diagnose a log held in memory. `path` is only used to label evidence.
+/// Scan and infer a log held in memory. `path` is only used to label evidence. This is the bare
+/// scan: `ocdoctor_engine::diagnose_bytes` adds the chip-identity reading and is what
+/// `ocdoctor diagnose --no-env` reports.
 pub fn diagnose_bytes(log: &[u8], path: Option<&str>) -> Report {
     diagnose_with(log, path, &Hints::default())
 }

@@ -25,6 +25,31 @@ enum Chunk {
     Eof,
 }
 
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Also keep the full log here (default: .ocdoctor/last.log).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Diagnose the log alone; never look at this machine (give it before `--`).
+    #[arg(long)]
+    no_env: bool,
+    /// The command: `ocdoctor run -- openocd -f board/x.cfg`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    command: Vec<String>,
+}
+
+/// Run and exit with OpenOCD's status (this never returns on success).
+pub fn main(args: RunArgs, color: bool) -> Result<u8, super::UsageError> {
+    let code = run(RunOptions {
+        argv: args.command,
+        log: args.log,
+        color,
+        env: !args.no_env,
+    })
+    .map_err(super::UsageError)?;
+    std::process::exit(code);
+}
+
 pub struct RunOptions {
     pub argv: Vec<String>,
     pub log: Option<PathBuf>,
@@ -152,11 +177,13 @@ pub fn run(opts: RunOptions) -> Result<i32, String> {
     // The chip-identity reading needs the text; the log file holds it (skipped when huge).
     let text = std::fs::metadata(&log_path)
         .ok()
-        .filter(|m| m.len() <= crate::KEEP_LOG_BYTES as u64)
+        .filter(|m| m.len() <= ocdoctor_engine::log::KEEP_LOG_BYTES as u64)
         .and_then(|_| std::fs::read(&log_path).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let reading = text.as_deref().and_then(crate::chip::IdReading::of);
-    let report = crate::chip::report_with_reading(
+    let reading = text
+        .as_deref()
+        .and_then(ocdoctor_engine::chip::IdReading::of);
+    let report = ocdoctor_engine::chip::report_with_reading(
         result.clone(),
         Some(&log_path.display().to_string()),
         Hints::default(),
@@ -223,15 +250,21 @@ fn with_env(
     scan: ocdoctor_core::ScanResult,
     log_path: &Path,
     env: bool,
-    reading: Option<&crate::chip::IdReading>,
+    reading: Option<&ocdoctor_engine::chip::IdReading>,
 ) -> ocdoctor_core::Report {
     if !env {
         return report;
     }
     let opts = ocdoctor_env::CollectOptions::for_this_machine();
     let version = scan.banner.as_ref().map(|b| b.version.to_string());
-    let hints = crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
-    crate::chip::report_with_reading(scan, Some(&log_path.display().to_string()), hints, reading)
+    let hints =
+        ocdoctor_engine::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), version.as_deref());
+    ocdoctor_engine::chip::report_with_reading(
+        scan,
+        Some(&log_path.display().to_string()),
+        hints,
+        reading,
+    )
 }
 
 fn print_diagnosis(report: &ocdoctor_core::Report, color: bool, when: &str) {

@@ -1,5 +1,5 @@
-//! Chip identity inside the CLI: `ocdoctor idcode VALUE`, and the enrichment of idcode
-//! findings in `diagnose` (which chip was found, which cfg fits, clone or noise).
+//! Chip identity: `ocdoctor idcode VALUE`, and the enrichment of idcode findings in a log's
+//! report (which chip was found, which cfg fits, clone or noise).
 
 use ocdoctor_chip::{
     MismatchKind, ScriptsIndex, classify_mismatch, explain_id_with, extract_from_log,
@@ -24,9 +24,12 @@ pub fn scripts_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
         .find(|d| d.is_dir())
 }
 
-pub fn idcode(input: &str, scripts: Option<PathBuf>) -> Result<String, String> {
+/// `ocdoctor idcode`: what an id (or a pasted OpenOCD line) means, as text.
+pub fn idcode(input: &str, scripts: Option<PathBuf>) -> Result<String, crate::EngineError> {
     let index = scripts_dir(scripts).map(|d| ScriptsIndex::build(&d));
-    explain_id_with(input, index.as_ref()).map(|r| r.render_text() + "\n")
+    explain_id_with(input, index.as_ref())
+        .map(|r| r.render_text() + "\n")
+        .map_err(crate::EngineError::BadId)
 }
 
 /// What the ids in a log mean, read once per diagnosis.

@@ -1,0 +1,578 @@
+//! Problems of `ocdoctor_cfg` and `ocdoctor_ide` converted into `ocdoctor_core::SourceProblem`s:
+//! where they show (a script, the command line, or the IDE setting an argv word came from),
+//! the facts the rules' titles and fixes fill in, and the edit that fixes them.
+
+use ocdoctor_cfg::{Invocation, Session};
+use ocdoctor_core::SourceProblem;
+use ocdoctor_ide::{Edit, IdeFile};
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::Checked;
+use super::openocd::Installed;
+use crate::fix::FileEdit;
+
+/// The 1-based line `line` of `text` (without its end of line).
+fn line_of(text: &str, line: u32) -> String {
+    text.lines()
+        .nth(line.saturating_sub(1) as usize)
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_string()
+}
+
+pub(super) fn slice(text: &str, r: Range<usize>) -> &str {
+    text.get(r).unwrap_or("")
+}
+
+fn is_under(path: &Path, dirs: &[PathBuf]) -> bool {
+    let p = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    dirs.iter().any(|d| p.starts_with(d))
+}
+
+/// Where a cfg problem on the reconstructed command line of an IDE config really is: the
+/// setting the argv element came from.
+pub(super) struct IdeOrigin<'a> {
+    pub(super) file: &'a IdeFile,
+    pub(super) config: &'a ocdoctor_ide::LaunchConfig,
+    pub(super) inv: &'a Invocation,
+}
+
+impl IdeOrigin<'_> {
+    /// The IDE-file span of the argv word that contains `offset` of the command line.
+    fn span_for(&self, offset: usize) -> Option<Range<usize>> {
+        self.setting_for(offset)
+            .or_else(|| Some(self.config.span.clone()))
+    }
+
+    /// The span of the IDE setting the argv word at `offset` came from (`None`: the front end
+    /// wrote that word itself).
+    fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
+        let words = self.inv.program.iter().chain(self.inv.args.iter());
+        let idx = words
+            .enumerate()
+            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
+            .map(|(i, _)| i)?;
+        // argv_origins counts the program too when the argv has one.
+        let k = if self.inv.program.is_some() {
+            idx
+        } else {
+            idx + 1
+        };
+        self.config.argv_origins.get(k).cloned().flatten()
+    }
+
+    /// Where `found` is written inside the setting at `setting`, when it is there exactly once
+    /// and as is (no escapes, no variables), and `new` can be written there without escaping:
+    /// the span an edit replaces, so the rest of the setting and the file stay as they are.
+    fn edit_span(&self, setting: Range<usize>, found: &str, new: &str) -> Option<Range<usize>> {
+        let t = self.file.text.get(setting.clone())?;
+        if found.is_empty() || t.matches(found).count() != 1 {
+            return None;
+        }
+        let needs_escape = match self.file.kind {
+            ocdoctor_ide::FileKind::VsCodeLaunch => {
+                new.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+            }
+            ocdoctor_ide::FileKind::EclipseLaunch => new
+                .chars()
+                .any(|c| matches!(c, '&' | '<' | '>' | '"' | '\'') || c.is_control()),
+            ocdoctor_ide::FileKind::PlatformIo => new.contains(['\n', '\r']),
+        };
+        if needs_escape {
+            return None;
+        }
+        let at = setting.start + t.find(found)?;
+        Some(at..at + found.len())
+    }
+
+    /// Whether a `-c` argument at `loc` was written by the front end itself (no setting of the
+    /// IDE file behind it), e.g. the ports Cortex-Debug picks at launch.
+    pub(super) fn generated(&self, loc: &ocdoctor_cfg::Location, session: &Session) -> bool {
+        let Some(from) = session
+            .files
+            .iter()
+            .find(|f| f.name == loc.file)
+            .and_then(|f| f.included_from.as_ref())
+        else {
+            return false;
+        };
+        if from.file != ocdoctor_cfg::argv::COMMAND_LINE {
+            return false;
+        }
+        let offset = from.span.start;
+        let words = self.inv.program.iter().chain(self.inv.args.iter());
+        let Some(idx) = words
+            .enumerate()
+            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
+            .map(|(i, _)| i)
+        else {
+            return false;
+        };
+        let k = if self.inv.program.is_some() {
+            idx
+        } else {
+            idx + 1
+        };
+        matches!(self.config.argv_origins.get(k), Some(None))
+    }
+}
+
+/// The problems minus the consequences of a more specific one at the same place: a path split
+/// at a space or stripped of its backslashes is also "not found" / "an unexpected argument".
+pub(super) fn kept(problems: &[ocdoctor_cfg::Problem]) -> Vec<&ocdoctor_cfg::Problem> {
+    let place = |p: &ocdoctor_cfg::Problem| p.location.as_ref().map(|l| (l.file.clone(), l.line));
+    let specific: HashSet<(String, u32)> = problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.id.as_str(),
+                "windows-path-backslashes" | "unquoted-space-in-path"
+            )
+        })
+        .filter_map(place)
+        .collect();
+    // `-f My Boards/x.cfg`: the stray `Boards/x.cfg` right after the missing `My` is one path
+    // split at a space; OpenOCD 0.12 rejects the stray word before it reads any file.
+    let stray_starts: Vec<usize> = problems
+        .iter()
+        .filter(|p| p.id == "unexpected-argument")
+        .filter_map(|p| p.location.as_ref())
+        .filter(|l| l.file == ocdoctor_cfg::argv::COMMAND_LINE)
+        .map(|l| l.span.start)
+        .collect();
+    let split_head = |p: &ocdoctor_cfg::Problem| {
+        p.id == "missing-file"
+            && p.location.as_ref().is_some_and(|l| {
+                l.file == ocdoctor_cfg::argv::COMMAND_LINE
+                    && stray_starts.iter().any(|&s| {
+                        // The stray right after it, or the stray problem that spans both words.
+                        (s > l.span.end && s <= l.span.end + 2) || s == l.span.start
+                    })
+            })
+    };
+    problems
+        .iter()
+        .filter(|p| !split_head(p))
+        .filter(|p| {
+            !(matches!(p.id.as_str(), "missing-file" | "unexpected-argument")
+                && place(p).is_some_and(|k| specific.contains(&k)))
+        })
+        .collect()
+}
+
+/// Convert one cfg problem. `cwd` is the folder the command ran in.
+pub(super) fn convert_cfg(
+    p: &ocdoctor_cfg::Problem,
+    session: &Session,
+    inv: &Invocation,
+    inst: &Installed,
+    origin: Option<&IdeOrigin<'_>>,
+    out: &mut Checked,
+) {
+    // The scripts an OpenOCD ships fit that OpenOCD: version knowledge does not apply to them
+    // (the version table flags e.g. `shutdown` in swj-dp.tcl).
+    if matches!(
+        p.id.as_str(),
+        "command-needs-newer-version" | "deprecated-command" | "removed-command"
+    ) && p.location.as_ref().is_some_and(|l| {
+        session
+            .files
+            .iter()
+            .find(|f| f.name == l.file)
+            .and_then(|f| f.path.as_deref())
+            .is_some_and(|path| is_under(path, &inst.scripts_dirs))
+    }) {
+        return;
+    }
+    let mut sp = SourceProblem {
+        source: "config".into(),
+        id: p.id.clone(),
+        message: p.message.clone(),
+        ..Default::default()
+    };
+    let mut facts: Vec<(String, String)> = Vec::new();
+    if let Some(s) = &p.suggestion {
+        facts.push(("suggestion".into(), s.clone()));
+    }
+    // The transports the configured adapter driver offers (OpenOCD 0.12's drivers).
+    if p.id == "transport-not-supported-by-adapter"
+        && let Some(drv) = session.model.adapter_driver()
+        && let Some(t) = ocdoctor_cfg::resolve::driver_transports(drv)
+    {
+        facts.push(("driver".into(), drv.to_string()));
+        facts.push(("supported".into(), t.join(", ")));
+    }
+    let mut edit = None;
+    if let Some(loc) = &p.location {
+        let span = loc.span.start..loc.span.end;
+        // The text the location names: the command line, a `-c` argument, or a script.
+        let file = session.files.iter().find(|f| f.name == loc.file);
+        let (text, path): (&str, Option<&Path>) = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
+            (inv.line.as_str(), None)
+        } else {
+            match file {
+                Some(f) => (f.text.as_str(), f.path.as_deref()),
+                None => ("", None),
+            }
+        };
+        let mut span = span;
+        // `source [find X]`: the problem spans `find X`; the fix replaces the name only.
+        if matches!(
+            p.id.as_str(),
+            "missing-file" | "deprecated-file" | "removed-file"
+        ) {
+            let t = slice(text, span.clone());
+            for pre in ["find ", "script ", "source "] {
+                if let Some(rest) = t.strip_prefix(pre) {
+                    span.start += t.len() - rest.trim_start().len();
+                    break;
+                }
+            }
+        }
+        // The column follows the narrowed span (`find X` → `X`).
+        let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
+        let found = slice(text, span.clone()).to_string();
+        facts.push(("found".into(), found.clone()));
+        if matches!(p.id.as_str(), "deprecated-file" | "removed-file") {
+            // The documented replacement as OpenOCD arguments; not always a file name alone
+            // (`target/rp2040-core0.cfg` → `-c 'set USE_CORE 0' -f target/rp2040.cfg`).
+            let r = ocdoctor_cfg::versions::file_replacement_args(&found, session.version)
+                .unwrap_or_else(|| "the file OpenOCD's deprecation warning names".into());
+            facts.push(("replacement".into(), r));
+        }
+        let file_fact = match p.id.as_str() {
+            "missing-file" | "deprecated-file" | "removed-file" | "unquoted-space-in-path" => {
+                found.clone()
+            }
+            _ => path.map_or_else(|| loc.file.clone(), |p| p.display().to_string()),
+        };
+        facts.push(("file".into(), file_fact));
+        let command = slice(text, line_span(text, span.start))
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        facts.push(("command".into(), command));
+        match path {
+            Some(real) => {
+                sp.path = Some(real.display().to_string());
+                sp.line = u64::from(loc.line);
+                sp.column = col;
+                sp.span = Some((span.start as u64, span.end as u64));
+                sp.text = line_of(text, loc.line);
+                if let Some(s) = &p.suggestion
+                    && !is_under(real, &inst.scripts_dirs)
+                {
+                    // An empty replacement deletes the command; when it is alone on its line,
+                    // the line goes too.
+                    let mut span = span.clone();
+                    if s.is_empty() {
+                        let line = line_span(text, span.start);
+                        if text[line.clone()].trim() == text[span.clone()].trim() {
+                            span = line.start..(line.end + 1).min(text.len());
+                        }
+                    }
+                    let e = Edit::new(span.clone(), s.clone());
+                    let label = real.display().to_string();
+                    let diff = e.to_unified_diff(text, label.trim_start_matches('/'));
+                    if !diff.is_empty() {
+                        sp.edit = Some(diff);
+                        edit = Some(FileEdit {
+                            path: real.to_path_buf(),
+                            span,
+                            replacement: s.clone(),
+                        });
+                    }
+                }
+            }
+            None => {
+                // The command line or a `-c` argument.
+                let reordered = (p.id == "target-before-interface"
+                    && loc.file == ocdoctor_cfg::argv::COMMAND_LINE)
+                    .then(|| interface_first(text))
+                    .flatten();
+                let fixed = reordered.or_else(|| {
+                    p.suggestion.as_ref().map(|s| {
+                        let mut t = text.to_string();
+                        if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
+                            && matches!(
+                                p.id.as_str(),
+                                "missing-file" | "deprecated-file" | "removed-file"
+                            )
+                        {
+                            // Every file of this kind on the line at once: one finding shows them
+                            // all, so its command line fixes them all.
+                            return corrected_line(text, &session.problems, &p.id);
+                        }
+                        if t.get(span.clone()).is_some() {
+                            t.replace_range(span.clone(), s);
+                        }
+                        t
+                    })
+                });
+                if let Some(f) = &fixed {
+                    let shown = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
+                        f.clone()
+                    } else {
+                        format!("-c '{f}'")
+                    };
+                    facts.push(("fixed".into(), shown));
+                }
+                // Where it is on the command line (a `-c` argument: where that argument is).
+                let cmdline_offset = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
+                    Some(span.start)
+                } else {
+                    file.and_then(|f| f.included_from.as_ref())
+                        .map(|l| l.span.start)
+                };
+                match (origin, cmdline_offset.and_then(|o| origin?.span_for(o))) {
+                    (Some(o), Some(ide_span)) => {
+                        // The replacement is known and the text it replaces is written in the
+                        // IDE setting: edit exactly that text there.
+                        let target = p.suggestion.as_ref().and_then(|s| {
+                            let setting = cmdline_offset.and_then(|c| o.setting_for(c))?;
+                            Some((o.edit_span(setting, &found, s)?, s))
+                        });
+                        let at = target.as_ref().map_or(ide_span.clone(), |(r, _)| r.clone());
+                        let l =
+                            ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, at.clone());
+                        sp.source = "ide".into();
+                        sp.path = Some(o.file.path.display().to_string());
+                        sp.line = u64::from(l.line);
+                        sp.column = u64::from(l.col);
+                        sp.span = Some((at.start as u64, at.end as u64));
+                        sp.text = line_of(&o.file.text, l.line);
+                        if let Some((r, s)) = target {
+                            let e = Edit::new(r.clone(), s.clone());
+                            let label = o.file.path.display().to_string();
+                            let diff =
+                                e.to_unified_diff(&o.file.text, label.trim_start_matches('/'));
+                            if !diff.is_empty() {
+                                sp.edit = Some(diff);
+                                edit = Some(FileEdit {
+                                    path: o.file.path.clone(),
+                                    span: r,
+                                    replacement: s.clone(),
+                                });
+                            }
+                        }
+                    }
+                    _ => {
+                        sp.path = Some(loc.file.clone());
+                        sp.line = u64::from(loc.line);
+                        sp.column = col;
+                        sp.span = Some((span.start as u64, span.end as u64));
+                        sp.text = text.lines().next().unwrap_or("").to_string();
+                        if loc.file != ocdoctor_cfg::argv::COMMAND_LINE {
+                            // Shown as `-c …`: the column moves with the prefix.
+                            sp.text = format!("-c {}", sp.text);
+                            sp.column += 3;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if matches!(p.id.as_str(), "missing-file" | "removed-file") {
+        missing_file_facts(p, session, inv, &mut facts);
+    }
+    // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
+    // the IDE file is just where it shows.
+    if origin.is_some() {
+        sp.source = "config".into();
+        facts.push((
+            "config".into(),
+            origin.map(|o| o.config.name.clone()).unwrap_or_default(),
+        ));
+    }
+    sp.facts = facts;
+    out.push(sp, edit);
+}
+
+/// The command line with every `-f interface/…` moved before the first `-f target/…` (the
+/// order OpenOCD needs: the adapter's transports are known before a target selects one).
+/// Words move as typed, quotes included (`-c "adapter speed 1000"`).
+fn interface_first(line: &str) -> Option<String> {
+    let words = ocdoctor_cfg::argv::split_posix(line);
+    let is_pair = |i: usize, dir: &str| {
+        words[i].value == "-f" && words.get(i + 1).is_some_and(|w| w.value.starts_with(dir))
+    };
+    let raw = |i: usize| slice(line, words[i].span.start..words[i].span.end);
+    let first_target = (0..words.len()).find(|&i| is_pair(i, "target/"))?;
+    let mut moved: Vec<&str> = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if i > first_target && is_pair(i, "interface/") {
+            moved.extend([raw(i), raw(i + 1)]);
+            i += 2;
+        } else {
+            rest.push(raw(i));
+            i += 1;
+        }
+    }
+    if moved.is_empty() {
+        return None;
+    }
+    let at = rest.iter().position(|w| *w == "-f")?.min(first_target);
+    rest.splice(at..at, moved);
+    Some(rest.join(" "))
+}
+
+/// The command line with the suggestion of every `id` problem on it applied.
+fn corrected_line(line: &str, problems: &[ocdoctor_cfg::Problem], id: &str) -> String {
+    let mut subs: Vec<(Range<usize>, &str)> = problems
+        .iter()
+        .filter(|q| {
+            q.id == id
+                || matches!(
+                    q.id.as_str(),
+                    "missing-file" | "deprecated-file" | "removed-file"
+                )
+        })
+        .filter_map(|q| {
+            let l = q.location.as_ref()?;
+            let s = q.suggestion.as_deref()?;
+            (l.file == ocdoctor_cfg::argv::COMMAND_LINE).then_some((l.span.start..l.span.end, s))
+        })
+        .collect();
+    subs.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut t = line.to_string();
+    let mut limit = usize::MAX;
+    for (r, s) in subs {
+        if r.end <= limit && t.get(r.clone()).is_some() {
+            t.replace_range(r.clone(), s);
+            limit = r.start;
+        }
+    }
+    t
+}
+
+/// Facts of a missing file for CFG101, each always set so no placeholder is left unfilled:
+/// `did_you_mean` (`; did you mean X?` or empty), `also_missing` (the other missing files of
+/// the session, with theirs), and the next step: `next_title` / `next` (the corrected command
+/// line; after an edit, the command as it was; with no suggestion, where to look).
+fn missing_file_facts(
+    p: &ocdoctor_cfg::Problem,
+    session: &Session,
+    inv: &Invocation,
+    facts: &mut Vec<(String, String)>,
+) {
+    let name_of = |q: &ocdoctor_cfg::Problem| -> String {
+        let Some(l) = &q.location else {
+            return String::new();
+        };
+        let text = if l.file == ocdoctor_cfg::argv::COMMAND_LINE {
+            inv.line.as_str()
+        } else {
+            session
+                .files
+                .iter()
+                .find(|f| f.name == l.file)
+                .map_or("", |f| f.text.as_str())
+        };
+        let t = slice(text, l.span.start..l.span.end);
+        ["find ", "script ", "source "]
+            .iter()
+            .find_map(|pre| t.strip_prefix(pre))
+            .unwrap_or(t)
+            .trim()
+            .to_string()
+    };
+    let dym =
+        |q: &ocdoctor_cfg::Problem| q.suggestion.as_ref().map(|s| format!("did you mean {s}?"));
+    facts.push((
+        "did_you_mean".into(),
+        dym(p).map(|d| format!("; {d}")).unwrap_or_default(),
+    ));
+    let others: Vec<String> = session
+        .problems
+        .iter()
+        .filter(|q| q.id == "missing-file" && q.location != p.location)
+        .map(|q| match dym(q) {
+            Some(d) => format!("`{}` ({d})", name_of(q)),
+            None => format!("`{}`", name_of(q)),
+        })
+        .collect();
+    facts.push((
+        "also_missing".into(),
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(" Not found either: {}.", others.join(", "))
+        },
+    ));
+    let on_line = p
+        .location
+        .as_ref()
+        .is_some_and(|l| l.file == ocdoctor_cfg::argv::COMMAND_LINE);
+    let (title, next) = if on_line && p.suggestion.is_some() {
+        (
+            "Run the corrected command line".to_string(),
+            corrected_line(&inv.line, &session.problems, "missing-file"),
+        )
+    } else if p.suggestion.is_some() {
+        ("Then run OpenOCD as before".to_string(), inv.line.clone())
+    } else {
+        let base = name_of(p);
+        let base = base.rsplit(['/', '\\']).next().unwrap_or(&base).to_string();
+        (
+            format!("Look for {base} (it is not in the installed scripts)"),
+            format!("find / -name '{base}' 2>/dev/null"),
+        )
+    };
+    facts.push(("next_title".into(), title));
+    facts.push(("next".into(), next));
+}
+
+/// The byte range of the line holding `offset`.
+fn line_span(text: &str, offset: usize) -> Range<usize> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    start..end
+}
+
+pub(super) fn convert_ide(
+    p: &ocdoctor_ide::IdeProblem,
+    file: &IdeFile,
+    config: &str,
+    out: &mut Checked,
+) {
+    let path = file.path.display().to_string();
+    let found = slice(&file.text, p.location.span.clone()).to_string();
+    let mut facts = vec![
+        ("file".to_string(), path.clone()),
+        ("found".to_string(), found),
+        ("config".to_string(), config.to_string()),
+    ];
+    let mut edit = None;
+    let mut diff = None;
+    if let Some(e) = &p.edit {
+        facts.push(("suggestion".into(), e.replacement.trim().to_string()));
+        let d = e.to_unified_diff(&file.text, path.trim_start_matches('/'));
+        if !d.is_empty() {
+            diff = Some(d);
+            edit = Some(FileEdit {
+                path: file.path.clone(),
+                span: e.span.clone(),
+                replacement: e.replacement.clone(),
+            });
+        }
+    }
+    let sp = SourceProblem {
+        source: "ide".into(),
+        id: p.id.to_string(),
+        message: p.message.clone(),
+        path: Some(path),
+        line: u64::from(p.location.line),
+        column: u64::from(p.location.col),
+        span: Some((p.location.span.start as u64, p.location.span.end as u64)),
+        text: line_of(&file.text, p.location.line),
+        facts,
+        edit: diff,
+    };
+    out.push(sp, edit);
+}

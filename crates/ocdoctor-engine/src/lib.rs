@@ -1,0 +1,47 @@
+//! # ocdoctor-engine: one engine for every front end
+//!
+//! The CLI, a language server and a team server call this crate and get the same answers.
+//! It owns everything between the inputs and a [`Report`]:
+//!
+//! * **Logs** ([`log`]): a streaming scan of any reader, the chip-identity reading of the ids
+//!   in it ([`chip`]), the join with a machine ([`envjoin`]) and with the command line that
+//!   produced it. [`diagnose_bytes`] is `ocdoctor diagnose --no-env`.
+//! * **Static checks** ([`check`]): the installed OpenOCD (binary, cached version, scripts),
+//!   `.cfg` scripts, command lines and IDE launch files resolved and turned into problems,
+//!   then into a report by the rules. [`check_files`] is `ocdoctor check` for an editor: it
+//!   takes unsaved buffers and returns [`Diagnostic`]s located in the files (byte range,
+//!   line/column) with their edits.
+//! * **Fixes** ([`fix`]): the edits grouped per file, as a diff, applied atomically with a
+//!   backup.
+//!
+//! Errors are [`EngineError`]s, each a sentence for the user. Bad content never is an error.
+//!
+//! ```no_run
+//! use ocdoctor_engine::{CheckRequest, check::Input, check_files};
+//! let req = CheckRequest {
+//!     inputs: vec![Input::Path("board.cfg".into())],
+//!     // The editor's unsaved buffer for board.cfg.
+//!     overlays: vec![("board.cfg".into(), "adapter_khz 4000\n".into())],
+//!     ..Default::default()
+//! };
+//! for d in check_files(&req).unwrap().diagnostics {
+//!     println!("{:?} {:?} {}", d.rule, d.span.map(|s| s.start), d.title);
+//! }
+//! ```
+
+pub mod check;
+pub mod chip;
+pub mod envjoin;
+mod error;
+mod files;
+pub mod fix;
+pub mod log;
+
+pub use error::EngineError;
+pub use files::{CheckReport, CheckRequest, Diagnostic, FileSpan, Position, check_files, position};
+pub use fix::{FileEdit, write_atomically};
+pub use log::{
+    DiagnoseOptions, Machine, ReadLog, diagnose, diagnose_bytes, read_log, read_log_bytes,
+    read_log_file,
+};
+pub use ocdoctor_core::Report;

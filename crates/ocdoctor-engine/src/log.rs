@@ -1,0 +1,172 @@
+//! Reading a log: one streaming scan (constant memory whatever the size) and a copy of the
+//! text when it is small enough for the chip-identity reading; then the report, joined with a
+//! machine and a command line when asked.
+
+use crate::chip::IdReading;
+use crate::error::EngineError;
+use ocdoctor_core::{Hints, Report, ScanResult};
+use std::io::Read;
+use std::path::Path;
+
+/// Keep at most this much of the log in memory for enrichment; bigger logs are only scanned.
+pub const KEEP_LOG_BYTES: usize = 16 << 20;
+
+/// A log that was read: the scan, a label for the input, and the log text itself when it is
+/// small enough to keep (the chip-identity reading reads it again).
+#[derive(Debug, Clone)]
+pub struct ReadLog {
+    pub scan: ScanResult,
+    /// The file name shown in evidence (`None` for standard input).
+    pub label: Option<String>,
+    /// The bytes read, when at most [`KEEP_LOG_BYTES`].
+    pub text: Option<Vec<u8>>,
+}
+
+/// A reader that hands bytes to the scanner and keeps a copy of the first `KEEP_LOG_BYTES`.
+struct Tee<R> {
+    inner: R,
+    copy: Option<Vec<u8>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = self.copy.as_mut() {
+            if c.len() + n > KEEP_LOG_BYTES {
+                self.copy = None;
+            } else {
+                c.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Scan a log from any reader (a file, standard input, a socket). `label` names it in the
+/// evidence; `what` names it in an error ("standard input").
+pub fn read_log(reader: impl Read, label: Option<&str>) -> Result<ReadLog, EngineError> {
+    let mut tee = Tee {
+        inner: reader,
+        copy: Some(Vec::new()),
+    };
+    let scan = ocdoctor_core::scanner()
+        .scan_reader(&mut tee)
+        .map_err(|source| EngineError::Read {
+            what: label.unwrap_or("standard input").to_string(),
+            source,
+        })?;
+    Ok(ReadLog {
+        scan,
+        label: label.map(str::to_string),
+        text: tee.copy,
+    })
+}
+
+/// Scan a log file.
+pub fn read_log_file(path: &Path) -> Result<ReadLog, EngineError> {
+    if path.is_dir() {
+        return Err(EngineError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let label = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|source| EngineError::Read {
+        what: label.clone(),
+        source,
+    })?;
+    read_log(f, Some(&label))
+}
+
+/// A log held in memory.
+pub fn read_log_bytes(log: &[u8], label: Option<&str>) -> ReadLog {
+    ReadLog {
+        scan: ocdoctor_core::scanner().scan_bytes(log),
+        label: label.map(str::to_string),
+        text: (log.len() <= KEEP_LOG_BYTES).then(|| log.to_vec()),
+    }
+}
+
+impl ReadLog {
+    /// The chip-identity reading of the kept text (`None` when there is nothing to read).
+    pub fn id_reading(&self) -> Option<IdReading> {
+        let text = String::from_utf8_lossy(self.text.as_deref()?);
+        IdReading::of(&text)
+    }
+}
+
+/// Which machine a log is joined with.
+#[derive(Debug, Clone, Default)]
+pub enum Machine {
+    /// The log alone (`diagnose --no-env`).
+    #[default]
+    None,
+    /// A snapshot saved elsewhere (`ocdoctor env --save`, `diagnose --env FILE`).
+    Snapshot(Box<ocdoctor_env::EnvSnapshot>),
+    /// This machine, read now (probes and ports; the installs' versions are not asked).
+    ThisMachine,
+}
+
+/// What to join a log with.
+#[derive(Debug, Clone, Default)]
+pub struct DiagnoseOptions {
+    pub machine: Machine,
+    /// The openocd command line that produced the log: its config is checked and joined.
+    pub command: Option<String>,
+    /// The OpenOCD installation the command is checked against.
+    pub check: crate::check::Options,
+}
+
+/// Read an env snapshot file (`ocdoctor env --save`).
+pub fn load_snapshot(path: &Path) -> Result<ocdoctor_env::EnvSnapshot, EngineError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EngineError::Read {
+        what: path.display().to_string(),
+        source,
+    })?;
+    ocdoctor_env::EnvSnapshot::from_json(&text).map_err(|why| EngineError::NotASnapshot {
+        path: path.to_path_buf(),
+        why,
+    })
+}
+
+/// The hints of a machine for a log whose banner says `log_version`.
+pub fn machine_hints(machine: &Machine, log_version: Option<&str>) -> Hints {
+    match machine {
+        Machine::None => Hints::default(),
+        Machine::Snapshot(snap) => crate::envjoin::hints_from_env(snap, log_version),
+        Machine::ThisMachine => {
+            let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
+            // Diagnosing needs the probes and ports, not the versions of every install.
+            opts.run_binaries = false;
+            crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), log_version)
+        }
+    }
+}
+
+/// The report of a log read with [`read_log`]: what `ocdoctor diagnose` prints.
+pub fn diagnose(log: ReadLog, opts: &DiagnoseOptions) -> Result<Report, EngineError> {
+    let log_version = log.scan.banner.as_ref().map(|b| b.version.to_string());
+    let mut hints = machine_hints(&opts.machine, log_version.as_deref());
+    if let Some(line) = &opts.command {
+        hints.problems = crate::check::problems_of_command(line, log_version, &opts.check)?;
+    }
+    let reading = log.id_reading();
+    Ok(crate::chip::report_with_reading(
+        log.scan,
+        log.label.as_deref(),
+        hints,
+        reading.as_ref(),
+    ))
+}
+
+/// Diagnose a log held in memory, alone: the same report as `ocdoctor diagnose --no-env`
+/// (scan, chip-identity reading, inference). `path` labels the evidence.
+///
+/// ```
+/// let report = ocdoctor_engine::diagnose_bytes(b"Open On-Chip Debugger 0.12.0\nError: open failed\n", None);
+/// assert_eq!(report.outcome, "failed");
+/// ```
+pub fn diagnose_bytes(log: &[u8], path: Option<&str>) -> Report {
+    let read = read_log_bytes(log, path);
+    let reading = read.id_reading();
+    crate::chip::report_with_reading(read.scan, path, Hints::default(), reading.as_ref())
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand: its clap arguments and its `run`.
+
+pub mod check;
+pub mod diagnose;
+pub mod env;
+pub mod explain;
+pub mod fix;
+pub mod idcode;
+pub mod lab;
+pub mod rules;
+pub mod run;
+
+pub(crate) use crate::{Format, UsageError, out, render_report};
