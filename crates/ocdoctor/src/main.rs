@@ -50,6 +50,8 @@ enum Command {
     /// Simulated JTAG targets with injected faults, for the real OpenOCD (remote_bitbang).
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
+    /// Serve the language server protocol on stdin/stdout (editors: see docs/editors.md).
+    Lsp(cmd::lsp::LspArgs),
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Lab(c) => cmd::lab::run(c, color),
+        Command::Lsp(a) => cmd::lsp::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

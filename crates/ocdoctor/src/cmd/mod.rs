@@ -7,6 +7,7 @@ pub mod explain;
 pub mod fix;
 pub mod idcode;
 pub mod lab;
+pub mod lsp;
 pub mod rules;
 pub mod run;
 
