@@ -13,6 +13,7 @@
 //! scripts tree when a file is missing, for suggestions) and never spawns processes.
 
 pub mod argv;
+pub mod commands;
 mod expr;
 pub mod index;
 pub mod model;
@@ -25,5 +26,8 @@ pub use argv::{Arg, Invocation, Step, StepKind};
 pub use index::ScriptsIndex;
 pub use model::Model;
 pub use problem::{Location, Problem, Severity};
-pub use resolve::{FileSystem, RealFs, ResolveOptions, Session, SourceFile, resolve, resolve_with};
+pub use resolve::{
+    FileSystem, NotAScript, RealFs, ResolveOptions, Session, SourceFile, binary_kind, resolve,
+    resolve_with,
+};
 pub use versions::Version;

@@ -38,6 +38,63 @@ pub trait FileSystem {
     fn read(&self, path: &Path) -> Option<String>;
     /// Whether `path` is a readable file (what `fopen(path, "r")` succeeding means).
     fn is_file(&self, path: &Path) -> bool;
+    /// The file as a script: its text, or why it is not one (the default reads with `read`).
+    fn read_script(&self, path: &Path) -> Result<String, NotAScript> {
+        self.read(path).ok_or(NotAScript::Unreadable)
+    }
+}
+
+/// The largest file read as a script: OpenOCD's biggest shipped cfg is about 50 KiB.
+pub const MAX_SCRIPT_BYTES: u64 = 8 << 20;
+/// How much of a file is looked at to tell text from binary.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Why a file is not read as a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAScript {
+    /// It cannot be opened or read.
+    Unreadable,
+    /// Its first bytes are not text (`what`: an ELF executable, binary data…).
+    Binary { what: String },
+    /// Bigger than [`MAX_SCRIPT_BYTES`].
+    TooBig { bytes: u64 },
+}
+
+impl std::fmt::Display for NotAScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotAScript::Unreadable => write!(f, "it cannot be read"),
+            NotAScript::Binary { what } => write!(f, "it is {what}, not text"),
+            NotAScript::TooBig { bytes } => write!(
+                f,
+                "it is {bytes} bytes; a config script is text of a few KiB (the limit is {MAX_SCRIPT_BYTES})"
+            ),
+        }
+    }
+}
+
+/// What binary `head` (a file's first bytes) looks like, `None` when it is text.
+pub fn binary_kind(head: &[u8]) -> Option<String> {
+    let what = match head {
+        [0x7f, b'E', b'L', b'F', ..] => "an ELF executable or object",
+        [b'M', b'Z', ..] => "a Windows executable",
+        [0xCF | 0xCE, 0xFA, 0xED, 0xFE, ..] => "a Mach-O executable",
+        [b'P', b'K', 3, 4, ..] => "a zip archive",
+        [0x1f, 0x8b, ..] => "a gzip archive",
+        _ => {
+            let controls = head
+                .iter()
+                .filter(|&&b| {
+                    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)) || b == 0x7f
+                })
+                .count();
+            if !head.contains(&0) && controls * 20 <= head.len() {
+                return None;
+            }
+            "binary data"
+        }
+    };
+    Some(what.to_string())
 }
 
 /// The real file system.
@@ -45,12 +102,33 @@ pub struct RealFs;
 
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> Option<String> {
-        std::fs::read(path)
-            .ok()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+        self.read_script(path).ok()
     }
     fn is_file(&self, path: &Path) -> bool {
         path.is_file()
+    }
+    /// A bounded read: the size is checked first and binary is told from its first 64 KiB,
+    /// so an executable or a 50 MB blob given as a cfg costs a few KiB, not gigabytes.
+    fn read_script(&self, path: &Path) -> Result<String, NotAScript> {
+        use std::io::Read;
+        let f = std::fs::File::open(path).map_err(|_| NotAScript::Unreadable)?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len > MAX_SCRIPT_BYTES {
+            return Err(NotAScript::TooBig { bytes: len });
+        }
+        let mut bytes = Vec::new();
+        f.take(MAX_SCRIPT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|_| NotAScript::Unreadable)?;
+        if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+            return Err(NotAScript::TooBig {
+                bytes: bytes.len() as u64,
+            });
+        }
+        if let Some(what) = binary_kind(&bytes[..bytes.len().min(SNIFF_BYTES)]) {
+            return Err(NotAScript::Binary { what });
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 
@@ -154,6 +232,9 @@ pub struct Session {
     pub commands: usize,
     /// Places where the evaluator had to guess (an `if` it could not decide…).
     pub notes: Vec<(Location, String)>,
+    /// Files named as scripts that are not scripts (an executable, a huge blob): not evaluated.
+    #[serde(skip)]
+    pub not_scripts: Vec<(PathBuf, NotAScript)>,
 }
 
 impl Session {
@@ -281,6 +362,13 @@ struct Interp<'a> {
     frames: Vec<Frame>,
     procs: HashMap<String, ProcInfo>,
     depth: usize,
+    /// The files being sourced, outermost first (an include cycle shows as a repeat).
+    sourcing: Vec<PathBuf>,
+    /// How many `catch` bodies are being run: an error inside one does not stop OpenOCD.
+    in_catch: usize,
+    /// Commands that configs create at run time: `dap create X`, `jtag newtap chip tap` (→
+    /// `chip.tap`), `cti create X`, `tpiu create X`…
+    created: HashSet<String>,
     error_flag: bool,
     /// A top-level `-f` was not read (missing, or named through a variable the check cannot
     /// expand): what it would have set up is unknown, so "no adapter" is no conclusion.
@@ -321,6 +409,9 @@ impl<'a> Interp<'a> {
             frames: Vec::new(),
             procs: HashMap::new(),
             depth: 0,
+            sourcing: Vec::new(),
+            in_catch: 0,
+            created: HashSet::new(),
             error_flag: false,
             incomplete: false,
             allowed: None,
@@ -543,25 +634,43 @@ impl<'a> Interp<'a> {
             );
         }
         self.check_ports();
+        // A cycle runs the same files over and over: every setting in them looks doubled.
+        if self
+            .session
+            .problems
+            .iter()
+            .any(|p| p.id == "include-cycle")
+        {
+            self.session.problems.retain(|p| {
+                !matches!(
+                    p.id.as_str(),
+                    "two-adapters" | "transport-select-twice" | "port-clash"
+                )
+            });
+        }
     }
 
     fn source_file(&mut self, path: &Path, from: Location) {
         if self.depth >= MAX_DEPTH {
-            self.note(
-                0,
-                Span::new(0, 0),
-                format!("include depth limit reached at {}", path.display()),
-            );
+            self.depth_limit(path, from);
             return;
         }
-        let Some(text) = self.fs.read(path) else {
-            self.problem(Problem::new(
-                "missing-file",
-                Severity::Error,
-                format!("couldn't read file \"{}\"", path.display()),
-                Some(from),
-            ));
-            return;
+        let text = match self.fs.read_script(path) {
+            Ok(text) => text,
+            Err(NotAScript::Unreadable) => {
+                self.problem(Problem::new(
+                    "missing-file",
+                    Severity::Error,
+                    format!("couldn't read file \"{}\"", path.display()),
+                    Some(from),
+                ));
+                return;
+            }
+            Err(why) => {
+                self.incomplete = true;
+                self.session.not_scripts.push((path.to_path_buf(), why));
+                return;
+            }
         };
         let fid = self.push_file(SourceFile {
             name: path.to_string_lossy().into_owned(),
@@ -570,8 +679,47 @@ impl<'a> Interp<'a> {
             included_from: Some(from),
         });
         self.depth += 1;
+        self.sourcing.push(path.to_path_buf());
         self.eval_file(fid);
+        self.sourcing.pop();
         self.depth -= 1;
+    }
+
+    /// The include depth limit: a file that sources itself (directly or through others,
+    /// without a guard the evaluator sees) is the usual cause. OpenOCD recurses until Jim's
+    /// nesting limit and fails; what the configuration would have set up is unknown.
+    fn depth_limit(&mut self, path: &Path, from: Location) {
+        self.incomplete = true;
+        let Some(first) = self.sourcing.iter().position(|p| p == path) else {
+            self.note(
+                0,
+                Span::new(0, 0),
+                format!("include depth limit reached at {}", path.display()),
+            );
+            return;
+        };
+        if !self.reported.insert(format!("cycle:{}", path.display())) {
+            return;
+        }
+        // The cycle: from the first time `path` was entered up to where it comes back.
+        let mut chain: Vec<String> = Vec::new();
+        for p in &self.sourcing[first..] {
+            let shown = p.display().to_string();
+            if chain.first() == Some(&shown) {
+                break;
+            }
+            chain.push(shown);
+        }
+        chain.push(path.display().to_string());
+        self.problem(Problem::new(
+            "include-cycle",
+            Severity::Error,
+            format!(
+                "include cycle: {} (OpenOCD recurses until it fails)",
+                chain.join(" → ")
+            ),
+            Some(from),
+        ));
     }
 
     /// Tcl syntax errors of file `fid` (the whole file or a lazily read body) as problems.
@@ -860,7 +1008,9 @@ impl<'a> Interp<'a> {
                     return Ok(None);
                 }
                 let saved = std::mem::replace(&mut self.error_flag, false);
+                self.in_catch += 1;
                 let r = self.eval_body(fid, &w[1]);
+                self.in_catch -= 1;
                 let failed = self.error_flag;
                 self.error_flag = saved;
                 if let (Some(var), Ok(v)) = (w.get(2).and_then(Word::literal), &r) {
@@ -1180,7 +1330,11 @@ impl<'a> Interp<'a> {
                     return Ok(self.call_proc(&params, pfile, body, &args[1..]));
                 }
                 // Unknown or not modelled: still evaluate substitutions for their effects.
-                let _ = self.words(fid, cmd);
+                let args = self.words(fid, cmd);
+                self.note_created(&args);
+                if self.is_invalid_command(cmd, &name) {
+                    self.invalid_command(fid, cmd, &name);
+                }
                 Ok(None)
             }
         }
@@ -1534,6 +1688,48 @@ impl<'a> Interp<'a> {
             _ => return,
         };
         self.problem(p);
+    }
+
+    /// Commands a config creates: `X create NAME …` makes `NAME` a command (cti, tpiu, swo,
+    /// arm_cti…; daps, taps and targets are in the model).
+    fn note_created(&mut self, args: &[Val]) {
+        if let (Some(Some(verb)), Some(Some(n))) = (args.get(1), args.get(2))
+            && verb == "create"
+        {
+            self.created.insert(n.clone());
+        }
+    }
+
+    /// A literal command name no OpenOCD, no Jim Tcl, no proc and no created object defines.
+    fn is_invalid_command(&self, cmd: &Command, name: &str) -> bool {
+        let literal = cmd.words.first().is_some_and(|w| !w.has_substitution());
+        literal
+            && self.in_catch == 0
+            && !name.is_empty()
+            && !crate::commands::is_known(name)
+            && !self.created.contains(name)
+            && !self.session.model.targets.iter().any(|t| t.name == name)
+            && !self.session.model.daps.iter().any(|d| d.name == name)
+            && !self.session.model.taps.iter().any(|t| t.dotted() == name)
+            // A number or an odd token is more likely a misread than a command.
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    }
+
+    /// `invalid command name "transprt"`: OpenOCD stops here.
+    fn invalid_command(&mut self, fid: usize, cmd: &Command, name: &str) {
+        let span = cmd.words[0].span;
+        let l = self.loc(fid, span);
+        let mut p = Problem::new(
+            "invalid-command-name",
+            Severity::Error,
+            format!("invalid command name \"{name}\""),
+            Some(l),
+        );
+        if let Some(s) = crate::commands::suggest(name) {
+            p = p.with_suggestion(s);
+        }
+        self.problem(p);
+        self.stop(fid, span);
     }
 
     /// Backslashes and spaces in path words that Tcl will mangle.

@@ -361,6 +361,21 @@ impl IdReport {
         let mut out = vec![self.headline.clone()];
         out.extend(self.details.iter().cloned());
         let v = self.value;
+        // The genuine reading first: 0x2ba01477 is the SW-DP of every STM32F4 (and nRF52…); a
+        // clone only explains it where a config expects another id.
+        let mut genuine: Vec<String> = Vec::new();
+        for c in clones::clones().iter().filter(|c| c.genuine_id(v)) {
+            let s = format!("{} ({})", c.genuine_family, c.target_cfg);
+            if !genuine.contains(&s) {
+                genuine.push(s);
+            }
+        }
+        if !genuine.is_empty() {
+            out.push(format!(
+                "Genuine: the id of {} — with that config it is the expected answer, nothing to fix",
+                genuine.join(", ")
+            ));
+        }
         // Entries that share the cfg, the genuine id and the fix are one
         // statement; unverified parts are named separately.
         let mut groups: Vec<CloneGroup> = Vec::new();
@@ -421,7 +436,13 @@ impl IdReport {
             ));
         }
         if !expected.is_empty() {
-            out.push(format!("Expected by: {}", expected.join("; ")));
+            // Conditional when the id is also a genuine one: the clone fix is for that config.
+            let label = if genuine.is_empty() {
+                "Expected by"
+            } else {
+                "Only if OpenOCD calls it UNEXPECTED with"
+            };
+            out.push(format!("{label}: {}", expected.join("; ")));
         }
         if !self.expected_by.is_empty() {
             let mut cfgs: Vec<String> = Vec::new();

@@ -238,9 +238,24 @@ fn explain_renders_the_clone_fix() {
         first,
         "0x2ba01477: ARM Ltd (JEP106 bank 4, 0x3b) · part 0xba01 · version 2 — ARM Cortex-M3/M4 SW-DP"
     );
+    // The genuine STM32F4 SW-DP (issue 11): said first, and the clone reading is conditional.
+    let second = text.lines().nth(1).unwrap();
+    assert!(
+        second.starts_with("Genuine: the id of STM32F4 (target/stm32f4x.cfg)"),
+        "{text}"
+    );
     assert!(text.contains(
-        "Expected by: target/stm32f1x.cfg as 0x1ba01477 (genuine STM32F1); 0x2ba01477 is what CS32F103 / CKS32F103 / APM32F103-class parts answer"
+        "Only if OpenOCD calls it UNEXPECTED with: target/stm32f1x.cfg as 0x1ba01477 (genuine STM32F1); 0x2ba01477 is what CS32F103 / CKS32F103 / APM32F103-class parts answer"
     ));
+    // The same for the JTAG-DP of the same parts.
+    let jtag = explain_id("0x4ba00477").unwrap().render_text();
+    assert!(
+        jtag.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("Genuine: the id of STM32F4"),
+        "{jtag}"
+    );
     assert!(text.contains("→ before the target line: set CPUTAPID 0x2ba01477"));
 }
 

@@ -7,6 +7,7 @@
 //! ```
 
 pub mod catalog;
+pub mod decode;
 pub mod eval;
 pub mod infer;
 pub mod kb;

@@ -69,10 +69,20 @@ pub fn text(report: &Report, color: bool) -> String {
         .first()
         .and_then(|i| i.path.clone())
         .unwrap_or_else(|| "<stdin>".into());
-    let version = report.openocd.as_ref().map_or(
-        "OpenOCD version unknown (no banner in the log)".to_string(),
-        |o| format!("OpenOCD {} ({})", o.version, o.flavor),
-    );
+    // A static check (`ocdoctor check`) read configuration files, not a log: its wording says
+    // what would happen, and never mentions a log.
+    let is_check = !report.inputs.is_empty() && report.inputs.iter().all(|i| i.kind != "log");
+    let unknown_version = if is_check {
+        "OpenOCD version unknown (no openocd found to ask)"
+    } else {
+        "OpenOCD version unknown (no banner in the log)"
+    };
+    let version = report
+        .openocd
+        .as_ref()
+        .map_or(unknown_version.to_string(), |o| {
+            format!("OpenOCD {} ({})", o.version, o.flavor)
+        });
 
     match report.outcome.as_str() {
         "ok" if !report.causes.is_empty() => {
@@ -97,6 +107,13 @@ pub fn text(report: &Report, color: bool) -> String {
                 p.paint(p.green(), "ok")
             );
             let _ = writeln!(out, "  {} {src} · {version}", p.paint(p.blue(), "-->"));
+        }
+        _ if report.findings.is_empty() && report.unexplained.is_empty() && is_check => {
+            let _ = writeln!(
+                out,
+                "{}: no problem found in {src} · checked against {version}",
+                p.paint(p.green(), "ok")
+            );
         }
         _ if report.findings.is_empty() && report.unexplained.is_empty() => {
             let _ = writeln!(
@@ -128,9 +145,11 @@ pub fn text(report: &Report, color: bool) -> String {
             .stage
             .as_deref()
             .map_or(String::new(), |s| format!(", during {s}"));
-        let outcome = match report.outcome.as_str() {
-            "failed" => "OpenOCD failed",
-            "ok" => "OpenOCD ran",
+        let outcome = match (report.outcome.as_str(), is_check) {
+            ("failed", true) => "OpenOCD would fail",
+            ("failed", false) => "OpenOCD failed",
+            (_, true) => "OpenOCD would run, with problems",
+            ("ok", false) => "OpenOCD ran",
             _ => "the outcome is not in the input",
         };
         let _ = writeln!(
@@ -209,8 +228,13 @@ pub fn text(report: &Report, color: bool) -> String {
             let _ = writeln!(out);
             let _ = write!(
                 out,
-                "{}: the log alone cannot separate {} ({}) from {} ({})",
+                "{}: {} alone cannot separate {} ({}) from {} ({})",
                 p.paint(p.sev("note"), "note"),
+                if is_check {
+                    "the configuration"
+                } else {
+                    "the log"
+                },
                 a.cause,
                 pct(a.confidence),
                 b.cause,
@@ -342,6 +366,30 @@ fn evidence_text(out: &mut String, p: &Palette, all: &[Evidence], src: &str, sev
     let _ = writeln!(out, "{pad} {}", p.paint(p.blue(), "|"));
 }
 
+/// `text` as a Markdown code span: the fence is one backtick longer than the longest run of
+/// backticks inside (CommonMark), padded when the text starts or ends with one, so a check
+/// that itself quotes a command (`` `show configuration` ``) stays one code span.
+pub fn code_span(text: &str) -> String {
+    let longest = longest_backtick_run(text);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A fenced Markdown code block whose fence no line of `body` can close early.
+fn code_block(lang: &str, body: &str) -> String {
+    let fence = "`".repeat((longest_backtick_run(body) + 1).max(3));
+    format!("{fence}{lang}\n{body}\n{fence}")
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
 /// A report someone can paste into a forum post or an issue.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -361,10 +409,10 @@ pub fn markdown(report: &Report) -> String {
     for i in report.inputs.iter().filter(|i| i.command.is_some()) {
         let _ = writeln!(
             out,
-            "- **{}** (`{}`) runs: `{}`",
+            "- **{}** ({}) runs: {}",
             i.config.as_deref().unwrap_or(""),
-            i.path.as_deref().unwrap_or(""),
-            i.command.as_deref().unwrap_or("")
+            code_span(i.path.as_deref().unwrap_or("")),
+            code_span(i.command.as_deref().unwrap_or(""))
         );
     }
     if !report.causes.is_empty() && report.findings.is_empty() {
@@ -382,7 +430,7 @@ pub fn markdown(report: &Report) -> String {
             report.causes.len()
         };
         for c in report.causes.iter().take(shown) {
-            let _ = writeln!(out, "| `{}` | {} |", c.cause, pct(c.confidence));
+            let _ = writeln!(out, "| {} | {} |", code_span(&c.cause), pct(c.confidence));
         }
     }
     for f in &report.findings {
@@ -399,7 +447,7 @@ pub fn markdown(report: &Report) -> String {
             f.title
         );
         let _ = writeln!(out, "{}\n", f.explanation.trim());
-        let _ = writeln!(out, "```text");
+        let mut evidence = String::new();
         for e in &f.evidence {
             if e.source != "log" && e.source != "env" {
                 // Config and IDE evidence names its file, and points at the span.
@@ -408,38 +456,52 @@ pub fn markdown(report: &Report) -> String {
                     (Some(path), None) => format!("{path}:{}", e.line),
                     (None, _) => format!("<{}>", e.source),
                 };
-                let _ = writeln!(out, "--> {at}");
-                let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
+                let _ = writeln!(evidence, "--> {at}");
+                let _ = writeln!(evidence, "{:>5} | {}", e.line, e.text);
                 if let Some((indent, width)) = underline(e) {
-                    let _ = writeln!(out, "      | {}{}", " ".repeat(indent), "^".repeat(width));
+                    let _ = writeln!(
+                        evidence,
+                        "      | {}{}",
+                        " ".repeat(indent),
+                        "^".repeat(width)
+                    );
                 }
                 continue;
             }
-            let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
+            let _ = writeln!(evidence, "{:>5} | {}", e.line, e.text);
         }
-        let _ = writeln!(out, "```");
+        let _ = writeln!(
+            out,
+            "{}",
+            code_block("text", evidence.trim_end_matches('\n'))
+        );
         for fix in &f.fixes {
             let _ = writeln!(out, "\n**Fix: {}**", fix.title);
             if !fix.commands.is_empty() {
-                let _ = writeln!(out, "\n```sh\n{}\n```", fix.commands.join("\n"));
+                let _ = writeln!(out, "\n{}", code_block("sh", &fix.commands.join("\n")));
             }
             if !fix.config.is_empty() {
-                let _ = writeln!(out, "\n```tcl\n{}\n```", fix.config.join("\n"));
+                let _ = writeln!(out, "\n{}", code_block("tcl", &fix.config.join("\n")));
             }
             for diff in &fix.edits {
-                let _ = writeln!(out, "\n```diff\n{}\n```", diff.trim_end());
+                let _ = writeln!(out, "\n{}", code_block("diff", diff.trim_end()));
             }
         }
         for c in &f.checks {
-            let _ = writeln!(out, "\n_Check:_ `{c}`");
+            let _ = writeln!(out, "\n_Check:_ {}", code_span(c));
         }
     }
     if !report.unexplained.is_empty() {
-        let _ = writeln!(out, "\n### Errors no rule recognises\n\n```text");
-        for e in &report.unexplained {
-            let _ = writeln!(out, "{:>5} | {}", e.line, e.text);
-        }
-        let _ = writeln!(out, "```");
+        let lines: Vec<String> = report
+            .unexplained
+            .iter()
+            .map(|e| format!("{:>5} | {}", e.line, e.text))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n### Errors no rule recognises\n\n{}",
+            code_block("text", &lines.join("\n"))
+        );
     }
     if report.outcome == "ok" {
         let _ = writeln!(out, "\nThe run looks healthy: no problem found.");

@@ -19,7 +19,8 @@ use std::io::Read;
 const MAX_EVIDENCE_CHARS: usize = 400;
 /// Evidence lines kept per rule; the count of further lines is kept.
 const MAX_LINES_PER_RULE: usize = 5;
-/// Longest line handed to phase 2 (lines of megabytes are cut here; the rest is skipped).
+/// Longest text handed to phase 2 at once: a longer line is read in windows of this size
+/// around each match, so nothing in it is skipped and memory stays bounded.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Size of the segments checked for binary content.
 const SEGMENT: usize = 64 * 1024;
@@ -262,7 +263,7 @@ impl Scanner {
                 ..ScanResult::default()
             },
             carry: Vec::new(),
-            skipping_long_line: false,
+            decoder: crate::decode::Decoder::default(),
         }
     }
 
@@ -295,30 +296,29 @@ pub struct ScanState<'s> {
     /// Lines fully processed so far.
     line: u64,
     result: ScanResult,
-    /// An incomplete last line from the previous block.
+    /// An incomplete last line from the previous block (at most `MAX_LINE_BYTES`: a longer
+    /// line is scanned piece by piece, under one line number).
     carry: Vec<u8>,
-    /// The current line overflowed `MAX_LINE_BYTES`; drop bytes until its end.
-    skipping_long_line: bool,
+    /// UTF-16, CR-only and NUL-separated logs become UTF-8 lines ended by `\n`.
+    decoder: crate::decode::Decoder,
 }
 
 impl ScanState<'_> {
-    pub fn feed(&mut self, mut bytes: &[u8]) {
+    pub fn feed(&mut self, bytes: &[u8]) {
         self.result.bytes += bytes.len() as u64;
-        if self.skipping_long_line {
-            match memchr::memchr(b'\n', bytes) {
-                Some(i) => {
-                    bytes = &bytes[i + 1..];
-                    self.skipping_long_line = false;
-                }
-                None => return,
-            }
-        }
+        let text = self.decoder.feed(bytes);
+        self.feed_lines(&text);
+    }
+
+    /// Feed decoded text (lines ended by `\n`, in any split).
+    fn feed_lines(&mut self, mut bytes: &[u8]) {
         if !self.carry.is_empty() {
             // Complete the carried line first.
             match memchr::memchr(b'\n', bytes) {
                 Some(i) => {
-                    let mut line = std::mem::take(&mut self.carry);
-                    line.extend_from_slice(&bytes[..=i]);
+                    self.carry.extend_from_slice(&bytes[..=i]);
+                    self.cap_carry();
+                    let line = std::mem::take(&mut self.carry);
                     self.block(&line);
                     bytes = &bytes[i + 1..];
                 }
@@ -338,14 +338,24 @@ impl ScanState<'_> {
         self.cap_carry();
     }
 
+    /// A line of megabytes: scan its head as a piece of the same line (one line number) and
+    /// keep the rest, so memory stays bounded and nothing is skipped.
     fn cap_carry(&mut self) {
-        if self.carry.len() > MAX_LINE_BYTES {
-            // A line of megabytes: keep its head as one line, drop the rest up to its end.
-            let mut head = std::mem::take(&mut self.carry);
-            head.truncate(MAX_LINE_BYTES);
-            head.push(b'\n');
-            self.block(&head);
-            self.skipping_long_line = true;
+        while self.carry.len() > MAX_LINE_BYTES {
+            // Cut after a space near the limit when there is one, so a message is rarely split.
+            let window = &self.carry[MAX_LINE_BYTES - 4096..MAX_LINE_BYTES];
+            let cut = memchr::memrchr(b' ', window)
+                .map_or(MAX_LINE_BYTES, |i| MAX_LINE_BYTES - 4096 + i + 1);
+            let mut piece: Vec<u8> = self.carry.drain(..cut).collect();
+            if piece.last() == Some(&b'\n') {
+                // The whole line fits after all: it is the line itself.
+                self.block(&piece);
+                continue;
+            }
+            piece.push(b'\n');
+            self.block(&piece);
+            // The line goes on in the carry: it was not a line of its own.
+            self.line -= 1;
         }
     }
 
@@ -363,6 +373,8 @@ impl ScanState<'_> {
     }
 
     pub fn finish(mut self) -> ScanResult {
+        let tail = self.decoder.finish();
+        self.feed_lines(&tail);
         if !self.carry.is_empty() {
             let last = std::mem::take(&mut self.carry);
             self.block(&last);
@@ -455,10 +467,17 @@ impl ScanState<'_> {
             let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
             *lines_before += memchr::memchr_iter(b'\n', &buf[*counted..start]).count() as u64;
             *counted = start;
-            let raw = &buf[start..end];
-            let raw = &raw[..raw.len().min(MAX_LINE_BYTES)];
+            let (raw, next) = if end - start <= MAX_LINE_BYTES {
+                (&buf[start..end], end + 1)
+            } else {
+                // A line longer than phase 2 takes: the window around this match, and the
+                // search goes on inside the same line.
+                let from = at.saturating_sub(MAX_LINE_BYTES / 2).max(start);
+                let to = (from + MAX_LINE_BYTES).min(end);
+                (&buf[from..to], to.max(at + 1))
+            };
             self.line_hit(base_line + *lines_before + 1, raw);
-            pos = end + 1;
+            pos = next;
         }
     }
 

@@ -32,6 +32,16 @@ pub enum EngineError {
     NotASnapshot { path: PathBuf, why: String },
     #[error("{0}")]
     BadId(String),
+    #[error("{} is not an OpenOCD config script: {why}", path.display())]
+    NotAScript {
+        path: PathBuf,
+        why: ocdoctor_cfg::NotAScript,
+    },
+    #[error(
+        "{} changed since it was checked: nothing was written; run `ocdoctor fix` again",
+        path.display()
+    )]
+    Changed { path: PathBuf },
     #[error("cannot write the backup {}: {source}", path.display())]
     Backup {
         path: PathBuf,

@@ -1,6 +1,13 @@
 //! Edits of user files: the plan (edits grouped per file), its unified diff, and applying it
-//! atomically with a backup.
+//! all-or-nothing with one backup per file.
+//!
+//! `apply` writes nothing until it knows it can write everything: every file is re-read and
+//! must still be what the check read (content hash); every new text and backup is written to
+//! a temporary file beside its target and synced; only then are they renamed into place. A
+//! failure before the renames leaves every file as it was and no temporary file behind; a
+//! failed rename (rare: the folder vanished) restores the files already replaced.
 
+use crate::EngineError;
 use ocdoctor_ide::Edit;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -10,21 +17,48 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileEdit {
     pub path: PathBuf,
+    /// Byte range in the text the check read.
     pub span: Range<usize>,
     pub replacement: String,
+    /// [`content_hash`] of the text the span refers to: the file must still hold it.
+    pub base_hash: u64,
 }
 
-/// The edits grouped per file: (path, old text, new text). Overlapping edits: the first wins.
-pub fn plan(edits: &[FileEdit]) -> Vec<(PathBuf, String, String)> {
+/// A file's change: its text as read now, and the text after the edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePlan {
+    pub path: PathBuf,
+    pub old: String,
+    pub new: String,
+}
+
+/// FNV-1a over the text: stable across runs and platforms (it is compared with what the file
+/// holds when the edits are applied), and fast.
+pub fn content_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The edits grouped per file. Overlapping edits: the first wins. A file that no longer holds
+/// the text the check read (edited since, or an unsaved buffer's edits) is refused.
+pub fn plan(edits: &[FileEdit]) -> Result<Vec<FilePlan>, EngineError> {
     let mut per: BTreeMap<&Path, Vec<&FileEdit>> = BTreeMap::new();
     for e in edits {
         per.entry(&e.path).or_default().push(e);
     }
     let mut out = Vec::new();
     for (path, mut es) in per {
+        // Not UTF-8 (or gone): the check's text was lossy, writing it back would change bytes.
         let Ok(old) = std::fs::read_to_string(path) else {
             continue;
         };
+        let now = content_hash(&old);
+        if es.iter().any(|e| e.base_hash != now) {
+            return Err(EngineError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
         es.sort_by_key(|e| e.span.start);
         let mut kept: Vec<&FileEdit> = Vec::new();
         for e in es {
@@ -42,10 +76,14 @@ pub fn plan(edits: &[FileEdit]) -> Vec<(PathBuf, String, String)> {
             new.replace_range(e.span.clone(), &e.replacement);
         }
         if new != old {
-            out.push((path.to_path_buf(), old, new));
+            out.push(FilePlan {
+                path: path.to_path_buf(),
+                old,
+                new,
+            });
         }
     }
-    out
+    Ok(out)
 }
 
 /// A unified diff of a whole-file change.
@@ -76,46 +114,180 @@ pub fn diff(path: &Path, old: &str, new: &str) -> String {
     e.to_unified_diff(old, label.trim_start_matches('/'))
 }
 
-/// The backup name: `<file>.orig`, or `.orig.1`, `.orig.2`… when taken.
+/// The backup of `path`: `<file>.orig`. There is one per file: when it exists it holds the
+/// text before the first fix and is kept.
 pub fn backup_path(path: &Path) -> PathBuf {
-    let base = path.as_os_str().to_os_string();
-    let mut first = base.clone();
-    first.push(".orig");
-    let mut candidate = PathBuf::from(first);
-    let mut n = 1;
-    while candidate.exists() {
-        let mut s = base.clone();
-        s.push(format!(".orig.{n}"));
-        candidate = PathBuf::from(s);
-        n += 1;
-    }
-    candidate
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".orig");
+    PathBuf::from(name)
 }
 
-/// Apply the plan: back up each file, then write it atomically (temp file + rename).
-pub fn apply(
-    plan: &[(PathBuf, String, String)],
-) -> Result<Vec<(PathBuf, PathBuf)>, crate::EngineError> {
-    let mut done = Vec::new();
-    for (path, old, new) in plan {
-        let backup = backup_path(path);
-        std::fs::write(&backup, old).map_err(|source| crate::EngineError::Backup {
-            path: backup.clone(),
+/// A file written beside its target, synced, waiting to be renamed over it.
+struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+/// Apply the plan, all or nothing: returns (file, backup) for each file written.
+pub fn apply(plan: &[FilePlan]) -> Result<Vec<(PathBuf, PathBuf)>, EngineError> {
+    // 1. Every file still holds what the plan was made from.
+    let mut targets = Vec::new();
+    for p in plan {
+        let now = std::fs::read_to_string(&p.path).map_err(|source| EngineError::Read {
+            what: p.path.display().to_string(),
             source,
         })?;
-        write_atomically(path, new.as_bytes()).map_err(|source| crate::EngineError::Write {
-            path: path.clone(),
-            source,
-        })?;
-        done.push((path.clone(), backup));
+        if content_hash(&now) != content_hash(&p.old) {
+            return Err(EngineError::Changed {
+                path: p.path.clone(),
+            });
+        }
+        // A symlinked file is edited where it lives.
+        let real = if p.path.is_symlink() {
+            std::fs::canonicalize(&p.path).map_err(|source| EngineError::Write {
+                path: p.path.clone(),
+                source,
+            })?
+        } else {
+            p.path.clone()
+        };
+        let backup = backup_path(&p.path);
+        if backup.exists() && !backup.is_file() {
+            return Err(EngineError::Backup {
+                path: backup,
+                source: std::io::Error::other("it exists and is not a file"),
+            });
+        }
+        targets.push((real, backup));
     }
-    Ok(done)
+    // 2. Everything written and synced beside its target; on failure, no temp file is left.
+    let mut staged: Vec<Staged> = Vec::new();
+    let staging = (|| {
+        for (p, (real, backup)) in plan.iter().zip(&targets) {
+            if !backup.exists() {
+                let tmp = stage(backup, p.old.as_bytes(), Some(real)).map_err(|source| {
+                    EngineError::Backup {
+                        path: backup.clone(),
+                        source,
+                    }
+                })?;
+                staged.push(Staged {
+                    tmp,
+                    target: backup.clone(),
+                });
+            }
+            let tmp =
+                stage(real, p.new.as_bytes(), Some(real)).map_err(|source| EngineError::Write {
+                    path: p.path.clone(),
+                    source,
+                })?;
+            staged.push(Staged {
+                tmp,
+                target: real.clone(),
+            });
+        }
+        Ok(())
+    })();
+    if let Err(e) = staging {
+        for s in &staged {
+            let _ = std::fs::remove_file(&s.tmp);
+        }
+        return Err(e);
+    }
+    // 3. The renames: backups before the files they back up (same order as staged).
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(&s.tmp, &s.target) {
+            rollback(plan, &targets, &staged[..i]);
+            for rest in &staged[i..] {
+                let _ = std::fs::remove_file(&rest.tmp);
+            }
+            return Err(EngineError::Write {
+                path: s.target.clone(),
+                source,
+            });
+        }
+    }
+    for s in &staged {
+        sync_dir(&s.target);
+    }
+    Ok(plan
+        .iter()
+        .zip(targets)
+        .map(|(p, (_, backup))| (p.path.clone(), backup))
+        .collect())
+}
+
+/// Undo the renames done so far: the replaced files get their old text back.
+fn rollback(plan: &[FilePlan], targets: &[(PathBuf, PathBuf)], done: &[Staged]) {
+    for s in done {
+        if let Some((p, _)) = plan
+            .iter()
+            .zip(targets)
+            .find(|(_, (real, _))| *real == s.target)
+        {
+            let _ = write_atomically(&s.target, p.old.as_bytes());
+        }
+    }
+}
+
+/// Write `bytes` to a temporary file beside `target` and sync it; the mode is `mode_of`'s.
+fn stage(target: &Path, bytes: &[u8], mode_of: Option<&Path>) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
+    let tmp = temp_path(target);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        // The edited file keeps its mode (an executable script stays executable, a private
+        // file stays private).
+        if let Some(meta) = mode_of.and_then(|m| std::fs::metadata(m).ok()) {
+            f.set_permissions(meta.permissions())?;
+        }
+        // On disk before it replaces the original: a crash leaves the old file or the new one.
+        f.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            // create_new failed: the name is someone else's; anything else: ours, remove it.
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `.NAME.ocdoctor-tmp-PID` beside `target`: per process, so two runs never share one.
+fn temp_path(target: &Path) -> PathBuf {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    dir.join(format!(
+        ".{}.ocdoctor-tmp-{}",
+        target.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ))
+}
+
+/// The rename itself is durable once the folder is synced (best effort: not every platform
+/// can open a folder).
+fn sync_dir(file: &Path) {
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Write through a temporary file in the same folder and rename it over the target, so a
 /// crash never leaves a half-written file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
     // A symlinked file is edited where it lives: replacing the link by a regular file would
     // leave the real config unchanged.
     let path = if path.is_symlink() {
@@ -123,37 +295,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     } else {
         path.to_path_buf()
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    // Per process: two ocdoctor runs writing the same file must not share a temp file.
-    let tmp = dir.join(format!(
-        ".{}.ocdoctor-tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        // The edited file keeps its mode (an executable script stays executable, a private
-        // file stays private).
-        if let Ok(meta) = std::fs::metadata(&path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        // On disk before it replaces the original: a crash leaves the old file or the new one.
-        f.sync_all()
-    })();
-    if let Err(e) = written {
+    let tmp = stage(&path, bytes, Some(&path))?;
+    if let Err(e) = std::fs::rename(&tmp, &path) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    std::fs::rename(&tmp, &path)?;
-    // The rename itself is durable once the folder is synced (best effort: not every
-    // platform can open a folder).
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    sync_dir(&path);
     Ok(())
 }
 

@@ -771,12 +771,19 @@ fn run_case(c: &Case, live: bool) -> Outcome {
                 );
             }
         }
-        // A second --apply keeps the first backup and takes .orig.1.
+        // A second --apply keeps the one backup (the text before the first fix): no
+        // `.orig.1`, `.orig.2` piling up.
         std::fs::write(dir.join(file), &before).unwrap();
         ocdoctor(dir).args(&fargs).output().unwrap();
         assert!(
-            PathBuf::from(format!("{}.orig.1", dir.join(file).display())).exists(),
-            "{}: second backup",
+            !PathBuf::from(format!("{}.orig.1", dir.join(file).display())).exists(),
+            "{}: one backup per file",
+            c.name
+        );
+        assert_eq!(
+            std::fs::read_to_string(&backup).unwrap(),
+            before,
+            "{}: the backup is the original",
             c.name
         );
         std::fs::write(dir.join(file), &before).unwrap();

@@ -763,11 +763,25 @@ fn survives(name: &str, input: &[u8]) -> Value {
 
 #[test]
 fn empty_input_is_not_a_crash() {
-    let r = survives("empty input", b"");
+    // An empty file is a report (nothing to diagnose is not a failure).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.log");
+    std::fs::write(&file, b"").unwrap();
+    let out = run(&["diagnose", "--format", "json", file.to_str().unwrap()]);
+    let r = assert_contract(&out, "empty file");
     assert_ne!(
         r["outcome"], "failed",
         "nothing to diagnose is not a failure\n{r}"
     );
+    // Empty standard input is `openocd … | ocdoctor diagnose` without `2>&1` (OpenOCD logs to
+    // stderr): exit 2 and say how to pipe it, never "no known failure" and exit 0 (issue 11).
+    for fmt in ["text", "json"] {
+        let out = run_stdin(&["diagnose", "--no-env", "--format", fmt], b"");
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("2>&1"), "{err}");
+        assert!(out.stdout.is_empty(), "{}", show(&out));
+    }
 }
 
 #[test]

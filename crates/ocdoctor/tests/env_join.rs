@@ -323,7 +323,12 @@ fn state_wsl_without_passthrough_is_usb_driver() {
         ("usb-driver", "USB051"),
         "{report:#}"
     );
-    assert!(fix_text(&report["findings"][0]).contains("usbipd attach --wsl"));
+    let fixes = fix_text(&report["findings"][0]);
+    assert!(fixes.contains("usbipd attach --wsl"), "{fixes}");
+    assert!(
+        !fixes.contains("docker run"),
+        "WSL gets the WSL fix only: {fixes}"
+    );
 }
 
 #[test]
@@ -334,6 +339,13 @@ fn state_container_without_a_usb_bus_is_usb_driver() {
         ("usb-driver", "USB051"),
         "{report:#}"
     );
+    // Not WSL: the container and VM fixes, never usbipd (issue 11).
+    let fixes = fix_text(&report["findings"][0]);
+    assert!(
+        fixes.contains("docker run --device=/dev/bus/usb"),
+        "{fixes}"
+    );
+    assert!(!fixes.contains("usbipd"), "{fixes}");
 }
 
 /// The old-openocd-on-path machine with PATH=/usr/local/bin:/usr/bin and its scripts run.

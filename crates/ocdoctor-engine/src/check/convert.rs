@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::Checked;
 use super::openocd::Installed;
-use crate::fix::FileEdit;
+use crate::fix::{FileEdit, content_hash};
 
 /// The 1-based line `line` of `text` (without its end of line).
 fn line_of(text: &str, line: u32) -> String {
@@ -48,7 +48,7 @@ impl IdeOrigin<'_> {
 
     /// The span of the IDE setting the argv word at `offset` came from (`None`: the front end
     /// wrote that word itself).
-    fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
+    pub(super) fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
         let words = self.inv.program.iter().chain(self.inv.args.iter());
         let idx = words
             .enumerate()
@@ -283,6 +283,7 @@ pub(super) fn convert_cfg(
                             path: real.to_path_buf(),
                             span,
                             replacement: s.clone(),
+                            base_hash: content_hash(text),
                         });
                     }
                 }
@@ -355,6 +356,7 @@ pub(super) fn convert_cfg(
                                     path: o.file.path.clone(),
                                     span: r,
                                     replacement: s.clone(),
+                                    base_hash: content_hash(&o.file.text),
                                 });
                             }
                         }
@@ -377,6 +379,21 @@ pub(super) fn convert_cfg(
     }
     if matches!(p.id.as_str(), "missing-file" | "removed-file") {
         missing_file_facts(p, session, inv, &mut facts);
+    }
+    if p.id == "invalid-command-name" {
+        let dym = p
+            .suggestion
+            .as_ref()
+            .map(|s| format!("; did you mean `{s}`?"));
+        facts.push(("did_you_mean".into(), dym.unwrap_or_default()));
+    }
+    if p.id == "include-cycle" {
+        let chain = p
+            .message
+            .strip_prefix("include cycle: ")
+            .unwrap_or(&p.message);
+        let chain = chain.split(" (").next().unwrap_or(chain);
+        facts.push(("cycle".into(), chain.to_string()));
     }
     // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
     // the IDE file is just where it shows.
@@ -559,6 +576,7 @@ pub(super) fn convert_ide(
                 path: file.path.clone(),
                 span: e.span.clone(),
                 replacement: e.replacement.clone(),
+                base_hash: content_hash(&file.text),
             });
         }
     }

@@ -128,7 +128,12 @@ fn ide_context(workspace: Option<&Path>) -> IdeContext {
     }
 }
 
-fn check_ide_file(path: &Path, workspace: Option<&Path>, src: &Sources, out: &mut Checked) {
+fn check_ide_file(
+    path: &Path,
+    workspace: Option<&Path>,
+    src: &Sources,
+    out: &mut Checked,
+) -> Result<(), EngineError> {
     let opts = &src.options;
     let ctx = ide_context(workspace);
     let file = src.load_ide(path, &ctx);
@@ -172,6 +177,7 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, src: &Sources, out: &mu
             out.openocd.clone_from(&inst.version_text);
         }
         let session = ocdoctor_cfg::resolve_with(&inv, &resolve_options(&inst, &cwd), src);
+        refuse_non_scripts(&session)?;
         let origin = IdeOrigin {
             file: &file,
             config: cfg,
@@ -189,11 +195,14 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, src: &Sources, out: &mu
             .iter()
             .any(|p| p.id == "unquoted-space-in-args");
         for p in kept(&session.problems) {
-            // Cortex-Debug's helper script is supplied by the extension when it runs.
-            if p.id == "missing-file"
+            // Cortex-Debug's helper script (`${cortex-debug}/support/openocd-helpers.tcl`) is
+            // supplied by the extension when it runs: a word the front end wrote itself.
+            if matches!(p.id.as_str(), "missing-file" | "unresolved-input")
                 && p.location.as_ref().is_some_and(|l| {
                     let name = slice(&inv.line, l.span.start..l.span.end);
-                    name.contains("${") || name.ends_with("openocd-helpers.tcl")
+                    l.file == ocdoctor_cfg::argv::COMMAND_LINE
+                        && (name.contains("${") || name.ends_with("openocd-helpers.tcl"))
+                        && (p.id == "missing-file" || origin.setting_for(l.span.start).is_none())
                 })
             {
                 continue;
@@ -230,17 +239,32 @@ fn check_ide_file(path: &Path, workspace: Option<&Path>, src: &Sources, out: &mu
             convert_cfg(p, &session, &inv, &inst, Some(&origin), out);
         }
     }
+    Ok(())
 }
 
-fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) {
+/// A file given as a config that is not one (an executable, a blob) is an input error: the
+/// check read a bounded head of it and says what it is, instead of "reading" it as Tcl.
+fn refuse_non_scripts(session: &ocdoctor_cfg::Session) -> Result<(), EngineError> {
+    match session.not_scripts.first() {
+        Some((path, why)) => Err(EngineError::NotAScript {
+            path: path.clone(),
+            why: why.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) -> Result<(), EngineError> {
     let inst = installed(&src.options, inv.program.as_ref().map(|a| a.value.as_str()));
     if out.openocd.is_none() {
         out.openocd.clone_from(&inst.version_text);
     }
     let session = ocdoctor_cfg::resolve_with(inv, &resolve_options(&inst, &src.cwd), src);
+    refuse_non_scripts(&session)?;
     for p in kept(&session.problems) {
         convert_cfg(p, &session, inv, &inst, None, out);
     }
+    Ok(())
 }
 
 /// Run every check on the inputs, reading files from disk, from the current directory.
@@ -261,7 +285,7 @@ pub fn check_sources(inputs: &[Input], src: &Sources) -> Result<Checked, EngineE
                     config: None,
                     command: None,
                 });
-                check_invocation(&inv, src, &mut out);
+                check_invocation(&inv, src, &mut out)?;
             }
             Input::Path(p) if p.is_dir() => {
                 let found = ocdoctor_ide::discover(p);
@@ -269,12 +293,12 @@ pub fn check_sources(inputs: &[Input], src: &Sources) -> Result<Checked, EngineE
                     return Err(EngineError::NoLaunchFiles { dir: p.clone() });
                 }
                 for f in found {
-                    check_ide_file(&f, Some(p), src, &mut out);
+                    check_ide_file(&f, Some(p), src, &mut out)?;
                 }
             }
             Input::Path(p) if src.has_file(p) => {
                 if ocdoctor_ide::kind_of(p).is_some() {
-                    check_ide_file(p, None, src, &mut out);
+                    check_ide_file(p, None, src, &mut out)?;
                 } else {
                     // A config script: as `openocd -f FILE` run from here.
                     let inv = Invocation::parse_args(&[
@@ -288,7 +312,7 @@ pub fn check_sources(inputs: &[Input], src: &Sources) -> Result<Checked, EngineE
                         config: None,
                         command: None,
                     });
-                    check_invocation(&inv, src, &mut out);
+                    check_invocation(&inv, src, &mut out)?;
                 }
             }
             Input::Path(p) => {
@@ -316,6 +340,7 @@ pub fn problems_of_command(
         inst.version = v;
     }
     let session = ocdoctor_cfg::resolve_with(&inv, &resolve_options(&inst, &src.cwd), &src);
+    refuse_non_scripts(&session)?;
     let mut out = Checked::default();
     for p in kept(&session.problems) {
         convert_cfg(p, &session, &inv, &inst, None, &mut out);

@@ -92,9 +92,13 @@ impl Sources {
 
 impl ocdoctor_cfg::FileSystem for Sources {
     fn read(&self, path: &Path) -> Option<String> {
+        self.read_script(path).ok()
+    }
+
+    fn read_script(&self, path: &Path) -> Result<String, ocdoctor_cfg::NotAScript> {
         match self.overlay_of(path) {
-            Some(text) => Some(text.to_string()),
-            None => ocdoctor_cfg::RealFs.read(path),
+            Some(text) => Ok(text.to_string()),
+            None => ocdoctor_cfg::RealFs.read_script(path),
         }
     }
 

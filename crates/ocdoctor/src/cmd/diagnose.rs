@@ -53,7 +53,15 @@ fn read_input(file: Option<&Path>) -> Result<ReadLog, UsageError> {
                     "no log given: pass a file (`ocdoctor diagnose openocd.log`) or pipe one (`openocd … 2>&1 | ocdoctor diagnose`)".into(),
                 ));
             }
-            Ok(ocdoctor_engine::read_log(stdin.lock(), None)?)
+            let log = ocdoctor_engine::read_log(stdin.lock(), None)?;
+            // `openocd … | ocdoctor diagnose`: OpenOCD writes its log to stderr, so without
+            // `2>&1` nothing arrives. An empty input is no diagnosis ("no known failure").
+            if log.scan.bytes == 0 {
+                return Err(UsageError(
+                    "standard input was empty: OpenOCD writes its log to stderr, so pipe both streams: `openocd … 2>&1 | ocdoctor diagnose`".into(),
+                ));
+            }
+            Ok(log)
         }
     }
 }

@@ -12,13 +12,13 @@ pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
         out(&check::problems_json(&checked.problems));
         return Ok(0);
     }
-    let plan = fix::plan(&checked.edits);
+    let plan = fix::plan(&checked.edits)?;
     if plan.is_empty() {
         out("ocdoctor fix: no edit to make\n");
     }
     if !p.apply {
-        for (path, old, new) in &plan {
-            out(&fix::diff(path, old, new));
+        for p in &plan {
+            out(&fix::diff(&p.path, &p.old, &p.new));
         }
         if !plan.is_empty() {
             out(

@@ -1,0 +1,74 @@
+//! Which command names exist: OpenOCD's registered commands and Tcl procs in every release and
+//! fork the catalog knows (`rules/versions/commands.tsv`, generated from the source trees) and
+//! Jim Tcl's own (`data/jim_commands.txt`). A name in neither is what OpenOCD rejects with
+//! `invalid command name "…"`; the nearest known name is the suggestion.
+
+use crate::index::edit_distance;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+const OPENOCD_COMMANDS_TSV: &str = include_str!("../../../rules/versions/commands.tsv");
+const JIM_COMMANDS: &str = include_str!("../data/jim_commands.txt");
+
+/// The first words of every known command (`adapter`, `transport`, `init`, `set`…).
+static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    let openocd = OPENOCD_COMMANDS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .filter_map(|c| c.split(' ').next())
+        .filter(|c| !c.is_empty());
+    let jim = JIM_COMMANDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace);
+    openocd.chain(jim).collect()
+});
+
+/// Whether `name` is a command some OpenOCD (any release or fork) or Jim Tcl defines.
+pub fn is_known(name: &str) -> bool {
+    KNOWN.contains(name.trim_start_matches("::"))
+}
+
+/// The known command closest to `name` (`transprt` → `transport`), when one is close enough
+/// to be what was meant: at most two edits, and fewer than a third of the name.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let limit = (name.chars().count() / 3).clamp(1, 2);
+    let mut best: Option<(usize, &'static str)> = None;
+    for &k in KNOWN.iter() {
+        // Lengths too far apart cannot be within the limit.
+        if k.len().abs_diff(name.len()) > limit {
+            continue;
+        }
+        let d = edit_distance(name, k);
+        if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_and_suggested() {
+        for k in [
+            "adapter",
+            "transport",
+            "init",
+            "set",
+            "proc",
+            "source",
+            "program",
+        ] {
+            assert!(is_known(k), "{k}");
+        }
+        assert!(!is_known("transprt"));
+        assert_eq!(suggest("transprt"), Some("transport"));
+        assert_eq!(suggest("adaptr"), Some("adapter"));
+        assert_eq!(suggest("qqqqqqqqqq"), None);
+    }
+}
