@@ -14,6 +14,7 @@ pub mod kb;
 pub mod logline;
 pub mod releases;
 pub mod render;
+pub mod render_sarif;
 pub mod report;
 pub mod scan;
 pub mod version;

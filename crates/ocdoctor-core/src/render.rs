@@ -1,10 +1,12 @@
-//! Renderers: text (rustc-style, optional colour), Markdown (forum-ready), JSON. They read a
-//! [`Report`] and do no analysis.
+//! Renderers: text (rustc-style, optional colour), Markdown (forum-ready), JSON, and SARIF
+//! (`render_sarif.rs`). They read a [`Report`] and do no analysis.
 
 use crate::kb::KnowledgeBase;
 use crate::report::{Evidence, Finding, Report};
 use anstyle::{AnsiColor, Effects, Style};
 use std::fmt::Write as _;
+
+pub use crate::render_sarif::sarif;
 
 pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("a report always serialises") + "\n"
@@ -601,13 +603,21 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Where to put the `^^^` under a config/IDE evidence line: (display columns before, width),
-/// from the 1-based byte column and the byte span, clipped to the line.
+/// from the 1-based column (in characters, as the config and IDE readers count) and the byte
+/// span, clipped to the line.
 fn underline(e: &Evidence) -> Option<(usize, usize)> {
     let col = usize::try_from(e.column?).ok()?.checked_sub(1)?;
     let [a, b] = e.span?;
     let len = usize::try_from(b.saturating_sub(a)).ok()?.max(1);
-    let before = e.text.get(..col)?;
-    let marked = e.text.get(col..)?;
+    // The readers do not count a byte order mark as a column.
+    let text = e.text.strip_prefix('\u{feff}').unwrap_or(&e.text);
+    let at = match text.char_indices().nth(col) {
+        Some((i, _)) => i,
+        None if text.chars().count() == col => text.len(),
+        None => return None,
+    };
+    let before = &text[..at];
+    let marked = &text[at..];
     // Count characters, not bytes, so a UTF-8 line stays aligned; tabs keep their width of one.
     let width = marked
         .char_indices()
@@ -615,4 +625,23 @@ fn underline(e: &Evidence) -> Option<(usize, usize)> {
         .count()
         .max(1);
     Some((before.chars().count(), width))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn underline_counts_columns_in_characters() {
+        // The config reader's column 16 is the 16th character, after two multi-byte ones.
+        let e = Evidence {
+            source: "config".into(),
+            path: Some("board.cfg".into()),
+            line: 2,
+            text: "set NAME \"é板\"; adapter_khz 4000".into(),
+            column: Some(16),
+            span: Some([40, 51]),
+        };
+        assert_eq!(underline(&e), Some((15, 11)));
+    }
 }

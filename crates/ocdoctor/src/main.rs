@@ -35,7 +35,7 @@ enum Command {
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
-    /// Also takes --format text|json|markdown, --openocd PATH, --scripts DIR (anywhere).
+    /// Also takes --format text|json|markdown|sarif, --openocd PATH, --scripts DIR (anywhere).
     Check(cmd::check::CheckArgs),
     /// Show the edits `check` proposes as a unified diff (dry run), or write them with --apply
     /// (backup `<file>.orig`, atomic write) and check again. Same inputs as `check`; --apply,
@@ -55,6 +55,8 @@ enum Command {
     /// Simulated JTAG targets with injected faults, for the real OpenOCD (remote_bitbang).
     #[command(subcommand)]
     Lab(cmd::lab::LabCommand),
+    /// Serve the language server protocol on stdin/stdout (editors: see docs/editors.md).
+    Lsp(cmd::lsp::LspArgs),
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -62,6 +64,8 @@ enum Format {
     Text,
     Json,
     Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Lab(c) => cmd::lab::run(c, color),
+        Command::Lsp(a) => cmd::lsp::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -126,5 +131,12 @@ fn render_report(report: &ocdoctor_core::Report, format: Format, color: bool) ->
         Format::Text => render::text(report, color),
         Format::Json => render::json(report),
         Format::Markdown => render::markdown(report),
+        Format::Sarif => sarif(report),
     }
+}
+
+/// SARIF with the paths under the current directory (a checkout, in CI) relative to it.
+fn sarif(report: &ocdoctor_core::Report) -> String {
+    let cwd = std::env::current_dir().ok();
+    ocdoctor_core::render_sarif::sarif_with_base(report, cwd.as_deref())
 }

@@ -33,9 +33,10 @@ pub fn parse(mut args: Vec<String>, fix: bool) -> Result<Parsed, UsageError> {
         None | Some("text") => Format::Text,
         Some("json") => Format::Json,
         Some("markdown") => Format::Markdown,
+        Some("sarif") => Format::Sarif,
         Some(other) => {
             return Err(UsageError(format!(
-                "--format {other:?}: use text, json or markdown"
+                "--format {other:?}: use text, json, markdown or sarif"
             )));
         }
     };

@@ -8,6 +8,7 @@ pub mod fix;
 pub mod idcode;
 pub mod lab;
 pub mod redact;
+pub mod lsp;
 pub mod rules;
 pub mod run;
 pub mod upload;

@@ -12,6 +12,11 @@ pub struct RulesArgs {
 pub fn run(args: RulesArgs) -> Result<u8, UsageError> {
     let kb = KnowledgeBase::embedded();
     match args.format {
+        Format::Sarif => {
+            return Err(UsageError(
+                "rules --format sarif: use text, json or markdown (a SARIF log of `check` or `diagnose` carries the rules)".into(),
+            ));
+        }
         Format::Json => {
             let rows: Vec<_> = kb
                 .rules
