@@ -4,6 +4,7 @@ mod check;
 mod chip;
 mod envjoin;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ocdoctor_core::{KnowledgeBase, render};
@@ -114,6 +115,8 @@ enum Command {
     /// Simulated JTAG targets with injected faults, for the real OpenOCD (remote_bitbang).
     #[command(subcommand)]
     Lab(LabCommand),
+    /// The team dashboard: uploads, incidents, pages (SQLite file by default, or PostgreSQL).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -271,6 +274,7 @@ fn run(cmd: Command, color: bool) -> Result<u8, UsageError> {
             Ok(0)
         }
         Command::Lab(cmd) => lab(cmd, color),
+        Command::Serve(args) => serve::run(args),
         Command::Check { args } => check_cmd(args, false, color),
         Command::Fix { args } => check_cmd(args, true, color),
         Command::Idcode { value, scripts } => {
