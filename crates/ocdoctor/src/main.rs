@@ -32,6 +32,8 @@ enum Command {
     Redact(cmd::redact::RedactArgs),
     /// Redact, diagnose and upload a log to a team dashboard (`ocdoctor serve`).
     Upload(cmd::upload::UploadArgs),
+    /// The team dashboard: uploads, incidents, pages (SQLite file by default, or PostgreSQL).
+    Serve(cmd::serve::ServeArgs),
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Command::Diagnose(a) => cmd::diagnose::run(a, color),
         Command::Redact(a) => cmd::redact::run(a).map_err(UsageError),
         Command::Upload(a) => cmd::upload::run(a).map_err(UsageError),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Check(a) => cmd::check::run(a, color),
         Command::Fix(a) => cmd::fix::run(a, color),
         Command::Run(a) => cmd::run::main(a, color),

@@ -11,6 +11,7 @@ pub mod lsp;
 pub mod redact;
 pub mod rules;
 pub mod run;
+pub mod serve;
 pub mod upload;
 
 pub(crate) use crate::{Format, UsageError, out, render_report};
