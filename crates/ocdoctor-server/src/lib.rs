@@ -19,7 +19,7 @@ mod chart;
 pub mod db;
 pub mod facts;
 mod html;
-mod intake;
+pub mod intake;
 mod metrics;
 mod pages;
 pub mod prior;
