@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}; conns=${2:-32}; incidents=${3:-100000}
-cargo build --release -q -p ocdoctor -p ocdoctor-server --example bench
+cargo build --release -q -p ocdoctor
+cargo build --release -q -p ocdoctor-server --example bench
 target=${CARGO_TARGET_DIR:-target}
 ocd="$target/release/ocdoctor"; bench="$target/release/examples/bench"
 tmp=$(mktemp -d); trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
