@@ -465,25 +465,28 @@ impl Db {
             .collect()
     }
 
-    /// Every combination of rig, probe, target, version and cause since a time, counted: one
-    /// pass over the team's incidents feeds all four breakdowns.
-    pub async fn groups(&self, team: &str, since_ms: i64) -> Result<Vec<Group>, sqlx::Error> {
+    /// Every combination of rig, probe, target, version and cause from a UTC day on, counted
+    /// (from `daily_groups`, which the writer keeps): one query feeds all four breakdowns.
+    pub async fn groups(&self, team: &str, from_day: i64) -> Result<Vec<Group>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT rig, probe, target, openocd_version, cause, COUNT(*) FROM incidents \
-             WHERE team = $1 AND received_at >= $2 \
+            "SELECT rig, probe, target, openocd_version, cause, CAST(SUM(incidents) AS BIGINT) \
+             FROM daily_groups WHERE team = $1 AND day >= $2 \
              GROUP BY rig, probe, target, openocd_version, cause",
         )
         .bind(team.to_string())
-        .bind(since_ms)
+        .bind(from_day)
         .fetch_all(&self.pool)
         .await?;
+        let known = |r: &sqlx::any::AnyRow, i: usize| -> Result<Option<String>, sqlx::Error> {
+            Ok(Some(r.try_get::<String, _>(i)?).filter(|v| !v.is_empty()))
+        };
         rows.iter()
             .map(|r| {
                 Ok(Group {
-                    rig: r.try_get(0)?,
-                    probe: r.try_get(1)?,
-                    target: r.try_get(2)?,
-                    openocd_version: r.try_get(3)?,
+                    rig: known(r, 0)?,
+                    probe: known(r, 1)?,
+                    target: known(r, 2)?,
+                    openocd_version: known(r, 3)?,
                     cause: r.try_get(4)?,
                     count: r.try_get(5)?,
                 })
@@ -603,6 +606,22 @@ async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored,
             duplicate: true,
         });
     }
+    let blank = |v: &Option<String>| v.clone().unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO daily_groups (team, day, rig, probe, target, openocd_version, cause, incidents) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+         ON CONFLICT (team, day, rig, probe, target, openocd_version, cause) \
+         DO UPDATE SET incidents = daily_groups.incidents + 1",
+    )
+    .bind(r.team.clone())
+    .bind(day)
+    .bind(blank(&r.rig))
+    .bind(blank(&r.probe))
+    .bind(blank(&r.target))
+    .bind(blank(&r.openocd_version))
+    .bind(r.cause.clone())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO incident_bodies (id, command, log, report, client_report, redaction) \
          VALUES ($1, $2, $3, $4, $5, $6)",

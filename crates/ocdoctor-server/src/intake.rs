@@ -64,6 +64,10 @@ pub fn analyze(
     received_at: i64,
 ) -> Result<NewIncident, getrandom::Error> {
     let report = diagnose(up.log.as_bytes());
+    // PostgreSQL's TEXT cannot hold NUL (binary garbage in a log can): shown as U+FFFD. The
+    // diagnosis above read the log as it came.
+    let log = without_nul(up.log);
+    let command = up.command.map(without_nul);
     let top = report.causes.first();
     let cause = match (top, report.outcome.as_str()) {
         (Some(c), _) => c.cause.clone(),
@@ -76,19 +80,27 @@ pub fn analyze(
         client_id: up.client_id,
         received_at,
         rig,
-        probe: facts::probe(&up.log, up.command.as_deref()),
-        target: facts::target(&up.log, up.command.as_deref()),
+        probe: facts::probe(&log, command.as_deref()),
+        target: facts::target(&log, command.as_deref()),
         openocd_version: report.openocd.as_ref().map(|o| o.version.clone()),
         outcome: report.outcome.clone(),
         stage: report.stage.clone(),
         confidence: top.map_or(0.0, |c| c.confidence),
         cause,
         title: report.findings.first().map(|f| f.title.clone()),
-        signature: similar::to_hex(&similar::signature(&up.log)),
-        command: up.command,
+        signature: similar::to_hex(&similar::signature(&log)),
+        command,
         report: serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()),
         client_report: up.report.to_string(),
         redaction: serde_json::to_string(&up.redaction).unwrap_or_else(|_| "{}".into()),
-        log: up.log,
+        log,
     })
+}
+
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{fffd}")
+    } else {
+        text
+    }
 }

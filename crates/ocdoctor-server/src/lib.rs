@@ -19,7 +19,7 @@ mod chart;
 pub mod db;
 pub mod facts;
 mod html;
-mod intake;
+pub mod intake;
 mod metrics;
 mod pages;
 pub mod prior;
@@ -161,7 +161,7 @@ async fn serve_async(config: Config, diagnose: Diagnoser) -> Result<(), ServerEr
         causes,
         max_body_bytes: config.max_body_bytes,
     });
-    tokio::spawn(keep_rate_counts(app.clone()));
+    let counting = tokio::spawn(keep_rate_counts(app.clone()));
     // Tests and scripts read this line to learn the port (`--listen 127.0.0.1:0`).
     println!(
         "ocdoctor serve: listening on http://{addr} (database {})",
@@ -172,6 +172,7 @@ async fn serve_async(config: Config, diagnose: Diagnoser) -> Result<(), ServerEr
     axum::serve(listener, router(app.clone()))
         .with_graceful_shutdown(stop_signal())
         .await?;
+    counting.abort();
     app.rate.flush(&app.db).await;
     app.db.close().await;
     Ok(())

@@ -527,12 +527,12 @@ pub async fn breakdown(
             "since: use YYYY-MM-DD, <n>d or <n>h",
         ));
     };
-    let groups = match state.0.db.groups(&user.team, since).await {
+    let groups = match state.0.db.groups(&user.team, time::day_of(since)).await {
         Ok(g) => g,
         Err(e) => return error_page(ApiError::internal(e)),
     };
     let mut s = format!(
-        "<h1>Breakdowns</h1><p>Incidents since {} by what they ran on. \
+        "<h1>Breakdowns</h1><p>Incidents since {} (whole UTC days) by what they ran on. \
          <a href=\"/breakdown?since=7d\">7 days</a> <a href=\"/breakdown?since=30d\">30 days</a> <a href=\"/breakdown?since=365d\">a year</a></p>",
         esc(&since_text)
     );
