@@ -411,4 +411,40 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn from_log_alone_reads_the_voltage_and_runs_nothing() {
+        let log = b"Open On-Chip Debugger 0.12.0\nInfo : STLINK V2J37S7 (API v2) VID:PID 0483:3748\nInfo : Target voltage: 0.012345\nError: init mode failed (unable to connect to the target)\n";
+        let req = Request {
+            ladder: Ladder::builtin(),
+            command: None,
+            from_log: Some(log.to_vec()),
+        };
+        let mut asked = 0;
+        let inv = investigate(
+            &req,
+            |_| {
+                asked += 1;
+                true
+            },
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(asked, 0, "nothing may run without a command line");
+        assert_eq!(inv.ladder[0].status, StepStatus::FromLog);
+        let v = inv
+            .ladder
+            .iter()
+            .find(|r| r.step == "target-voltage")
+            .unwrap();
+        assert_eq!(v.outcome, Some(Outcome::Same));
+        assert_eq!(inv.causes[0].cause, "target-unpowered", "{inv:?}");
+        assert_eq!(inv.causes[0].proved_by.as_deref(), Some("target-voltage"));
+        assert!(
+            inv.ladder
+                .iter()
+                .skip(2)
+                .all(|r| r.status == StepStatus::Skipped)
+        );
+    }
 }
