@@ -45,6 +45,10 @@ enum Command {
     Fix(cmd::check::CheckArgs),
     /// Run openocd exactly as given (same output, exit code, signals) and diagnose a failure.
     Run(cmd::run::RunArgs),
+    /// Investigate a failure actively: a ladder of bounded openocd runs (lower speed, connect
+    /// under reset, the other transport, idcode read-out, -d3), each explained and confirmed
+    /// (--yes to skip), whose outcomes rank the causes. Never writes flash.
+    Investigate(cmd::investigate::InvestigateArgs),
     /// Decode a JTAG IDCODE / DPIDR / CPUID / device id, or a pasted OpenOCD line, and say which
     /// config expects it.
     Idcode(cmd::idcode::IdcodeArgs),
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Fix(a) => cmd::fix::run(a, color),
         Command::Run(a) => cmd::run::main(a, color),
         Command::Idcode(a) => cmd::idcode::run(a),
+        Command::Investigate(a) => cmd::investigate::run(a),
         Command::Env(a) => cmd::env::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Explain(a) => cmd::explain::run(a),

@@ -6,6 +6,7 @@ pub mod env;
 pub mod explain;
 pub mod fix;
 pub mod idcode;
+pub mod investigate;
 pub mod lab;
 pub mod lsp;
 pub mod redact;
