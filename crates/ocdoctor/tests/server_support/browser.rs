@@ -115,11 +115,20 @@ fn every_page_in_chromium() {
     browser.go(&format!("{base}/incidents/{ok_id}"));
     browser.type_into("#fix", "Plugged the probe back in");
     browser.click("form.resolve button[type=submit]");
-    let text = browser
-        .eval("return document.body.innerText")
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    // The click starts a form post and a navigation; read the page once it has arrived (up to
+    // 10 s on a loaded machine), not the page the click left.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = browser
+            .eval("return document.body.innerText")
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if text.contains("Resolved: probe-not-found") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert!(
         text.contains("Resolved: probe-not-found"),
         "the form did not resolve: {text}"
