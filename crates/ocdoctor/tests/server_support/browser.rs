@@ -52,11 +52,19 @@ fn every_page_in_chromium() {
     check_page(&browser, "login", blank);
     browser.type_into("#token", &t);
     browser.click("button[type=submit]");
-    let url = browser
-        .eval("return location.pathname")
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    // The click starts a navigation: wait for it (up to 10 s on a loaded machine).
+    let mut url = String::new();
+    for _ in 0..100 {
+        url = browser
+            .eval("return location.pathname")
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if url == "/incidents" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert_eq!(url, "/incidents", "login did not land on the incidents");
 
     let ok_id = ok["id"].as_str().unwrap();
