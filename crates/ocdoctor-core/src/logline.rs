@@ -75,10 +75,13 @@ impl<'a> LogLine<'a> {
 
 /// Remove what terminals, IDEs and copy/paste add to a line: CR, NUL and other control bytes
 /// (tabs are kept), ANSI escape sequences, a leading timestamp. Invalid UTF-8 becomes U+FFFD.
+/// Typographic quotes and the ellipsis that forums and word processors put in place of what
+/// OpenOCD printed (`'`, `"`, `...`) are turned back, so rules see OpenOCD's own characters.
 pub fn clean(raw: &[u8]) -> Cow<'_, str> {
+    // 0xE2 starts every U+2000–U+2FFF character, the typographic punctuation among them.
     let needs_bytes_work = raw
         .iter()
-        .any(|&b| b == 0x1b || b == b'\r' || b == 0 || (b < 0x20 && b != b'\t'));
+        .any(|&b| b == 0x1b || b == b'\r' || b == 0 || b == 0xE2 || (b < 0x20 && b != b'\t'));
     let mut text: Cow<'_, str> = if needs_bytes_work {
         let mut out = Vec::with_capacity(raw.len());
         let mut i = 0;
@@ -86,6 +89,11 @@ pub fn clean(raw: &[u8]) -> Cow<'_, str> {
             let b = raw[i];
             if b == 0x1b {
                 i = skip_escape(raw, i);
+                continue;
+            }
+            if let Some(ascii) = typographic_punctuation(&raw[i..]) {
+                out.extend_from_slice(ascii);
+                i += 3;
                 continue;
             }
             if b >= 0x20 || b == b'\t' {
@@ -102,6 +110,17 @@ pub fn clean(raw: &[u8]) -> Cow<'_, str> {
         text = Cow::Owned(text[ts..].to_string());
     }
     text
+}
+
+/// The ASCII that a typographic quote or ellipsis at the start of `raw` stands for: U+2018/U+2019
+/// `'`, U+201C/U+201D `"`, U+2026 `...` (all three bytes long in UTF-8).
+fn typographic_punctuation(raw: &[u8]) -> Option<&'static [u8]> {
+    match raw {
+        [0xE2, 0x80, 0x98 | 0x99, ..] => Some(b"'"),
+        [0xE2, 0x80, 0x9C | 0x9D, ..] => Some(b"\""),
+        [0xE2, 0x80, 0xA6, ..] => Some(b"..."),
+        _ => None,
+    }
 }
 
 /// Length of the escape sequence starting at `raw[i] == ESC` (CSI `ESC [ … final`, OSC
@@ -412,5 +431,16 @@ mod tests {
         );
         let bad = LogLine::parse(b"Error: \xff\xfe bytes");
         assert_eq!(bad.message(), "\u{fffd}\u{fffd} bytes");
+        // A forum paste: typographic quotes and an ellipsis where OpenOCD printed ASCII.
+        check(
+            "Error: unable to open ftdi device with vid 0403, pid 6010, description \u{2018}', serial '\u{2019} at bus location \u{2018}*\u{2019}",
+            Level::Error,
+            "unable to open ftdi device with vid 0403, pid 6010, description '', serial '' at bus location '*'",
+        );
+        check(
+            "Error: Trying to use configured scan chain anyway\u{2026} \u{201c}x\u{201d} \u{2014}",
+            Level::Error,
+            "Trying to use configured scan chain anyway... \"x\" \u{2014}",
+        );
     }
 }

@@ -15,8 +15,13 @@ const ORIGINAL_CASES: usize = 70;
 const FIRST_GROWTH_CASES: usize = 202;
 const MIN_TOP1_202: f64 = 0.58;
 const MIN_TOP3_202: f64 = 0.84;
-// Whole corpus (306 cases since the second growth of 2026-12-06), log alone. The 104 cases of
-// that growth were scored before any rule was written beside them: 34 % top-1, 59 % top-3.
+// Cases 1–306 (the second growth of 2026-12-06), log alone. The 104 cases of that growth were
+// scored before any rule was written beside them: 34 % top-1, 59 % top-3.
+const SECOND_GROWTH_CASES: usize = 306;
+const MIN_TOP1_306: f64 = 0.53;
+const MIN_TOP3_306: f64 = 0.80;
+// Whole corpus (335 cases since the third growth of 2026-12-07), log alone. The 29 cases of that
+// growth were scored before any rule was written beside them: 41 % top-1, 62 % top-3.
 const MIN_TOP1_ALL: f64 = 0.53;
 const MIN_TOP3_ALL: f64 = 0.80;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
@@ -24,7 +29,9 @@ const MIN_TOP3_ALL: f64 = 0.80;
 // put the whole set at 0.061 (5-fold grouped CV: 0.087 pooled). The confidences on the original
 // 70 run low (ECE 0.23, underconfident): the price of honest confidence on logs no rule was
 // written beside.
-const MAX_ECE_ALL: f64 = 0.065;
+const MAX_ECE_306: f64 = 0.065;
+// The 29 cases of the third growth put the whole set at 0.066 when they came in; its own ceiling.
+const MAX_ECE_ALL: f64 = 0.07;
 
 // Floors of the original 70 (ratchet). Log alone, OS guessed from the log:
 const MIN_TOP1: f64 = 0.82;
@@ -50,6 +57,19 @@ fn corpus_accuracy_and_calibration() {
         "cases 1-202: top-1 {:.3} (floor {MIN_TOP1_202}), top-3 {:.3} (floor {MIN_TOP3_202})",
         first_growth.top1_rate(),
         first_growth.top3_rate()
+    );
+    let second_growth = evaluate(kb, &cases[..SECOND_GROWTH_CASES], &kb.calibration, false);
+    println!("{}", table("cases 1-306, log only", &second_growth));
+    assert!(
+        second_growth.top1_rate() >= MIN_TOP1_306 && second_growth.top3_rate() >= MIN_TOP3_306,
+        "cases 1-306: top-1 {:.3} (floor {MIN_TOP1_306}), top-3 {:.3} (floor {MIN_TOP3_306})",
+        second_growth.top1_rate(),
+        second_growth.top3_rate()
+    );
+    assert!(
+        second_growth.ece <= MAX_ECE_306,
+        "cases 1-306: ECE {:.3} rose above the ceiling {MAX_ECE_306}",
+        second_growth.ece
     );
     let with_os = evaluate(kb, original, &kb.calibration, true);
     println!("{}", table("corpus, log only", &log_only));
