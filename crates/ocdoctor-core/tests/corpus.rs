@@ -14,11 +14,11 @@ const ORIGINAL_CASES: usize = 70;
 /// Cases 1–202: the original 70 and the first growth (2026-12-06), log alone.
 const FIRST_GROWTH_CASES: usize = 202;
 const MIN_TOP1_202: f64 = 0.63;
-const MIN_TOP3_202: f64 = 0.86;
+const MIN_TOP3_202: f64 = 0.87;
 // Whole corpus (306 cases since the second growth of 2026-12-06), log alone. The 104 cases of
 // that growth were scored before any rule was written beside them: 34 % top-1, 59 % top-3.
 // Rules from OpenOCD's own message formats (issue 10, second pass) raised the whole set from
-// 53.3 % / 80.7 % to 60.5 % / 83.7 %.
+// 53.3 % / 80.7 % to 60.8 % / 84.0 %.
 const MIN_TOP1_ALL: f64 = 0.60;
 const MIN_TOP3_ALL: f64 = 0.83;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
