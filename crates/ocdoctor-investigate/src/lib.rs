@@ -122,6 +122,8 @@ struct State {
     raised_by: BTreeMap<String, (String, f64)>,
     /// (stage, first cause) of the first failure.
     signature: Option<(Option<String>, Option<String>)>,
+    /// How the first run ended, for the repeated steps to compare with.
+    first_result: Option<RunResult>,
     log: String,
     done: bool,
 }
@@ -179,6 +181,37 @@ impl State {
         v
     }
 
+    /// A repeated step's outcome: `varies` unless its runs all ended as the first run did.
+    /// Says in `record.showed` how many ways they ended and one message that came and went.
+    fn compare_repeats(&self, runs: &[(Report, RunResult)], record: &mut StepRecord) -> Outcome {
+        let mut distinct: Vec<&RunResult> = Vec::new();
+        for r in self.first_result.iter().chain(runs.iter().map(|(_, r)| r)) {
+            if !distinct.contains(&r) {
+                distinct.push(r);
+            }
+        }
+        let total = runs.len() + usize::from(self.first_result.is_some());
+        let connected = runs.iter().filter(|(_, r)| r.connected).count();
+        if distinct.len() <= 1 {
+            record.showed = format!("{total} runs, all ended alike: the failure is steady");
+            return Outcome::Same;
+        }
+        // A message some runs printed and others did not: the noise made visible.
+        let changing = distinct
+            .iter()
+            .flat_map(|r| r.messages.iter())
+            .find(|m| distinct.iter().any(|r| !r.messages.contains(*m)));
+        record.showed = format!(
+            "{total} runs ended {} different ways ({connected} of this step's {} connected){}",
+            distinct.len(),
+            runs.len(),
+            changing
+                .map(|m| format!(", e.g. only some printed `{m}`"))
+                .unwrap_or_default()
+        );
+        Outcome::Varies
+    }
+
     fn classify(&self, report: &Report, exit: Option<i32>) -> Outcome {
         if exit == Some(0) && report.outcome != "failed" {
             return Outcome::Ok;
@@ -223,15 +256,16 @@ fn first_step(
         };
         record.observe(&report, outcome);
         state.signature = Some(signature(&report));
+        state.first_result = Some(RunResult::of(&report, outcome == Outcome::Ok, log));
         state.log = String::from_utf8_lossy(log).into_owned();
         state.prior(&report, ladder_causes.into_iter());
         return Ok(record);
     }
     let base = base.ok_or(InvestigateError::NoInput)?;
-    let (record, report) = run_step(base, step, &[], state, true, ask)?;
-    if let Some(report) = report {
-        state.signature = Some(signature(&report));
-        state.prior(&report, ladder_causes.into_iter());
+    let (record, runs) = run_step(base, step, &[], state, true, ask)?;
+    if let Some((report, _)) = runs.last() {
+        state.signature = Some(signature(report));
+        state.prior(report, ladder_causes.into_iter());
     } else {
         state.done = true;
     }
@@ -281,15 +315,24 @@ fn later_step(
         record.showed = "not run: no command line given (`-- openocd …`)".into();
         return Ok(record);
     };
-    let (mut record, report) = run_step(base, step, &vars, state, false, ask)?;
-    if let Some(report) = report {
-        let outcome = state.classify(&report, record.exit);
-        record.observe(&report, outcome);
+    let (mut record, runs) = run_step(base, step, &vars, state, false, ask)?;
+    let Some((report, _)) = runs.last() else {
+        return Ok(record);
+    };
+    if step.repeat > 1 {
+        let outcome = state.compare_repeats(&runs, &mut record);
+        let showed = std::mem::take(&mut record.showed);
+        record.observe(report, outcome);
+        record.showed = showed;
+    } else {
+        let outcome = state.classify(report, record.exit);
+        record.observe(report, outcome);
     }
     Ok(record)
 }
 
-/// Run one step (after asking); the record and the diagnosis of its log.
+/// Run one step (after asking once), `step.repeat` times; the record and, per run, the
+/// diagnosis of its log and how it ended.
 fn run_step(
     base: &BaseCommand,
     step: &Step,
@@ -297,7 +340,7 @@ fn run_step(
     state: &mut State,
     first: bool,
     ask: &mut impl FnMut(&Planned) -> bool,
-) -> Result<(StepRecord, Option<Report>), InvestigateError> {
+) -> Result<(StepRecord, Vec<(Report, RunResult)>), InvestigateError> {
     let mut argv = vec![base.program.clone()];
     argv.extend(base.for_step(step, vars));
     let explain = vars.iter().fold(step.explain.clone(), |acc, (k, v)| {
@@ -312,32 +355,70 @@ fn run_step(
     if !ask(&planned) {
         record.status = StepStatus::Declined;
         record.showed = "not run (declined)".into();
-        return Ok((record, None));
+        return Ok((record, Vec::new()));
     }
-    let out = runner::run_bounded(
-        &base.program,
-        &argv[1..],
-        Duration::from_secs(step.timeout_secs),
-    )
-    .map_err(|source| InvestigateError::Spawn {
-        program: base.program.clone(),
-        source,
-    })?;
     record.status = StepStatus::Ran;
-    record.exit = out.exit;
-    record.timed_out = out.timed_out;
-    record.secs = (out.elapsed.as_secs_f64() * 100.0).round() / 100.0;
-    let report = ocdoctor_engine::diagnose_bytes(&out.log, Some(&step.id));
-    if first {
-        state.log = String::from_utf8_lossy(&out.log).into_owned();
-        let outcome = if out.exit == Some(0) && report.outcome != "failed" {
-            Outcome::Ok
-        } else {
-            Outcome::Same
-        };
-        record.observe(&report, outcome);
+    let mut runs = Vec::new();
+    let mut secs = 0.0;
+    for _ in 0..step.repeat {
+        let out = runner::run_bounded(
+            &base.program,
+            &argv[1..],
+            Duration::from_secs(step.timeout_secs),
+        )
+        .map_err(|source| InvestigateError::Spawn {
+            program: base.program.clone(),
+            source,
+        })?;
+        record.runs += 1;
+        record.exit = out.exit;
+        record.timed_out |= out.timed_out;
+        secs += out.elapsed.as_secs_f64();
+        let report = ocdoctor_engine::diagnose_bytes(&out.log, Some(&step.id));
+        let connected = out.exit == Some(0) && report.outcome != "failed";
+        let result = RunResult::of(&report, connected, &out.log);
+        if first {
+            state.log = String::from_utf8_lossy(&out.log).into_owned();
+            state.first_result = Some(result.clone());
+            let outcome = if connected {
+                Outcome::Ok
+            } else {
+                Outcome::Same
+            };
+            record.observe(&report, outcome);
+        }
+        runs.push((report, result));
     }
-    Ok((record, Some(report)))
+    record.secs = (secs * 100.0).round() / 100.0;
+    Ok((record, runs))
+}
+
+/// How one run ended, as far as telling noise from a steady fault goes: connected or not, the
+/// diagnosis (stage, first cause), and the set of distinct error and warning messages (the
+/// ids read, the ACKs seen, the addresses that failed). A wrong setting or a dead wire ends
+/// the same way on every run; noise on the wires does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RunResult {
+    connected: bool,
+    signature: (Option<String>, Option<String>),
+    messages: std::collections::BTreeSet<String>,
+}
+
+impl RunResult {
+    fn of(report: &Report, connected: bool, log: &[u8]) -> RunResult {
+        use ocdoctor_core::logline::{Level, LogLine};
+        let messages = log
+            .split(|b| *b == b'\n')
+            .map(LogLine::parse)
+            .filter(|l| matches!(l.level, Level::Error | Level::Warn))
+            .map(|l| l.message().trim().to_string())
+            .collect();
+        RunResult {
+            connected,
+            signature: signature(report),
+            messages,
+        }
+    }
 }
 
 /// The target voltage a probe printed: ST-Link `Target voltage: 3.24`, J-Link `VTarget = 3.300 V`.

@@ -25,6 +25,11 @@ fn investigate_lab(fault: Option<FaultId>) -> Investigation {
     if let Some(f) = fault {
         config = config.with_fault(f);
     }
+    investigate_config(config)
+}
+
+fn investigate_config(config: LabConfig) -> Investigation {
+    let (fault, seed) = (config.fault, config.seed);
     let lab = Lab::start(config, None).expect("lab starts");
     let dir = std::env::temp_dir().join(format!("ocdoctor-investigate-test-{}", lab.port()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -55,7 +60,7 @@ fn investigate_lab(fault: Option<FaultId>) -> Investigation {
     let t = Instant::now();
     let inv = investigate(&req, |_| true, |_| {}).expect("the ladder runs");
     eprintln!(
-        "{fault:?}: {:.2}s\n{}",
+        "{fault:?} (seed {seed}): {:.2}s\n{}",
         t.elapsed().as_secs_f64(),
         ocdoctor_investigate::text(&inv)
     );
@@ -131,6 +136,10 @@ fn a_target_that_never_answers_stays_a_dead_connection() {
     assert!(inv.fix.is_none());
     let idcode = inv.ladder.iter().find(|r| r.step == "idcode").unwrap();
     assert_eq!(idcode.outcome, Some(Outcome::Same), "{idcode:?}");
+    // A dead wire fails the same way every time.
+    let repeat = inv.ladder.iter().find(|r| r.step == "repeat").unwrap();
+    assert_eq!(repeat.outcome, Some(Outcome::Same), "{repeat:?}");
+    assert_eq!(repeat.runs, 3);
     // remote_bitbang has one transport: that step does not apply.
     let other = inv
         .ladder
@@ -139,4 +148,35 @@ fn a_target_that_never_answers_stays_a_dead_connection() {
         .unwrap();
     assert!(other.outcome.is_none());
     assert_eq!(inv.exit_code(), 1);
+}
+
+#[test]
+fn noise_that_varies_run_to_run_is_signal_integrity() {
+    if !openocd_available() {
+        return;
+    }
+    for seed in [1, 2, 3] {
+        let config = LabConfig::default()
+            .with_fault(FaultId::BitFlips)
+            .with_seed(seed);
+        let inv = investigate_config(config);
+        let repeat = inv.ladder.iter().find(|r| r.step == "repeat").unwrap();
+        assert_eq!(
+            repeat.outcome,
+            Some(Outcome::Varies),
+            "seed {seed}: {repeat:?}"
+        );
+        assert_eq!(repeat.runs, 3);
+        assert!(repeat.showed.contains("different ways"), "{repeat:?}");
+        assert_eq!(
+            inv.causes[0].cause, "signal-integrity",
+            "seed {seed}: {inv:?}"
+        );
+        assert_eq!(
+            inv.causes[0].proved_by.as_deref(),
+            Some("repeat"),
+            "seed {seed}: {inv:?}"
+        );
+        assert!(inv.causes[0].confidence > 0.5, "seed {seed}: {inv:?}");
+    }
 }
