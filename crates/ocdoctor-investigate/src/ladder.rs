@@ -57,6 +57,10 @@ pub struct Step {
     /// Replaces the default probe (`-c init -c shutdown`).
     #[serde(default)]
     pub probe: Option<Vec<String>>,
+    /// The probe for a given transport (the one the first run used), instead of `probe`:
+    /// reading ids is `scan_chain` on JTAG, a bare DAP's DPIDR on SWD.
+    #[serde(default)]
+    pub probe_for: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub interface_only: bool,
     #[serde(default)]
@@ -81,6 +85,15 @@ fn one() -> u32 {
 }
 
 impl Step {
+    /// The probe this step ends with when the session's transport is `transport`.
+    pub fn probe(&self, transport: Option<&str>) -> Vec<String> {
+        transport
+            .and_then(|t| self.probe_for.get(t))
+            .or(self.probe.as_ref())
+            .cloned()
+            .unwrap_or_else(|| ["-c", "init", "-c", "shutdown"].map(String::from).to_vec())
+    }
+
     /// The likelihood of `outcome` under `cause`.
     pub fn likelihood(&self, outcome: Outcome, cause: &str) -> f64 {
         let table = match outcome {

@@ -342,7 +342,8 @@ fn run_step(
     ask: &mut impl FnMut(&Planned) -> bool,
 ) -> Result<(StepRecord, Vec<(Report, RunResult)>), InvestigateError> {
     let mut argv = vec![base.program.clone()];
-    argv.extend(base.for_step(step, vars));
+    let transport = session_transport(base, &state.log);
+    argv.extend(base.for_step(step, vars, transport.as_deref()));
     let explain = vars.iter().fold(step.explain.clone(), |acc, (k, v)| {
         acc.replace(&format!("{{{k}}}"), v)
     });
@@ -438,6 +439,30 @@ pub fn target_voltage(log: &str) -> Option<f64> {
     })
 }
 
+/// The transport of the session: the command line's `transport select`, or what the first
+/// run's log shows (OpenOCD's auto-selection, an SWD DPIDR or a JTAG tap line).
+pub fn session_transport(base: &BaseCommand, log: &str) -> Option<String> {
+    if let Some(t) = base.selected_transport() {
+        return Some(t);
+    }
+    let quoted = |l: &str, marker: &str, quote: char| {
+        let rest = &l[l.find(marker)? + marker.len()..];
+        Some(rest[..rest.find(quote)?].to_string())
+    };
+    log.lines().find_map(|l| {
+        quoted(
+            l,
+            "auto-selecting first available session transport \"",
+            '"',
+        )
+        .or_else(|| quoted(l, "only one transport option; autoselect '", '\''))
+        .or_else(|| l.contains("SWD DPIDR").then(|| "swd".to_string()))
+        .or_else(|| {
+            (l.contains("JTAG tap:") || l.contains("JTAG scan chain")).then(|| "jtag".into())
+        })
+    })
+}
+
 /// The transport the adapter did not choose, when the log shows it chose one of two.
 pub fn other_transport(log: &str) -> Option<String> {
     let marker = "auto-selecting first available session transport \"";
@@ -491,6 +516,26 @@ mod tests {
             other_transport("Info : only one transport option; autoselect 'jtag'"),
             None
         );
+        let plain = BaseCommand::parse(&["openocd".to_string()]);
+        for (log, want) in [
+            (
+                "Info : only one transport option; autoselect 'jtag'",
+                "jtag",
+            ),
+            (st, "hla_swd"),
+            ("Info : SWD DPIDR 0x2ba01477", "swd"),
+            (
+                "Error: JTAG scan chain interrogation failed: all ones",
+                "jtag",
+            ),
+        ] {
+            assert_eq!(
+                session_transport(&plain, log).as_deref(),
+                Some(want),
+                "{log}"
+            );
+        }
+        assert_eq!(session_transport(&plain, "Info : nothing"), None);
     }
 
     #[test]
