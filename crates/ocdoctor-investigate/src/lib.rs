@@ -12,7 +12,14 @@
 //! * [`runner`]: one real openocd child per step, killed at its time bound.
 //! * [`investigate`]: the first run's diagnosis is the prior; each outcome multiplies it by
 //!   the step's likelihoods. The ladder ends at the first step that connects (that change is
-//!   the fix) or at its last step.
+//!   the fix) or at its last step. A step with `repeat = N` runs N times and its outcome is
+//!   `varies` when the runs and the first run did not all end alike (noise on the wires) or
+//!   `same`. A step's probe may depend on the session's transport ([`session_transport`]):
+//!   the `idcode` step scans the JTAG chain, or reads a bare debug port's DPIDR over SWD.
+//!
+//! The README says which faults the lab proves each step against, and why no simulated fault
+//! can answer only at a lower adapter speed with Debian's OpenOCD 0.12 (no adapter a test can
+//! provide there carries the speed to the device; driver by driver).
 
 pub mod command;
 pub mod ladder;
@@ -536,6 +543,34 @@ mod tests {
             );
         }
         assert_eq!(session_transport(&plain, "Info : nothing"), None);
+    }
+
+    /// No lab adapter carries the adapter speed (README: "What the lab cannot test"), so this
+    /// checks the speed steps' likelihoods on their own: a dead-wire-looking failure that is
+    /// steady, persists at 1000 kHz and goes away at 100 kHz ends as signal integrity.
+    #[test]
+    fn a_failure_that_goes_away_at_100_khz_is_signal_integrity() {
+        let ladder = Ladder::builtin();
+        let step = |id: &str| ladder.steps.iter().find(|s| s.id == id).unwrap();
+        let mut state = State::default();
+        // "all ones" as the log alone ranks it; the ladder's causes floored at 2 %.
+        for (c, p) in [
+            ("no-target-connection", 0.86),
+            ("target-unpowered", 0.06),
+            ("signal-integrity", 0.02),
+            ("target-firmware-blocks-debug", 0.02),
+            ("transport-mismatch", 0.02),
+            ("idcode-mismatch", 0.02),
+        ] {
+            state.posterior.insert(c.into(), p);
+        }
+        state.update(step("repeat"), Outcome::Same);
+        state.update(step("speed-1000"), Outcome::Same);
+        assert_eq!(state.ranked()[0].cause, "no-target-connection");
+        state.update(step("speed-100"), Outcome::Ok);
+        let ranked = state.ranked();
+        assert_eq!(ranked[0].cause, "signal-integrity", "{ranked:?}");
+        assert_eq!(ranked[0].proved_by.as_deref(), Some("speed-100"));
     }
 
     #[test]

@@ -25,6 +25,9 @@
 //! * `target`: Cortex-M debug registers and an STM32-like memory map.
 //! * [`faults`]: the fault catalogue (data).
 //! * [`Lab`]: the TCP server; [`run_openocd`] runs OpenOCD against it.
+//! * [`BuspirateLab`] (`buspirate`): the same board behind a simulated Bus Pirate on a
+//!   pseudo-terminal, for OpenOCD's `buspirate` driver, over JTAG or SWD (the SW-DP view of
+//!   the same DP); [`run_openocd_with`] runs OpenOCD with its interface config.
 //!
 //! ```no_run
 //! use ocdoctor_lab::{Chip, FaultId, Lab, LabConfig, run_openocd, session_args};
