@@ -309,9 +309,15 @@ fn later_step(
             _ => {
                 let mut record = StepRecord::new(step, step.explain.clone(), None);
                 record.status = StepStatus::Skipped;
-                record.showed =
-                    "the adapter has one transport (or its interface cfg is not a separate -f)"
-                        .into();
+                record.showed = match base.and_then(BaseCommand::selected_transport) {
+                    Some(t) => format!(
+                        "not tried: the command line selects the transport ({t}); try the other by hand if the adapter has two"
+                    ),
+                    None => {
+                        "the adapter has one transport (or its interface cfg is not a separate -f)"
+                            .into()
+                    }
+                };
                 return Ok(record);
             }
         }

@@ -314,6 +314,15 @@ fn the_idcode_step_follows_the_session_transport() {
             transport: Some("swd"),
         },
     );
+    let other = inv
+        .ladder
+        .iter()
+        .find(|r| r.step == "other-transport")
+        .unwrap();
+    assert!(
+        other.showed.contains("selects the transport (swd)"),
+        "{other:?}"
+    );
     let idcode = inv.ladder.iter().find(|r| r.step == "idcode").unwrap();
     let cmd = idcode.command.as_deref().unwrap_or_default();
     assert!(cmd.contains("swd newdap"), "{idcode:?}");
