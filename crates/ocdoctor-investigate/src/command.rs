@@ -101,8 +101,27 @@ impl BaseCommand {
         })
     }
 
-    /// The arguments (without the program) of `step`'s run; `vars` fill `{name}`s in `add`.
-    pub fn for_step(&self, step: &Step, vars: &[(String, String)]) -> Vec<String> {
+    /// The transport a `-c "transport select X"` of the command line chooses.
+    pub fn selected_transport(&self) -> Option<String> {
+        self.parts.iter().rev().find_map(|p| match p {
+            Part::Other(args) if args.len() == 2 && args[0] == "-c" => {
+                let mut words = args[1].split_whitespace();
+                (words.next() == Some("transport") && words.next() == Some("select"))
+                    .then(|| words.next().map(String::from))
+                    .flatten()
+            }
+            _ => None,
+        })
+    }
+
+    /// The arguments (without the program) of `step`'s run; `vars` fill `{name}`s in `add`;
+    /// `transport` (the session's) picks the step's probe.
+    pub fn for_step(
+        &self,
+        step: &Step,
+        vars: &[(String, String)],
+        transport: Option<&str>,
+    ) -> Vec<String> {
         let fill = |s: &String| {
             vars.iter()
                 .fold(s.clone(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
@@ -137,8 +156,7 @@ impl BaseCommand {
         {
             out.extend(add);
         }
-        let default_probe = ["-c", "init", "-c", "shutdown"].map(String::from).to_vec();
-        out.extend(step.probe.clone().unwrap_or(default_probe));
+        out.extend(step.probe(transport));
         out
     }
 }
@@ -201,7 +219,7 @@ mod tests {
         let ladder = Ladder::builtin();
         let slow = ladder.steps.iter().find(|s| s.id == "speed-100").unwrap();
         assert_eq!(
-            cmd.for_step(slow, &[]),
+            cmd.for_step(slow, &[], None),
             argv(&[
                 "-f",
                 "interface/stlink.cfg",
@@ -224,7 +242,7 @@ mod tests {
             .unwrap();
         let vars = [("other_transport".to_string(), "hla_jtag".to_string())];
         assert_eq!(
-            cmd.for_step(other, &vars)[..6],
+            cmd.for_step(other, &vars, None)[..6],
             argv(&[
                 "-f",
                 "interface/stlink.cfg",
@@ -235,9 +253,21 @@ mod tests {
             ])
         );
         let idcode = ladder.steps.iter().find(|s| s.id == "idcode").unwrap();
-        let args = cmd.for_step(idcode, &[]);
+        let args = cmd.for_step(idcode, &[], Some("jtag"));
         assert!(!args.iter().any(|a| a.contains("target/")), "{args:?}");
         assert!(args.windows(2).any(|w| w == ["-c", "scan_chain"]));
+        let swd = cmd.for_step(idcode, &[], Some("swd"));
+        assert!(swd.iter().any(|a| a.starts_with("swd newdap")), "{swd:?}");
+        assert!(!swd.iter().any(|a| a == "scan_chain"), "{swd:?}");
+        assert_eq!(cmd.selected_transport(), None);
+        let chosen = BaseCommand::parse(&argv(&[
+            "openocd",
+            "-f",
+            "interface/buspirate.cfg",
+            "-c",
+            "transport select swd",
+        ]));
+        assert_eq!(chosen.selected_transport().as_deref(), Some("swd"));
     }
 
     #[test]

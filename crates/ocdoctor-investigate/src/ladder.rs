@@ -14,6 +14,9 @@ pub enum Outcome {
     Same,
     /// It failed some other way.
     Different,
+    /// A repeated step (`repeat = N`): the runs did not all end alike (some connected, or
+    /// the failures differ), as noise on the wires does and a wrong setting never does.
+    Varies,
 }
 
 /// A step that reads the first run's log or runs openocd once.
@@ -54,26 +57,50 @@ pub struct Step {
     /// Replaces the default probe (`-c init -c shutdown`).
     #[serde(default)]
     pub probe: Option<Vec<String>>,
+    /// The probe for a given transport (the one the first run used), instead of `probe`:
+    /// reading ids is `scan_chain` on JTAG, a bare DAP's DPIDR on SWD.
+    #[serde(default)]
+    pub probe_for: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub interface_only: bool,
     #[serde(default)]
     pub needs: Option<String>,
     pub timeout_secs: u64,
+    /// Run the step this many times (default 1). Its outcome is then `varies` when the runs
+    /// and the first run did not all end alike, `same` when they did.
+    #[serde(default = "one")]
+    pub repeat: u32,
     #[serde(default)]
     pub ok: Likelihoods,
     #[serde(default)]
     pub same: Likelihoods,
     #[serde(default)]
     pub different: Likelihoods,
+    #[serde(default)]
+    pub varies: Likelihoods,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Step {
+    /// The probe this step ends with when the session's transport is `transport`.
+    pub fn probe(&self, transport: Option<&str>) -> Vec<String> {
+        transport
+            .and_then(|t| self.probe_for.get(t))
+            .or(self.probe.as_ref())
+            .cloned()
+            .unwrap_or_else(|| ["-c", "init", "-c", "shutdown"].map(String::from).to_vec())
+    }
+
     /// The likelihood of `outcome` under `cause`.
     pub fn likelihood(&self, outcome: Outcome, cause: &str) -> f64 {
         let table = match outcome {
             Outcome::Ok => &self.ok,
             Outcome::Same => &self.same,
             Outcome::Different => &self.different,
+            Outcome::Varies => &self.varies,
         };
         table
             .get(cause)
@@ -84,7 +111,7 @@ impl Step {
 
     /// Every cause this step names, for the prior's floor.
     pub fn causes(&self) -> impl Iterator<Item = &str> {
-        [&self.ok, &self.same, &self.different]
+        [&self.ok, &self.same, &self.different, &self.varies]
             .into_iter()
             .flat_map(|t| t.keys().map(String::as_str))
             .filter(|c| *c != "*")
@@ -127,7 +154,19 @@ impl Ladder {
                     s.id
                 )));
             }
-            for t in [&s.ok, &s.same, &s.different] {
+            if s.repeat == 0 || (s.repeat > 1 && s.kind != StepKind::Run) {
+                return Err(InvestigateError::Ladder(format!(
+                    "step {}: repeat = {} (a run step may repeat, at least once)",
+                    s.id, s.repeat
+                )));
+            }
+            if s.repeat == 1 && !s.varies.is_empty() {
+                return Err(InvestigateError::Ladder(format!(
+                    "step {}: only a repeated step (repeat > 1) can vary",
+                    s.id
+                )));
+            }
+            for t in [&s.ok, &s.same, &s.different, &s.varies] {
                 if let Some((c, p)) = t.iter().find(|(_, p)| !(**p > 0.0 && **p <= 1.0)) {
                     return Err(InvestigateError::Ladder(format!(
                         "step {}: likelihood {p} for {c} is not in (0, 1]",
@@ -175,5 +214,10 @@ mod tests {
         let bad_p = "[[step]]\nid = \"a\"\nkind = \"run\"\nexplain = \"x\"\ntimeout_secs = 1\n[step.ok]\nx = 2.0\n";
         assert!(Ladder::parse(bad_p).is_err());
         assert!(Ladder::parse("not toml [").is_err());
+        let varies_once = "[[step]]\nid = \"a\"\nkind = \"run\"\nexplain = \"x\"\ntimeout_secs = 1\n[step.varies]\nx = 0.5\n";
+        assert!(Ladder::parse(varies_once).is_err());
+        let repeat_zero =
+            "[[step]]\nid = \"a\"\nkind = \"run\"\nexplain = \"x\"\ntimeout_secs = 1\nrepeat = 0\n";
+        assert!(Ladder::parse(repeat_zero).is_err());
     }
 }

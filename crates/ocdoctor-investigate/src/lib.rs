@@ -12,7 +12,14 @@
 //! * [`runner`]: one real openocd child per step, killed at its time bound.
 //! * [`investigate`]: the first run's diagnosis is the prior; each outcome multiplies it by
 //!   the step's likelihoods. The ladder ends at the first step that connects (that change is
-//!   the fix) or at its last step.
+//!   the fix) or at its last step. A step with `repeat = N` runs N times and its outcome is
+//!   `varies` when the runs and the first run did not all end alike (noise on the wires) or
+//!   `same`. A step's probe may depend on the session's transport ([`session_transport`]):
+//!   the `idcode` step scans the JTAG chain, or reads a bare debug port's DPIDR over SWD.
+//!
+//! The README says which faults the lab proves each step against, and why no simulated fault
+//! can answer only at a lower adapter speed with Debian's OpenOCD 0.12 (no adapter a test can
+//! provide there carries the speed to the device; driver by driver).
 
 pub mod command;
 pub mod ladder;
@@ -122,6 +129,8 @@ struct State {
     raised_by: BTreeMap<String, (String, f64)>,
     /// (stage, first cause) of the first failure.
     signature: Option<(Option<String>, Option<String>)>,
+    /// How the first run ended, for the repeated steps to compare with.
+    first_result: Option<RunResult>,
     log: String,
     done: bool,
 }
@@ -179,6 +188,37 @@ impl State {
         v
     }
 
+    /// A repeated step's outcome: `varies` unless its runs all ended as the first run did.
+    /// Says in `record.showed` how many ways they ended and one message that came and went.
+    fn compare_repeats(&self, runs: &[(Report, RunResult)], record: &mut StepRecord) -> Outcome {
+        let mut distinct: Vec<&RunResult> = Vec::new();
+        for r in self.first_result.iter().chain(runs.iter().map(|(_, r)| r)) {
+            if !distinct.contains(&r) {
+                distinct.push(r);
+            }
+        }
+        let total = runs.len() + usize::from(self.first_result.is_some());
+        let connected = runs.iter().filter(|(_, r)| r.connected).count();
+        if distinct.len() <= 1 {
+            record.showed = format!("{total} runs, all ended alike: the failure is steady");
+            return Outcome::Same;
+        }
+        // A message some runs printed and others did not: the noise made visible.
+        let changing = distinct
+            .iter()
+            .flat_map(|r| r.messages.iter())
+            .find(|m| distinct.iter().any(|r| !r.messages.contains(*m)));
+        record.showed = format!(
+            "{total} runs ended {} different ways ({connected} of this step's {} connected){}",
+            distinct.len(),
+            runs.len(),
+            changing
+                .map(|m| format!(", e.g. only some printed `{m}`"))
+                .unwrap_or_default()
+        );
+        Outcome::Varies
+    }
+
     fn classify(&self, report: &Report, exit: Option<i32>) -> Outcome {
         if exit == Some(0) && report.outcome != "failed" {
             return Outcome::Ok;
@@ -223,15 +263,16 @@ fn first_step(
         };
         record.observe(&report, outcome);
         state.signature = Some(signature(&report));
+        state.first_result = Some(RunResult::of(&report, outcome == Outcome::Ok, log));
         state.log = String::from_utf8_lossy(log).into_owned();
         state.prior(&report, ladder_causes.into_iter());
         return Ok(record);
     }
     let base = base.ok_or(InvestigateError::NoInput)?;
-    let (record, report) = run_step(base, step, &[], state, true, ask)?;
-    if let Some(report) = report {
-        state.signature = Some(signature(&report));
-        state.prior(&report, ladder_causes.into_iter());
+    let (record, runs) = run_step(base, step, &[], state, true, ask)?;
+    if let Some((report, _)) = runs.last() {
+        state.signature = Some(signature(report));
+        state.prior(report, ladder_causes.into_iter());
     } else {
         state.done = true;
     }
@@ -268,9 +309,15 @@ fn later_step(
             _ => {
                 let mut record = StepRecord::new(step, step.explain.clone(), None);
                 record.status = StepStatus::Skipped;
-                record.showed =
-                    "the adapter has one transport (or its interface cfg is not a separate -f)"
-                        .into();
+                record.showed = match base.and_then(BaseCommand::selected_transport) {
+                    Some(t) => format!(
+                        "not tried: the command line selects the transport ({t}); try the other by hand if the adapter has two"
+                    ),
+                    None => {
+                        "the adapter has one transport (or its interface cfg is not a separate -f)"
+                            .into()
+                    }
+                };
                 return Ok(record);
             }
         }
@@ -281,15 +328,24 @@ fn later_step(
         record.showed = "not run: no command line given (`-- openocd …`)".into();
         return Ok(record);
     };
-    let (mut record, report) = run_step(base, step, &vars, state, false, ask)?;
-    if let Some(report) = report {
-        let outcome = state.classify(&report, record.exit);
-        record.observe(&report, outcome);
+    let (mut record, runs) = run_step(base, step, &vars, state, false, ask)?;
+    let Some((report, _)) = runs.last() else {
+        return Ok(record);
+    };
+    if step.repeat > 1 {
+        let outcome = state.compare_repeats(&runs, &mut record);
+        let showed = std::mem::take(&mut record.showed);
+        record.observe(report, outcome);
+        record.showed = showed;
+    } else {
+        let outcome = state.classify(report, record.exit);
+        record.observe(report, outcome);
     }
     Ok(record)
 }
 
-/// Run one step (after asking); the record and the diagnosis of its log.
+/// Run one step (after asking once), `step.repeat` times; the record and, per run, the
+/// diagnosis of its log and how it ended.
 fn run_step(
     base: &BaseCommand,
     step: &Step,
@@ -297,9 +353,10 @@ fn run_step(
     state: &mut State,
     first: bool,
     ask: &mut impl FnMut(&Planned) -> bool,
-) -> Result<(StepRecord, Option<Report>), InvestigateError> {
+) -> Result<(StepRecord, Vec<(Report, RunResult)>), InvestigateError> {
     let mut argv = vec![base.program.clone()];
-    argv.extend(base.for_step(step, vars));
+    let transport = session_transport(base, &state.log);
+    argv.extend(base.for_step(step, vars, transport.as_deref()));
     let explain = vars.iter().fold(step.explain.clone(), |acc, (k, v)| {
         acc.replace(&format!("{{{k}}}"), v)
     });
@@ -312,32 +369,70 @@ fn run_step(
     if !ask(&planned) {
         record.status = StepStatus::Declined;
         record.showed = "not run (declined)".into();
-        return Ok((record, None));
+        return Ok((record, Vec::new()));
     }
-    let out = runner::run_bounded(
-        &base.program,
-        &argv[1..],
-        Duration::from_secs(step.timeout_secs),
-    )
-    .map_err(|source| InvestigateError::Spawn {
-        program: base.program.clone(),
-        source,
-    })?;
     record.status = StepStatus::Ran;
-    record.exit = out.exit;
-    record.timed_out = out.timed_out;
-    record.secs = (out.elapsed.as_secs_f64() * 100.0).round() / 100.0;
-    let report = ocdoctor_engine::diagnose_bytes(&out.log, Some(&step.id));
-    if first {
-        state.log = String::from_utf8_lossy(&out.log).into_owned();
-        let outcome = if out.exit == Some(0) && report.outcome != "failed" {
-            Outcome::Ok
-        } else {
-            Outcome::Same
-        };
-        record.observe(&report, outcome);
+    let mut runs = Vec::new();
+    let mut secs = 0.0;
+    for _ in 0..step.repeat {
+        let out = runner::run_bounded(
+            &base.program,
+            &argv[1..],
+            Duration::from_secs(step.timeout_secs),
+        )
+        .map_err(|source| InvestigateError::Spawn {
+            program: base.program.clone(),
+            source,
+        })?;
+        record.runs += 1;
+        record.exit = out.exit;
+        record.timed_out |= out.timed_out;
+        secs += out.elapsed.as_secs_f64();
+        let report = ocdoctor_engine::diagnose_bytes(&out.log, Some(&step.id));
+        let connected = out.exit == Some(0) && report.outcome != "failed";
+        let result = RunResult::of(&report, connected, &out.log);
+        if first {
+            state.log = String::from_utf8_lossy(&out.log).into_owned();
+            state.first_result = Some(result.clone());
+            let outcome = if connected {
+                Outcome::Ok
+            } else {
+                Outcome::Same
+            };
+            record.observe(&report, outcome);
+        }
+        runs.push((report, result));
     }
-    Ok((record, Some(report)))
+    record.secs = (secs * 100.0).round() / 100.0;
+    Ok((record, runs))
+}
+
+/// How one run ended, as far as telling noise from a steady fault goes: connected or not, the
+/// diagnosis (stage, first cause), and the set of distinct error and warning messages (the
+/// ids read, the ACKs seen, the addresses that failed). A wrong setting or a dead wire ends
+/// the same way on every run; noise on the wires does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RunResult {
+    connected: bool,
+    signature: (Option<String>, Option<String>),
+    messages: std::collections::BTreeSet<String>,
+}
+
+impl RunResult {
+    fn of(report: &Report, connected: bool, log: &[u8]) -> RunResult {
+        use ocdoctor_core::logline::{Level, LogLine};
+        let messages = log
+            .split(|b| *b == b'\n')
+            .map(LogLine::parse)
+            .filter(|l| matches!(l.level, Level::Error | Level::Warn))
+            .map(|l| l.message().trim().to_string())
+            .collect();
+        RunResult {
+            connected,
+            signature: signature(report),
+            messages,
+        }
+    }
 }
 
 /// The target voltage a probe printed: ST-Link `Target voltage: 3.24`, J-Link `VTarget = 3.300 V`.
@@ -354,6 +449,30 @@ pub fn target_voltage(log: &str) -> Option<f64> {
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
         number.parse().ok()
+    })
+}
+
+/// The transport of the session: the command line's `transport select`, or what the first
+/// run's log shows (OpenOCD's auto-selection, an SWD DPIDR or a JTAG tap line).
+pub fn session_transport(base: &BaseCommand, log: &str) -> Option<String> {
+    if let Some(t) = base.selected_transport() {
+        return Some(t);
+    }
+    let quoted = |l: &str, marker: &str, quote: char| {
+        let rest = &l[l.find(marker)? + marker.len()..];
+        Some(rest[..rest.find(quote)?].to_string())
+    };
+    log.lines().find_map(|l| {
+        quoted(
+            l,
+            "auto-selecting first available session transport \"",
+            '"',
+        )
+        .or_else(|| quoted(l, "only one transport option; autoselect '", '\''))
+        .or_else(|| l.contains("SWD DPIDR").then(|| "swd".to_string()))
+        .or_else(|| {
+            (l.contains("JTAG tap:") || l.contains("JTAG scan chain")).then(|| "jtag".into())
+        })
     })
 }
 
@@ -410,6 +529,54 @@ mod tests {
             other_transport("Info : only one transport option; autoselect 'jtag'"),
             None
         );
+        let plain = BaseCommand::parse(&["openocd".to_string()]);
+        for (log, want) in [
+            (
+                "Info : only one transport option; autoselect 'jtag'",
+                "jtag",
+            ),
+            (st, "hla_swd"),
+            ("Info : SWD DPIDR 0x2ba01477", "swd"),
+            (
+                "Error: JTAG scan chain interrogation failed: all ones",
+                "jtag",
+            ),
+        ] {
+            assert_eq!(
+                session_transport(&plain, log).as_deref(),
+                Some(want),
+                "{log}"
+            );
+        }
+        assert_eq!(session_transport(&plain, "Info : nothing"), None);
+    }
+
+    /// No lab adapter carries the adapter speed (README: "What the lab cannot test"), so this
+    /// checks the speed steps' likelihoods on their own: a dead-wire-looking failure that is
+    /// steady, persists at 1000 kHz and goes away at 100 kHz ends as signal integrity.
+    #[test]
+    fn a_failure_that_goes_away_at_100_khz_is_signal_integrity() {
+        let ladder = Ladder::builtin();
+        let step = |id: &str| ladder.steps.iter().find(|s| s.id == id).unwrap();
+        let mut state = State::default();
+        // "all ones" as the log alone ranks it; the ladder's causes floored at 2 %.
+        for (c, p) in [
+            ("no-target-connection", 0.86),
+            ("target-unpowered", 0.06),
+            ("signal-integrity", 0.02),
+            ("target-firmware-blocks-debug", 0.02),
+            ("transport-mismatch", 0.02),
+            ("idcode-mismatch", 0.02),
+        ] {
+            state.posterior.insert(c.into(), p);
+        }
+        state.update(step("repeat"), Outcome::Same);
+        state.update(step("speed-1000"), Outcome::Same);
+        assert_eq!(state.ranked()[0].cause, "no-target-connection");
+        state.update(step("speed-100"), Outcome::Ok);
+        let ranked = state.ranked();
+        assert_eq!(ranked[0].cause, "signal-integrity", "{ranked:?}");
+        assert_eq!(ranked[0].proved_by.as_deref(), Some("speed-100"));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct StepRecord {
     pub first_cause: Option<String>,
     pub exit: Option<i32>,
     pub timed_out: bool,
+    /// openocd runs this step made (`repeat`); `secs` is their total.
+    pub runs: u32,
     pub secs: f64,
 }
 
@@ -51,6 +53,7 @@ impl StepRecord {
             first_cause: None,
             exit: None,
             timed_out: false,
+            runs: 0,
             secs: 0.0,
         }
     }
@@ -135,6 +138,7 @@ pub fn text(inv: &Investigation) -> String {
             Some(Outcome::Ok) => "ok",
             Some(Outcome::Same) => "same failure",
             Some(Outcome::Different) => "different failure",
+            Some(Outcome::Varies) => "varies",
             None => "-",
         };
         let status = match r.status {

@@ -141,6 +141,9 @@ pub(crate) struct Chain {
     tdo: Tdo,
     rng: Rng,
     flip_threshold: u64,
+    /// The chip's JTAG port is off (an SWD-only part, or JTAG disabled by the firmware): the
+    /// TAPs see no clock and TDO floats high; the SW-DP (see [`Chain::dp_mut`]) still answers.
+    jtag_disabled: bool,
 }
 
 /// What one batch of protocol bytes asked for.
@@ -167,7 +170,32 @@ impl Chain {
             tdo,
             rng: Rng::new(seed),
             flip_threshold,
+            jtag_disabled: false,
         }
+    }
+
+    pub(crate) fn with_jtag_disabled(mut self, disabled: bool) -> Chain {
+        self.jtag_disabled = disabled;
+        self
+    }
+
+    /// The debug port, for an adapter that speaks SWD to it instead of JTAG.
+    pub(crate) fn dp_mut(&mut self) -> Option<&mut JtagDp> {
+        self.taps.iter_mut().find_map(|t| t.dp.as_deref_mut())
+    }
+
+    /// False while the firmware has taken the debug pins (SWCLK/SWDIO are TCK/TMS).
+    pub(crate) fn swd_pins_connected(&self) -> bool {
+        self.board().is_none_or(Board::jtag_pins_enabled)
+    }
+
+    /// One JTAG clock as an adapter that shifts bit pairs does it (the Bus Pirate's TAP
+    /// shift): TMS and TDI set with TCK low, TDO sampled, then the rising edge.
+    pub(crate) fn clock_bit(&mut self, tms: bool, tdi: bool) -> bool {
+        self.write(false, tms, tdi);
+        let tdo = self.sample_tdo();
+        self.write(true, tms, tdi);
+        tdo
     }
 
     #[cfg(test)]
@@ -189,7 +217,7 @@ impl Chain {
 
     /// False while the chip's firmware has taken the JTAG pins for itself.
     fn pins_connected(&self) -> bool {
-        self.board().is_none_or(Board::jtag_pins_enabled)
+        !self.jtag_disabled && self.board().is_none_or(Board::jtag_pins_enabled)
     }
 
     /// Start of a new client connection: the adapter's pins start low.
@@ -231,7 +259,7 @@ impl Chain {
         }
     }
 
-    fn set_reset(&mut self, trst: bool, srst: bool) {
+    pub(crate) fn set_reset(&mut self, trst: bool, srst: bool) {
         self.trst = trst;
         if trst {
             self.test_logic_reset();

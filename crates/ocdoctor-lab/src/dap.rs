@@ -288,6 +288,71 @@ impl JtagDp {
     }
 }
 
+/// An SWD acknowledge (the three ACK bits, first bit in bit 0).
+pub(crate) const SWD_ACK_OK: u8 = 0b001;
+pub(crate) const SWD_ACK_WAIT: u8 = 0b010;
+
+// SW-DP ABORT bits that clear the sticky flags (on SWD, writing CTRL/STAT does not).
+const STKCMPCLR: u32 = 1 << 1;
+const STKERRCLR: u32 = 1 << 2;
+const WDERRCLR: u32 = 1 << 3;
+const ORUNERRCLR: u32 = 1 << 4;
+
+/// The same debug port seen through SWD (an SW-DP, ADIv5 DPv1). The registers, the AP and the
+/// faults are the JTAG-DP's; what differs is the framing: DP register 0 reads DPIDR and
+/// writes ABORT, sticky flags are cleared through ABORT, DP reads answer at once, and RDBUFF
+/// returns the last AP read (AP reads stay posted, as on JTAG).
+impl JtagDp {
+    /// The ACK of an SWD request, decided before its data phase (WAIT for a stalled AP).
+    pub(crate) fn swd_ack(&mut self, ap: bool) -> u8 {
+        let ir = if ap { IR_APACC } else { IR_DPACC };
+        if self.capture(ir) & 0b111 == ACK_WAIT {
+            SWD_ACK_WAIT
+        } else {
+            SWD_ACK_OK
+        }
+    }
+
+    /// An SWD read that was acknowledged OK: its data. `a` is A[3:2].
+    pub(crate) fn swd_read(&mut self, ap: bool, a: u32, dpidr: u32) -> u32 {
+        match (ap, a) {
+            (false, 0) => dpidr,
+            (false, 3) => self.read_result,
+            (false, _) => self.dp_read(a),
+            (true, _) => {
+                let posted = self.read_result;
+                self.ap_access(a, true, 0);
+                posted
+            }
+        }
+    }
+
+    /// An SWD write that was acknowledged OK.
+    pub(crate) fn swd_write(&mut self, ap: bool, a: u32, data: u32) {
+        match (ap, a) {
+            (false, 0) => {
+                let mut clear = 0;
+                for (bit, flag) in [
+                    (STKCMPCLR, STICKYCMP),
+                    (STKERRCLR, STICKYERR),
+                    (WDERRCLR, WDATAERR),
+                    (ORUNERRCLR, STICKYORUN),
+                ] {
+                    if data & bit != 0 {
+                        clear |= flag;
+                    }
+                }
+                // The JTAG-DP clears a sticky flag written with one: write exactly those.
+                self.dp_write(1, (self.ctrl_stat & CTRL_RW) | clear);
+            }
+            // Keep the sticky flags: on an SW-DP only ABORT clears them.
+            (false, 1) => self.dp_write(1, data & !STICKY),
+            (false, _) => self.dp_write(a, data),
+            (true, _) => self.ap_access(a, false, data),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,7 @@ pub enum FaultId {
     MemoryFaultRange,
     RdpLocked,
     DebugOnlyUnderReset,
+    JtagDisabled,
 }
 
 /// One catalogue entry.
@@ -56,6 +57,10 @@ pub struct FaultInfo {
     /// after the first failure: the pair of runs is what tells firmware that blocks debug
     /// from a dead wire.
     pub retry_under_reset: bool,
+    /// What a diagnosis of the demonstration's log alone can name, when that is not `cause`:
+    /// the log of a JTAG-disabled part is the log of a dead wire; only a run on the other
+    /// transport (the Bus Pirate lab) tells them apart.
+    pub log_alone_cause: Option<&'static str>,
 }
 
 const BOTH: &[Chip] = &[Chip::Stm32f4, Chip::Stm32f1];
@@ -75,6 +80,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "JTAG scan chain interrogation failed: all ones",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::TdoStuckLow,
@@ -86,6 +92,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "JTAG scan chain interrogation failed: all zeroes",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::NoServer,
@@ -97,6 +104,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "Error on socket 'Failed to connect'",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::DropMidSession,
@@ -108,6 +116,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "remote_bitbang_read_sample: Assertion `!remote_bitbang_recv_buf_empty()' failed.",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::WrongChip,
@@ -119,6 +128,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "expected 1 of 1:",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::CloneIdcode,
@@ -130,6 +140,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "UNEXPECTED: 0x4ba00477",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::WrongIrlen,
@@ -141,6 +152,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "IR capture error",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::BadIrCapture,
@@ -152,6 +164,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "IR capture error; saw 0x",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::ExtraTap,
@@ -163,6 +176,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "UNEXPECTED: 0x06e5e093",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::MissingTap,
@@ -174,6 +188,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "tap/device found: 0xffffffff",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::BitFlips,
@@ -185,6 +200,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "Unexpected idcode after end of chain",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::DpNoPowerupAck,
@@ -197,6 +213,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "DAP: poll 4 timeout",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::ApWaitN,
@@ -208,6 +225,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "DAP transaction stalled (WAIT) - slowing down and resending",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::ApWaitForever,
@@ -222,6 +240,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "Timeout during WAIT recovery",
         run_secs: 4,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::CoreNeverHalts,
@@ -233,6 +252,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "timed out while waiting for target halted",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::DebugDisabled,
@@ -244,6 +264,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "timed out while waiting for target halted",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::MemoryFaultRange,
@@ -260,6 +281,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "error writing to flash at address 0x08000000",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::RdpLocked,
@@ -277,6 +299,7 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "Failed to read memory at 0x08000000",
         run_secs: 20,
         retry_under_reset: false,
+        log_alone_cause: None,
     },
     FaultInfo {
         fault: FaultId::DebugOnlyUnderReset,
@@ -288,6 +311,19 @@ static CATALOGUE: &[FaultInfo] = &[
         openocd_says: "JTAG scan chain interrogation failed: all ones",
         run_secs: 20,
         retry_under_reset: true,
+        log_alone_cause: None,
+    },
+    FaultInfo {
+        fault: FaultId::JtagDisabled,
+        id: "jtag-disabled",
+        summary: "the part answers on SWD only (an SWD-only part, or JTAG turned off): JTAG reads all ones, SWD connects",
+        cause: "transport-mismatch",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "JTAG scan chain interrogation failed: all ones",
+        run_secs: 20,
+        retry_under_reset: false,
+        log_alone_cause: Some("no-target-connection"),
     },
 ];
 
@@ -371,7 +407,7 @@ mod tests {
             assert_eq!(f.id.parse::<FaultId>(), Ok(f.fault));
             assert!(!f.chips.is_empty() && !f.commands.is_empty());
         }
-        assert_eq!(catalogue().len(), 19);
+        assert_eq!(catalogue().len(), 20);
         assert!("no-such-fault".parse::<FaultId>().is_err());
     }
 }

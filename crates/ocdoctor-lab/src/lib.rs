@@ -25,6 +25,9 @@
 //! * `target`: Cortex-M debug registers and an STM32-like memory map.
 //! * [`faults`]: the fault catalogue (data).
 //! * [`Lab`]: the TCP server; [`run_openocd`] runs OpenOCD against it.
+//! * [`BuspirateLab`] (`buspirate`): the same board behind a simulated Bus Pirate on a
+//!   pseudo-terminal, for OpenOCD's `buspirate` driver, over JTAG or SWD (the SW-DP view of
+//!   the same DP); [`run_openocd_with`] runs OpenOCD with its interface config.
 //!
 //! ```no_run
 //! use ocdoctor_lab::{Chip, FaultId, Lab, LabConfig, run_openocd, session_args};
@@ -46,6 +49,8 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
+#[cfg(unix)]
+mod buspirate;
 mod chain;
 mod dap;
 pub mod faults;
@@ -55,9 +60,12 @@ mod server;
 pub mod tap;
 mod target;
 
+#[cfg(unix)]
+pub use buspirate::{BuspirateLab, buspirate_interface_cfg};
 pub use faults::{FaultId, FaultInfo, UnknownFault, catalogue};
 pub use openocd::{
-    RunOutput, SessionRun, interface_cfg, run_openocd, session_args, session_plan, target_cfg,
+    RunOutput, SessionRun, interface_cfg, run_openocd, run_openocd_with, session_args,
+    session_plan, target_cfg,
 };
 pub use server::Lab;
 
@@ -221,6 +229,21 @@ impl LabConfig {
             Some(BitFlips) => Tdo::Noisy(self.flip_rate),
             _ => Tdo::Normal,
         };
-        Chain::new(taps, tdo, self.seed)
+        Chain::new(taps, tdo, self.seed).with_jtag_disabled(self.has(JtagDisabled))
+    }
+
+    /// The DPIDR the board's debug port reads over SWD.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    fn sw_dpidr(&self) -> u32 {
+        let hw = if self.has(FaultId::WrongChip) {
+            self.chip.other()
+        } else {
+            self.chip
+        };
+        if self.has(FaultId::CloneIdcode) && hw == Chip::Stm32f1 {
+            0x2ba0_1477 // the SW-DP of the clone's Cortex-M3 r2p1
+        } else {
+            hw.profile().sw_dpidr
+        }
     }
 }

@@ -121,6 +121,17 @@ pub fn run_openocd<S: AsRef<OsStr>>(
     args: &[S],
     timeout: Duration,
 ) -> io::Result<RunOutput> {
+    run_openocd_with(openocd, &interface_cfg(lab_port), args, timeout)
+}
+
+/// [`run_openocd`] with any interface config text (each line becomes a `-c`), such as
+/// `buspirate_interface_cfg` for the Bus Pirate lab.
+pub fn run_openocd_with<S: AsRef<OsStr>>(
+    openocd: &Path,
+    interface: &str,
+    args: &[S],
+    timeout: Duration,
+) -> io::Result<RunOutput> {
     // One file as both stdout and stderr keeps OpenOCD's interleaving exact
     // and cannot dead-lock the way two undrained pipes can.
     let log_path = unique_log_path();
@@ -129,7 +140,14 @@ pub fn run_openocd<S: AsRef<OsStr>>(
         .write(true)
         .create_new(true)
         .open(&log_path)?;
-    let result = run_into(openocd, lab_port, args, timeout, &log_file);
+    let mut cmd = Command::new(openocd);
+    for line in interface.lines() {
+        if !line.starts_with('#') && !line.trim().is_empty() {
+            cmd.arg("-c").arg(line);
+        }
+    }
+    cmd.args(args);
+    let result = run_bounded(cmd, &log_file, timeout);
     let log = fs::read(&log_path);
     let _ = fs::remove_file(&log_path);
     let (exit, timed_out) = result?;
@@ -138,23 +156,6 @@ pub fn run_openocd<S: AsRef<OsStr>>(
         exit: exit.and_then(|s| s.code()),
         timed_out,
     })
-}
-
-fn run_into<S: AsRef<OsStr>>(
-    openocd: &Path,
-    lab_port: u16,
-    args: &[S],
-    timeout: Duration,
-    log: &File,
-) -> io::Result<(Option<ExitStatus>, bool)> {
-    let mut cmd = Command::new(openocd);
-    for line in interface_cfg(lab_port).lines() {
-        if !line.starts_with('#') && !line.trim().is_empty() {
-            cmd.arg("-c").arg(line);
-        }
-    }
-    cmd.args(args);
-    run_bounded(cmd, log, timeout)
 }
 
 /// Run `cmd` with stdout and stderr into `log`; kill and reap it at

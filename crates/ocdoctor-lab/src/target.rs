@@ -20,6 +20,8 @@ pub(crate) struct BusFault;
 #[derive(Debug)]
 pub(crate) struct Profile {
     pub dp_idcode: u32,
+    /// The DPIDR the same debug port reads over SWD (its SW-DP).
+    pub sw_dpidr: u32,
     pub bs_idcode: u32,
     pub cpuid: u32,
     pub ahb_ap_idr: u32,
@@ -46,6 +48,7 @@ pub(crate) enum FlashIf {
 
 const STM32F4: Profile = Profile {
     dp_idcode: 0x4ba0_0477,
+    sw_dpidr: 0x2ba0_1477,
     bs_idcode: 0x0641_3041,
     cpuid: 0x410f_c241, // Cortex-M4 r0p1
     ahb_ap_idr: 0x2477_0011,
@@ -61,6 +64,7 @@ const STM32F4: Profile = Profile {
 
 const STM32F1: Profile = Profile {
     dp_idcode: 0x3ba0_0477, // RM0008 "JTAG debug port": Cortex-M3 r1p1 JTAG-DP
+    sw_dpidr: 0x1ba0_1477,  // RM0008 "SW debug port": what target/stm32f1x.cfg expects on SWD
     bs_idcode: 0x1641_0041, // medium-density boundary scan TAP, rev 1
     cpuid: 0x411f_c231,     // Cortex-M3 r1p1
     ahb_ap_idr: 0x1477_0011,

@@ -248,6 +248,11 @@ fn extra_checks(openocd: &Path, config: &LabConfig, out: &RunOutput, what: &str)
             expect(&rescued, what, "0x08000000: 20001000 08000189");
             assert_eq!(rescued.exit, Some(0), "{}", rescued.log);
         }
+        Some(FaultId::JtagDisabled) => {
+            // Over JTAG it is a dead wire, even under reset (SWD: tests/buspirate.rs).
+            expect(out, what, "IR capture error; saw 0x0f not 0x01");
+            assert_ne!(out.exit, Some(0));
+        }
         Some(FaultId::WrongIrlen | FaultId::BadIrCapture) | None => {}
     }
 }
@@ -292,6 +297,7 @@ fault_tests! {
     fault_memory_fault_range => MemoryFaultRange,
     fault_rdp_locked => RdpLocked,
     fault_debug_only_under_reset => DebugOnlyUnderReset,
+    fault_jtag_disabled => JtagDisabled,
 }
 
 /// The server itself, without OpenOCD: replies, garbage, quit, shutdown.
