@@ -798,6 +798,50 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<Summary, sqlx::Error> {
 mod tests {
     use super::*;
 
+    /// A database made before tokens had scopes: its tokens become admin tokens with an id.
+    #[test]
+    fn tokens_made_before_scopes_are_admin() {
+        let dir = std::env::temp_dir().join(format!("ocdoctor-migrate-{}", std::process::id()));
+        let old = dir.join("migrations");
+        std::fs::create_dir_all(&old).unwrap();
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for name in ["0001_init.sql", "0002_daily_groups.sql"] {
+            std::fs::copy(here.join(name), old.join(name)).unwrap();
+        }
+        let url = format!("sqlite:{}", dir.join("old.db").display());
+        let hash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (row, listed) = runtime.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = AnyPoolOptions::new()
+                .connect(&parse_url(&url).unwrap().1)
+                .await
+                .unwrap();
+            let before = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+            before.run(&pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO tokens (token_hash, team, rig, created_at) VALUES ($1, 'lab', NULL, 1)",
+            )
+            .bind(hash)
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            let db = Db::open(&url).await.unwrap();
+            let row = db.token(hash).await.unwrap().unwrap();
+            let listed = db.tokens(Some("lab")).await.unwrap();
+            db.close().await;
+            (row, listed)
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((row.scope.as_str(), row.revoked_at), ("admin", None));
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "ba7816bf8f01");
+    }
+
     #[test]
     fn urls() {
         assert_eq!(

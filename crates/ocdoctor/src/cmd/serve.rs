@@ -57,6 +57,7 @@ enum ServeCommand {
 enum TokenCommand {
     /// Make a token: the token on stdout (once; only its SHA-256 is stored), its id on stderr.
     Create {
+        /// The team whose incidents the token uploads and reads.
         #[arg(long, value_name = "TEAM")]
         team: String,
         /// The token may only upload as this rig.
