@@ -12,7 +12,8 @@ cargo build --release -q -p ocdoctor-server --example bench
 target=${CARGO_TARGET_DIR:-target}
 ocd="$target/release/ocdoctor"; bench="$target/release/examples/bench"
 tmp=$(mktemp -d); trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-nproc_note="$(nproc) cores"
+# Other work on the machine skews both figures: the load average is printed with them.
+nproc_note="$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 serve() {  # serve DATABASE → sets pid, url
     "$ocd" serve --database "$1" --listen 127.0.0.1:0 --rate-limit 100000000 > "$tmp/serve.out" &

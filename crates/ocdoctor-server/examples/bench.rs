@@ -84,8 +84,9 @@ fn upload_json(n: u64) -> String {
 /// with their own ids, times and rigs; 1 % resolved.
 async fn seed(database: &str, team: &str, n: u64) {
     let db = Db::open(database).await.expect("open the database");
-    let diagnose: ocdoctor_server::Diagnoser =
-        Arc::new(|log: &[u8]| ocdoctor_core::diagnose_bytes(log, Some("openocd.log")));
+    let diagnose: ocdoctor_server::Diagnoser = Arc::new(|log: &[u8], _env: Option<&str>| {
+        Ok(ocdoctor_core::diagnose_bytes(log, Some("openocd.log")))
+    });
     let now = ocdoctor_server::time::now_ms();
     let templates: Vec<NewIncident> = (0..4)
         .map(|i| {

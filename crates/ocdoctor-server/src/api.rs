@@ -2,7 +2,7 @@
 
 use crate::db::{Filter, Incident};
 use crate::prior::{Adjusted, TeamPrior};
-use crate::{ApiError, ApiUser, App, AppState, Principal, intake, similar, time};
+use crate::{ApiError, ApiReader, ApiUploader, App, AppState, Principal, intake, similar, time};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, rejection::BytesRejection};
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 /// `POST /api/v1/reports`
 pub async fn upload(
     state: AppState,
-    ApiUser(user): ApiUser,
+    ApiUploader(user): ApiUploader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let app = state.0;
@@ -50,7 +50,10 @@ pub async fn upload(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .map_err(|e| match e {
+        intake::IntakeError::BadEnv(_) => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+        intake::IntakeError::Random(_) => ApiError::internal(e),
+    })?;
     app.metrics.diagnosed(started.elapsed());
     let stored = app.writer.store(row).await.map_err(ApiError::internal)?;
     app.metrics.upload(stored.duplicate);
@@ -139,7 +142,7 @@ impl ListQuery {
 /// `GET /api/v1/incidents`
 pub async fn list(
     state: AppState,
-    ApiUser(user): ApiUser,
+    ApiReader(user): ApiReader,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let filter = q.filter(&user)?;
@@ -272,7 +275,7 @@ async fn most_similar(app: &App, incident: &Incident) -> Result<Vec<Similar>, Ap
 /// `GET /api/v1/incidents/{id}`
 pub async fn incident(
     state: AppState,
-    ApiUser(user): ApiUser,
+    ApiReader(user): ApiReader,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let v = incident_view(&state.0, &user, &id).await?;
@@ -284,6 +287,11 @@ pub async fn incident(
     out["log"] = json!(i.log);
     out["report"] = v.report.clone();
     out["redaction"] = serde_json::from_str(&i.redaction).unwrap_or(Value::Null);
+    out["env"] = i
+        .env
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or(Value::Null);
     out["resolved"] = match (&i.summary.resolved_cause, &i.summary.resolved_fix) {
         (Some(c), Some(f)) => {
             json!({"cause": c, "fix": f, "at": i.summary.resolved_at.map(time::rfc3339)})
@@ -352,7 +360,7 @@ pub async fn record_resolution(
 /// `POST /api/v1/incidents/{id}/resolve`
 pub async fn resolve(
     state: AppState,
-    ApiUser(user): ApiUser,
+    ApiReader(user): ApiReader,
     Path(id): Path<String>,
     body: Result<Json<Resolution>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {

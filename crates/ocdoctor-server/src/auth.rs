@@ -1,5 +1,7 @@
 //! Bearer tokens: made once, shown once, stored as their SHA-256. A token belongs to a team
-//! and optionally to one rig (a CI machine's token can only upload as that rig).
+//! and optionally to one rig (a CI machine's token can only upload as that rig), has a scope
+//! (what it may do) and may be revoked; every request reads its row, so a revocation holds on
+//! every instance from the next request on.
 
 use sha2::{Digest, Sha256};
 
@@ -13,6 +15,49 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 /// What the database keeps of a token.
 pub fn hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// What a token may do. `admin` may do what the others may (the tokens made before scopes
+/// existed are `admin`: they could do everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `POST /api/v1/reports` only: a CI rig's token, which cannot read the team's logs.
+    Upload,
+    /// The pages and every `GET` of the API, and recording what fixed an incident.
+    Read,
+    /// Both.
+    Admin,
+}
+
+/// Every scope with its name, as the database and the command line spell it.
+pub const SCOPES: [(Scope, &str); 3] = [
+    (Scope::Upload, "upload"),
+    (Scope::Read, "read"),
+    (Scope::Admin, "admin"),
+];
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        SCOPES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("admin", |(_, n)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<Scope> {
+        SCOPES.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+    }
+
+    /// Whether a token of this scope may do what `needed` names.
+    pub fn allows(self, needed: Scope) -> bool {
+        self == Scope::Admin || self == needed
+    }
+}
+
+/// The public id of a token, shown by `token list` and named by `token revoke`: the first 12
+/// hex digits of its hash (which says nothing about the token itself).
+pub fn token_id(hash: &str) -> String {
+    hash.chars().take(12).collect()
 }
 
 /// A random id for an incident (UUID v4 layout).
@@ -72,5 +117,20 @@ mod tests {
         assert!(is_uuid(&id), "{id}");
         assert!(!is_uuid("not-a-uuid"));
         assert!(valid_name("lab-3.rig_a") && !valid_name("a b") && !valid_name(""));
+        assert_eq!(token_id(&hash("abc")), "ba7816bf8f01");
+    }
+
+    #[test]
+    fn scopes() {
+        for (scope, name) in SCOPES {
+            assert_eq!(Scope::from_name(name), Some(scope));
+            assert_eq!(scope.name(), name);
+            assert!(Scope::Admin.allows(scope));
+            assert!(scope.allows(scope));
+        }
+        assert!(!Scope::Upload.allows(Scope::Read));
+        assert!(!Scope::Read.allows(Scope::Upload));
+        assert!(!Scope::Read.allows(Scope::Admin));
+        assert_eq!(Scope::from_name("write"), None);
     }
 }

@@ -55,6 +55,8 @@ pub struct NewIncident {
     pub report: String,
     pub client_report: String,
     pub redaction: String,
+    /// The machine snapshot (JSON), when the upload had one.
+    pub env: Option<String>,
 }
 
 /// The answer to an insert: the incident's id, and whether the client id was already stored.
@@ -94,6 +96,7 @@ pub struct Incident {
     pub log: String,
     pub report: String,
     pub redaction: String,
+    pub env: Option<String>,
 }
 
 /// A resolved incident as the similarity search reads it.
@@ -107,10 +110,36 @@ pub struct Resolved {
     pub fix: String,
 }
 
+/// A token as a request checks it.
 #[derive(Debug, Clone)]
 pub struct TokenRow {
     pub team: String,
     pub rig: Option<String>,
+    /// `upload`, `read` or `admin` (see `auth::Scope`).
+    pub scope: String,
+    pub revoked_at: Option<i64>,
+}
+
+/// A token as `serve token list` shows it: everything but the secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub team: String,
+    pub rig: Option<String>,
+    pub scope: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A token to store (its hash only).
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub hash: &'a str,
+    pub id: &'a str,
+    pub team: &'a str,
+    pub rig: Option<&'a str>,
+    pub scope: &'a str,
+    pub now: i64,
 }
 
 /// The list filters (every one optional; all given ones must hold).
@@ -289,34 +318,83 @@ impl Db {
         }
     }
 
-    pub async fn insert_token(
-        &self,
-        hash: &str,
-        team: &str,
-        rig: Option<&str>,
-        now: i64,
-    ) -> Result<(), sqlx::Error> {
-        let mut q = Sql::new("INSERT INTO tokens (token_hash, team, rig, created_at) VALUES (");
-        q.bind(text(hash)).push(", ").bind(text(team)).push(", ");
-        q.bind(Arg::Text(rig.map(str::to_string)))
+    pub async fn insert_token(&self, t: &NewToken<'_>) -> Result<(), sqlx::Error> {
+        let mut q =
+            Sql::new("INSERT INTO tokens (token_hash, id, team, rig, scope, created_at) VALUES (");
+        q.bind(text(t.hash)).push(", ").bind(text(t.id)).push(", ");
+        q.bind(text(t.team)).push(", ");
+        q.bind(Arg::Text(t.rig.map(str::to_string))).push(", ");
+        q.bind(text(t.scope))
             .push(", ")
-            .bind(Arg::Int(now))
+            .bind(Arg::Int(t.now))
             .push(")");
         q.query().execute(&self.pool).await.map(|_| ())
     }
 
+    /// The token with this hash, revoked or not (no cache: a revocation holds at once).
     pub async fn token(&self, hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
-        let row = sqlx::query("SELECT team, rig FROM tokens WHERE token_hash = $1")
-            .bind(hash.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT team, rig, scope, revoked_at FROM tokens WHERE token_hash = $1")
+                .bind(hash.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(TokenRow {
                 team: r.try_get(0)?,
                 rig: r.try_get(1)?,
+                scope: r.try_get(2)?,
+                revoked_at: r.try_get(3)?,
             })
         })
         .transpose()
+    }
+
+    /// Every token (of one team when given), oldest first; never the token or its hash.
+    pub async fn tokens(&self, team: Option<&str>) -> Result<Vec<TokenInfo>, sqlx::Error> {
+        let mut q =
+            Sql::new("SELECT id, team, rig, scope, created_at, revoked_at FROM tokens WHERE 1 = 1");
+        if let Some(t) = team {
+            q.push(" AND team = ").bind(text(t));
+        }
+        q.push(" ORDER BY created_at, id");
+        let rows = q.query().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get(0)?,
+                    team: r.try_get(1)?,
+                    rig: r.try_get(2)?,
+                    scope: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    revoked_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Mark a token revoked (kept, so `token list` still shows it). `None`: no such id;
+    /// `Some((now, at))`: whether this call revoked it, and when it was revoked.
+    pub async fn revoke_token(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<(bool, i64)>, sqlx::Error> {
+        let changed =
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        let row = sqlx::query("SELECT revoked_at FROM tokens WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let at = row
+            .map(|r| r.try_get::<Option<i64>, _>(0))
+            .transpose()?
+            .flatten();
+        Ok(at.map(|at| (changed == 1, at)))
     }
 
     /// Store uploads in one transaction (one commit for the batch). A client id the team
@@ -360,7 +438,7 @@ impl Db {
     /// One incident of any team (the caller checks the team, to tell 403 from 404).
     pub async fn incident(&self, id: &str) -> Result<Option<Incident>, sqlx::Error> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, team, client_id, signature, command, log, report, redaction \
+            "SELECT {SUMMARY_COLUMNS}, team, client_id, signature, command, log, report, redaction, env \
              FROM incidents JOIN incident_bodies USING (id) WHERE id = $1"
         );
         let Some(r) = sqlx::query(&sql)
@@ -379,6 +457,7 @@ impl Db {
             log: r.try_get("log")?,
             report: r.try_get("report")?,
             redaction: r.try_get("redaction")?,
+            env: r.try_get("env")?,
         }))
     }
 
@@ -544,6 +623,61 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Delete the oldest incidents received before `before_ms`, at most `batch` of them, with
+    /// their bodies, in one transaction; how many went (0: none left to delete).
+    pub async fn prune_batch(&self, before_ms: i64, batch: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = sqlx::query(
+            "SELECT id FROM incidents WHERE received_at < $1 ORDER BY received_at LIMIT $2",
+        )
+        .bind(before_ms)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        // Bodies first: they reference the incidents (PostgreSQL checks it).
+        let mut deleted = 0;
+        for table in ["incident_bodies", "incidents"] {
+            let mut q = Sql::new(&format!("DELETE FROM {table} WHERE id IN ("));
+            for (i, id) in ids.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).bind(text(id));
+            }
+            q.push(")");
+            deleted = q.query().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// The per-day counts of days before `before_day` (whose incidents retention deleted).
+    pub async fn prune_daily_groups(&self, before_day: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM daily_groups WHERE day < $1")
+            .bind(before_day)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Rows in the tables an incident lives in (incidents, their bodies, the per-day counts):
+    /// what retention must shrink together.
+    pub async fn row_counts(&self) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+        let mut out = BTreeMap::new();
+        for table in ["incidents", "incident_bodies", "daily_groups"] {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            out.insert(table.to_string(), n);
+        }
+        Ok(out)
+    }
+
     /// The tables and their columns, sorted (the test that both dialects' schemas agree).
     pub async fn schema(&self) -> Result<BTreeMap<String, Vec<String>>, sqlx::Error> {
         let sql = match self.dialect {
@@ -623,8 +757,8 @@ async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored,
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO incident_bodies (id, command, log, report, client_report, redaction) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO incident_bodies (id, command, log, report, client_report, redaction, env) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(r.id.clone())
     .bind(r.command.clone())
@@ -632,6 +766,7 @@ async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored,
     .bind(r.report.clone())
     .bind(r.client_report.clone())
     .bind(r.redaction.clone())
+    .bind(r.env.clone())
     .execute(&mut *conn)
     .await?;
     Ok(Stored {
@@ -662,6 +797,50 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<Summary, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database made before tokens had scopes: its tokens become admin tokens with an id.
+    #[test]
+    fn tokens_made_before_scopes_are_admin() {
+        let dir = std::env::temp_dir().join(format!("ocdoctor-migrate-{}", std::process::id()));
+        let old = dir.join("migrations");
+        std::fs::create_dir_all(&old).unwrap();
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for name in ["0001_init.sql", "0002_daily_groups.sql"] {
+            std::fs::copy(here.join(name), old.join(name)).unwrap();
+        }
+        let url = format!("sqlite:{}", dir.join("old.db").display());
+        let hash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (row, listed) = runtime.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = AnyPoolOptions::new()
+                .connect(&parse_url(&url).unwrap().1)
+                .await
+                .unwrap();
+            let before = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+            before.run(&pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO tokens (token_hash, team, rig, created_at) VALUES ($1, 'lab', NULL, 1)",
+            )
+            .bind(hash)
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            let db = Db::open(&url).await.unwrap();
+            let row = db.token(hash).await.unwrap().unwrap();
+            let listed = db.tokens(Some("lab")).await.unwrap();
+            db.close().await;
+            (row, listed)
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((row.scope.as_str(), row.revoked_at), ("admin", None));
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "ba7816bf8f01");
+    }
 
     #[test]
     fn urls() {

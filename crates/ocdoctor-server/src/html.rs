@@ -78,9 +78,10 @@ pub fn page_with_status(
     let nav = match user {
         Some(u) => format!(
             "<nav><a href=\"/incidents\">Incidents</a> <a href=\"/causes\">Causes over time</a> \
-             <a href=\"/breakdown\">Breakdowns</a> <span class=\"team\">team {}</span> \
+             <a href=\"/breakdown\">Breakdowns</a> <span class=\"team\">team {} ({} token)</span> \
              <form method=\"post\" action=\"/logout\" class=\"inline\"><button type=\"submit\">Log out</button></form></nav>",
-            esc(&u.team)
+            esc(&u.team),
+            u.scope.name()
         ),
         None => "<nav><a href=\"/login\">Log in</a></nav>".to_string(),
     };

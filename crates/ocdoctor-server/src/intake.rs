@@ -25,6 +25,23 @@ pub struct Upload {
     /// What redaction replaced, by kind (counts only).
     #[serde(default)]
     pub redaction: BTreeMap<String, u64>,
+    /// The uploading machine's snapshot (`ocdoctor.env/v1`, redacted with the log): the
+    /// server joins the log with it, as `diagnose --env` does.
+    #[serde(default)]
+    pub env: Option<serde_json::Value>,
+}
+
+pub const ENV_SCHEMA: &str = "ocdoctor.env/v1";
+
+/// Why an upload that parsed is still not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// 400: the snapshot is not one the engine reads.
+    #[error("env: {0}")]
+    BadEnv(String),
+    /// 500.
+    #[error("no random numbers for an id: {0}")]
+    Random(getrandom::Error),
 }
 
 /// Why an upload body is refused (400).
@@ -48,6 +65,12 @@ pub fn parse(body: &[u8]) -> Result<Upload, String> {
     if up.command.as_ref().is_some_and(|c| c.len() > 8192) {
         return Err("command longer than 8192 bytes".into());
     }
+    if let Some(env) = &up.env {
+        let schema = env.get("schema").and_then(|s| s.as_str());
+        if !env.is_object() || schema != Some(ENV_SCHEMA) {
+            return Err(format!("env must be an {ENV_SCHEMA} object"));
+        }
+    }
     let schema = up.report.get("schema").and_then(|s| s.as_str());
     if !up.report.is_object() || schema != Some(REPORT_SCHEMA) {
         return Err(format!("report must be an {REPORT_SCHEMA} object"));
@@ -62,8 +85,9 @@ pub fn analyze(
     team: String,
     rig: Option<String>,
     received_at: i64,
-) -> Result<NewIncident, getrandom::Error> {
-    let report = diagnose(up.log.as_bytes());
+) -> Result<NewIncident, IntakeError> {
+    let env = up.env.as_ref().map(|e| e.to_string());
+    let report = diagnose(up.log.as_bytes(), env.as_deref()).map_err(IntakeError::BadEnv)?;
     // PostgreSQL's TEXT cannot hold NUL (binary garbage in a log can): shown as U+FFFD. The
     // diagnosis above read the log as it came.
     let log = without_nul(up.log);
@@ -75,7 +99,7 @@ pub fn analyze(
         (None, _) => "unknown".to_string(),
     };
     Ok(NewIncident {
-        id: auth::new_id()?,
+        id: auth::new_id().map_err(IntakeError::Random)?,
         team,
         client_id: up.client_id,
         received_at,
@@ -93,6 +117,7 @@ pub fn analyze(
         report: serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()),
         client_report: up.report.to_string(),
         redaction: serde_json::to_string(&up.redaction).unwrap_or_else(|_| "{}".into()),
+        env: env.map(without_nul),
         log,
     })
 }

@@ -9,12 +9,13 @@
 //! SQLite (one file) or PostgreSQL (several instances may share one).
 //!
 //! Map: `db` (every query), `writer` (batched commits), `rate` (shared rate limit), `auth`
-//! (tokens), `intake` (validating and diagnosing an upload), `api` (JSON), `pages` + `html` +
-//! `chart` (HTML), `similar` (templated-log MinHash), `prior` (the bounded team prior),
+//! (tokens and scopes), `admin` (token management and retention), `intake` (validating and
+//! diagnosing an upload), `api` (JSON), `pages` + `html` + `chart` (HTML), `similar` (templated-log MinHash), `prior` (the bounded team prior),
 //! `facts` (probe and target), `metrics`, `time`.
 
+pub mod admin;
 mod api;
-mod auth;
+pub mod auth;
 mod chart;
 pub mod db;
 pub mod facts;
@@ -36,11 +37,16 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use db::{Db, DbError};
+pub use admin::{
+    CreatedToken, Pruned, Revoked, create_token, list_tokens, prune_now, revoke_token,
+};
+pub use auth::Scope;
+pub use db::{Db, DbError, TokenInfo};
 
 /// The engine the server diagnoses uploads with: the CLI passes the function its own
-/// `diagnose --no-env` uses, so a dashboard and a terminal never disagree.
-pub type Diagnoser = Arc<dyn Fn(&[u8]) -> Report + Send + Sync>;
+/// `diagnose --no-env` (or, with the upload's machine snapshot as JSON, `diagnose --env`)
+/// uses, so a dashboard and a terminal never disagree. `Err`: the snapshot is not readable.
+pub type Diagnoser = Arc<dyn Fn(&[u8], Option<&str>) -> Result<Report, String> + Send + Sync>;
 
 /// How the server runs (`ocdoctor serve` fills it from its options).
 #[derive(Debug, Clone)]
@@ -52,7 +58,13 @@ pub struct Config {
     /// Requests per token per window.
     pub rate_limit: u64,
     pub rate_window_secs: u64,
+    /// Keep incidents of this many UTC days before today; older ones are deleted at start and
+    /// then every `RETENTION_EVERY` (`None`: keep everything).
+    pub retain_days: Option<u32>,
 }
+
+/// How often an instance with `retain_days` deletes what has aged out.
+pub const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub const DEFAULT_DATABASE: &str = "sqlite:ocdoctor.db";
 
@@ -64,6 +76,7 @@ impl Default for Config {
             max_body_bytes: 16 << 20,
             rate_limit: 600_000,
             rate_window_secs: 60,
+            retain_days: None,
         }
     }
 }
@@ -83,6 +96,10 @@ pub enum ServerError {
     Random(getrandom::Error),
     #[error("{0:?} is not a valid {1} name: use 1-64 letters, digits, '-', '_' or '.'")]
     BadName(String, &'static str),
+    #[error("no token with id {0:?} (`ocdoctor serve token list` shows the ids)")]
+    NoSuchToken(String),
+    #[error("--retain-days {0}: give 1 to {max} days", max = admin::MAX_RETAIN_DAYS)]
+    BadRetention(u32),
 }
 
 /// Everything a request handler needs; one per instance.
@@ -107,33 +124,16 @@ pub fn serve(config: Config, diagnose: Diagnoser) -> Result<(), ServerError> {
     runtime()?.block_on(serve_async(config, diagnose))
 }
 
-/// Make a token for a team (and optionally a rig); the token itself is returned once and only
-/// its hash is stored.
-pub fn create_token(database: &str, team: &str, rig: Option<&str>) -> Result<String, ServerError> {
-    if !auth::valid_name(team) {
-        return Err(ServerError::BadName(team.into(), "team"));
-    }
-    if let Some(r) = rig.filter(|r| !auth::valid_name(r)) {
-        return Err(ServerError::BadName(r.into(), "rig"));
-    }
-    runtime()?.block_on(async {
-        let db = Db::open(database).await?;
-        let token = auth::new_token().map_err(ServerError::Random)?;
-        db.insert_token(&auth::hash(&token), team, rig, time::now_ms())
-            .await
-            .map_err(DbError::from)?;
-        db.close().await;
-        Ok(token)
-    })
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ServerError> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
 }
 
 async fn serve_async(config: Config, diagnose: Diagnoser) -> Result<(), ServerError> {
+    if let Some(days) = config.retain_days {
+        admin::check_retain_days(days)?;
+    }
     let db = Db::open(&config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -162,6 +162,9 @@ async fn serve_async(config: Config, diagnose: Diagnoser) -> Result<(), ServerEr
         max_body_bytes: config.max_body_bytes,
     });
     let counting = tokio::spawn(keep_rate_counts(app.clone()));
+    let retention = config
+        .retain_days
+        .map(|days| tokio::spawn(keep_retention(app.db.clone(), days)));
     // Tests and scripts read this line to learn the port (`--listen 127.0.0.1:0`).
     println!(
         "ocdoctor serve: listening on http://{addr} (database {})",
@@ -173,6 +176,9 @@ async fn serve_async(config: Config, diagnose: Diagnoser) -> Result<(), ServerEr
         .with_graceful_shutdown(stop_signal())
         .await?;
     counting.abort();
+    if let Some(r) = retention {
+        r.abort();
+    }
     app.rate.flush(&app.db).await;
     app.db.close().await;
     Ok(())
@@ -199,6 +205,24 @@ async fn keep_rate_counts(app: Shared) {
         n += 1;
         if n % 120 == 0 {
             app.rate.prune(&app.db, time::now_ms()).await;
+        }
+    }
+}
+
+/// Delete what has aged out, now and every `RETENTION_EVERY`; each instance may do it (the
+/// batches of two instances at once delete each row once).
+async fn keep_retention(db: Db, days: u32) {
+    let mut tick = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        tick.tick().await;
+        match admin::prune(&db, days, time::now_ms()).await {
+            Ok(p) if p.incidents > 0 => eprintln!(
+                "ocdoctor serve: retention ({days} days): deleted {} incidents from before {}",
+                p.incidents,
+                time::date(p.first_day_kept)
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("ocdoctor serve: retention: {e}"),
         }
     }
 }
@@ -258,6 +282,7 @@ fn router(app: Shared) -> axum::Router {
 pub(crate) struct Principal {
     pub team: String,
     pub rig: Option<String>,
+    pub scope: Scope,
     /// The request came with the session cookie (not a bearer header): form posts are then
     /// checked for a same-origin `Origin`.
     pub by_cookie: bool,
@@ -269,6 +294,12 @@ pub(crate) const COOKIE: &str = "ocdoctor_token";
 pub(crate) enum AuthFailure {
     Missing,
     Invalid,
+    Revoked,
+    /// A valid token whose scope does not allow this request.
+    Scope {
+        needed: Scope,
+        has: Scope,
+    },
     Limited(u64),
     Database(String),
 }
@@ -293,7 +324,13 @@ fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
         .map(|t| (t.trim().to_string(), true))
 }
 
-pub(crate) async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Principal, AuthFailure> {
+/// The principal of a request that needs `needed`: the token's row is read on every request
+/// (no cache), so a revoked token is refused by every instance from the next request on.
+pub(crate) async fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+    needed: Scope,
+) -> Result<Principal, AuthFailure> {
     let (token, by_cookie) = presented_token(headers).ok_or(AuthFailure::Missing)?;
     if token.is_empty() || token.len() > 200 {
         return Err(AuthFailure::Invalid);
@@ -305,6 +342,14 @@ pub(crate) async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Princ
         .await
         .map_err(|e| AuthFailure::Database(e.to_string()))?
         .ok_or(AuthFailure::Invalid)?;
+    if row.revoked_at.is_some() {
+        return Err(AuthFailure::Revoked);
+    }
+    // A scope this server does not know (written by a newer version) allows nothing.
+    let scope = Scope::from_name(&row.scope).ok_or(AuthFailure::Invalid)?;
+    if !scope.allows(needed) {
+        return Err(AuthFailure::Scope { needed, has: scope });
+    }
     app.rate
         .hit(&app.db, &hash, time::now_ms())
         .await
@@ -315,6 +360,7 @@ pub(crate) async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Princ
     Ok(Principal {
         team: row.team,
         rig: row.rig,
+        scope,
         by_cookie,
     })
 }
@@ -325,6 +371,7 @@ pub(crate) struct ApiError {
     status: StatusCode,
     message: String,
     retry_after: Option<u64>,
+    insufficient_scope: bool,
 }
 
 impl ApiError {
@@ -333,6 +380,7 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after: None,
+            insufficient_scope: false,
         }
     }
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -345,13 +393,28 @@ impl From<AuthFailure> for ApiError {
         match f {
             AuthFailure::Missing => ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "no token: send `Authorization: Bearer <token>` (`ocdoctor serve --create-token TEAM` makes one)",
+                "no token: send `Authorization: Bearer <token>` (`ocdoctor serve token create --team TEAM` makes one)",
             ),
             AuthFailure::Invalid => ApiError::new(StatusCode::UNAUTHORIZED, "unknown token"),
+            AuthFailure::Revoked => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "this token has been revoked")
+            }
+            AuthFailure::Scope { needed, has } => ApiError {
+                insufficient_scope: true,
+                ..ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "this token's scope is {}; this request needs a {} (or admin) token",
+                        has.name(),
+                        needed.name()
+                    ),
+                )
+            },
             AuthFailure::Limited(secs) => ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 message: format!("rate limit reached for this token; retry in {secs} s"),
                 retry_after: Some(secs),
+                insufficient_scope: false,
             },
             AuthFailure::Database(e) => ApiError::internal(e),
         }
@@ -371,6 +434,13 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"ocdoctor\""),
             );
         }
+        if self.insufficient_scope {
+            // RFC 6750 §3.1.
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"ocdoctor\", error=\"insufficient_scope\""),
+            );
+        }
         if let Some(secs) = self.retry_after {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -379,25 +449,40 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The principal of an API request (401/429 as JSON otherwise).
-pub(crate) struct ApiUser(pub Principal);
+/// The principal of an API request that reads (401/403/429 as JSON otherwise).
+pub(crate) struct ApiReader(pub Principal);
 
-impl FromRequestParts<Shared> for ApiUser {
+impl FromRequestParts<Shared> for ApiReader {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
-        Ok(ApiUser(authenticate(app, &parts.headers).await?))
+        Ok(ApiReader(
+            authenticate(app, &parts.headers, Scope::Read).await?,
+        ))
     }
 }
 
-/// The principal of a page request (the login page otherwise).
+/// The principal of an upload (401/403/429 as JSON otherwise).
+pub(crate) struct ApiUploader(pub Principal);
+
+impl FromRequestParts<Shared> for ApiUploader {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
+        Ok(ApiUploader(
+            authenticate(app, &parts.headers, Scope::Upload).await?,
+        ))
+    }
+}
+
+/// The principal of a page request: a read token (the login page when there is none, or it
+/// is unknown or revoked).
 pub(crate) struct PageUser(pub Principal);
 
 impl FromRequestParts<Shared> for PageUser {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Response> {
-        match authenticate(app, &parts.headers).await {
+        match authenticate(app, &parts.headers, Scope::Read).await {
             Ok(p) => Ok(PageUser(p)),
-            Err(AuthFailure::Missing | AuthFailure::Invalid) => {
+            Err(AuthFailure::Missing | AuthFailure::Invalid | AuthFailure::Revoked) => {
                 Err(Redirect::to("/login").into_response())
             }
             Err(e) => Err(pages::error_page(ApiError::from(e))),

@@ -50,7 +50,7 @@ fn login_page(status: StatusCode, message: &str) -> Response {
             "<h1>Log in</h1>{note}<form method=\"post\" action=\"/login\">\
              <label for=\"token\">Team token</label> <input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"off\" required> \
              <button type=\"submit\">Log in</button></form>\
-             <p>A token comes from <code>ocdoctor serve --create-token TEAM</code>.</p>"
+             <p>A token comes from <code>ocdoctor serve token create --team TEAM --scope read</code>.</p>"
         ),
     )
 }
@@ -62,8 +62,19 @@ pub struct LoginForm {
 
 pub async fn login(state: AppState, Form(f): Form<LoginForm>) -> Response {
     let token = f.token.trim();
-    match state.0.db.token(&auth::hash(token)).await {
-        Ok(Some(_)) if is_cookie_safe(token) => {
+    let row = state.0.db.token(&auth::hash(token)).await;
+    let scope = match &row {
+        Ok(Some(r)) if r.revoked_at.is_none() => auth::Scope::from_name(&r.scope),
+        _ => None,
+    };
+    if scope.is_some_and(|s| !s.allows(auth::Scope::Read)) {
+        return login_page(
+            StatusCode::FORBIDDEN,
+            "This token may only upload: the dashboard needs a read (or admin) token.",
+        );
+    }
+    match row {
+        Ok(Some(_)) if scope.is_some() && is_cookie_safe(token) => {
             let cookie =
                 format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000");
             let mut r = Redirect::to("/incidents").into_response();
@@ -72,7 +83,7 @@ pub async fn login(state: AppState, Form(f): Form<LoginForm>) -> Response {
             }
             r
         }
-        Ok(_) => login_page(StatusCode::UNAUTHORIZED, "Unknown token."),
+        Ok(_) => login_page(StatusCode::UNAUTHORIZED, "Unknown or revoked token."),
         Err(e) => error_page(ApiError::internal(e)),
     }
 }

@@ -27,6 +27,9 @@ struct Counter {
     shared: u64,
     /// Hits this instance accepted and has not added to the database yet.
     pending: u64,
+    /// Hits a flush is adding right now: counted until the flush learns the new total (without
+    /// this, requests arriving during a slow flush would not see this instance's own hits).
+    flushing: u64,
 }
 
 impl RateLimiter {
@@ -61,7 +64,7 @@ impl RateLimiter {
                 *c = Counter {
                     window,
                     shared,
-                    pending: 0,
+                    ..Counter::default()
                 };
             }
         }
@@ -73,7 +76,7 @@ impl RateLimiter {
                 ..Counter::default()
             };
         }
-        if c.shared + c.pending >= self.limit {
+        if c.shared + c.flushing + c.pending >= self.limit {
             let left_ms = (window + self.window_ms - now).max(0);
             return Err(((left_ms + 999) / 1000).max(1) as u64);
         }
@@ -89,6 +92,7 @@ impl RateLimiter {
             .iter_mut()
             .map(|(k, c)| {
                 let taken = *c;
+                c.flushing += c.pending;
                 c.pending = 0;
                 (k.clone(), taken)
             })
@@ -103,6 +107,7 @@ impl RateLimiter {
             let Some(c) = map.get_mut(&hash).filter(|c| c.window == taken.window) else {
                 continue;
             };
+            c.flushing -= taken.pending.min(c.flushing);
             match result {
                 Ok(total) => c.shared = c.shared.max(total.max(0) as u64),
                 // Counted again next time.
@@ -118,7 +123,7 @@ impl RateLimiter {
     pub async fn prune(&self, db: &Db, now: i64) {
         let current = now.div_euclid(self.window_ms) * self.window_ms;
         self.counters()
-            .retain(|_, c| c.window >= current || c.pending > 0);
+            .retain(|_, c| c.window >= current || c.pending > 0 || c.flushing > 0);
         let _ = db.rate_prune(current - self.window_ms).await;
     }
 

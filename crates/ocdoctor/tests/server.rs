@@ -870,6 +870,13 @@ fn sqlite_load_and_kill9() {
 }
 
 #[test]
+fn sqlite_tokens_and_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    admin::tokens(&sqlite_db(&dir, "tokens.db"));
+    admin::retention(&sqlite_db(&dir, "retention.db"));
+}
+
+#[test]
 fn postgres_suite_load_kill9_and_schema() {
     let Some(pg) = support::pg::Pg::start() else {
         return;
@@ -878,6 +885,8 @@ fn postgres_suite_load_kill9_and_schema() {
     suite(&suite_db);
     load(&pg.database("load"));
     crash(&pg.database("crash"));
+    admin::tokens(&pg.database("tokens"));
+    admin::retention(&pg.database("retention"));
     // The one set of migrations gives both databases the same tables and columns.
     let dir = tempfile::tempdir().unwrap();
     let lite = sqlite_db(&dir, "schema.db");
@@ -930,3 +939,6 @@ fn bad_database_urls_are_usage_errors() {
 
 #[path = "server_support/browser.rs"]
 mod browser;
+
+#[path = "server_support/admin.rs"]
+mod admin;

@@ -323,3 +323,122 @@ fn no_redact_sends_the_log_as_it_is_with_a_warning() {
     let out = upload(cfg.path(), &[&log()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A machine snapshot with planted names: a user, a probe serial (as the snapshot holds them,
+/// with nothing around them) and a host in a process's command line.
+pub const ENV_USER: &str = "zeldaqa";
+pub const ENV_SERIAL: &str = "QX7734ZELDA0091";
+pub const ENV_HOST: &str = "zelda-bench.local";
+
+fn planted_env(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let snap = serde_json::json!({
+        "schema": "ocdoctor.env/v1",
+        "os": "linux",
+        "root": "/",
+        "user": {"uid": 1000, "gid": 1000, "name": ENV_USER, "groups": [{"gid": 46, "name": "plugdev"}], "source": "process"},
+        "usb": {"bus_visible": true, "devices": [{"sysfs_name": "1-2", "vendor_id": "0483", "product_id": "3748",
+            "product": "STM32 STLink", "serial": ENV_SERIAL}]},
+        "processes": [{"pid": 4242, "comm": "openocd", "cmdline": format!("openocd -c \"bindto {ENV_HOST}\""), "kind": "openocd"}],
+    });
+    let env = dir.join("snap.json");
+    std::fs::write(&env, snap.to_string()).unwrap();
+    // In the log the serial and the user have no context a redactor could know them by.
+    let log = dir.join("openocd.log");
+    std::fs::write(
+        &log,
+        format!(
+            "Open On-Chip Debugger 0.12.0\nInfo : probe {ENV_SERIAL} claimed for {ENV_USER}\n\
+             Info : Listening on {ENV_HOST}:3333\nError: open failed\n"
+        ),
+    )
+    .unwrap();
+    let cmd = format!(
+        "openocd -s /home/{ENV_USER}/scripts -f interface/stlink.cfg -c \"adapter serial {ENV_SERIAL}\""
+    );
+    (env, log, cmd)
+}
+
+#[test]
+fn env_snapshot_names_get_the_same_pseudonym_in_log_command_and_snapshot() {
+    let cfg = tempfile::tempdir().unwrap();
+    let (env, log, cmd) = planted_env(cfg.path());
+    let (env, log) = (env.to_str().unwrap(), log.to_str().unwrap());
+    let out = upload(cfg.path(), &[log, "--dry-run", "--cmd", &cmd, "--env", env]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = String::from_utf8_lossy(&out.stdout).to_string();
+    for planted in [ENV_USER, ENV_SERIAL, ENV_HOST, "zelda"] {
+        assert!(!sent.contains(planted), "{planted:?} was sent: {sent}");
+    }
+    let body: Value = serde_json::from_str(&sent).unwrap();
+    let (log_text, command) = (
+        body["log"].as_str().unwrap(),
+        body["command"].as_str().unwrap(),
+    );
+    let snap = &body["env"];
+    assert_eq!(snap["schema"], "ocdoctor.env/v1");
+    let user = snap["user"]["name"].as_str().unwrap();
+    let serial = snap["usb"]["devices"][0]["serial"].as_str().unwrap();
+    assert!(
+        user.starts_with("user-") && serial.starts_with("serial-"),
+        "{user} {serial}"
+    );
+    for (what, text) in [("log", log_text), ("command", command)] {
+        assert!(
+            text.contains(user),
+            "{what} lacks the snapshot's {user}: {text}"
+        );
+        assert!(
+            text.contains(serial),
+            "{what} lacks the snapshot's {serial}: {text}"
+        );
+    }
+    let host_in_snap = snap["processes"][0]["cmdline"].as_str().unwrap();
+    let host = host_in_snap
+        .split("bindto ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('"');
+    assert!(host.starts_with("host-"), "{host_in_snap}");
+    assert!(
+        log_text.contains(&format!("Listening on {host}:3333")),
+        "{log_text}"
+    );
+    // The report joins the log with the (redacted) snapshot, as `diagnose --env` does.
+    let (sent_log, sent_env) = (cfg.path().join("sent.log"), cfg.path().join("sent.json"));
+    std::fs::write(&sent_log, log_text).unwrap();
+    std::fs::write(&sent_env, snap.to_string()).unwrap();
+    let diag = Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
+        .args(["diagnose", "--format", "json", "--env"])
+        .args([&sent_env, &sent_log])
+        .output()
+        .unwrap();
+    let diag: Value = serde_json::from_slice(&diag.stdout).unwrap();
+    assert_eq!(body["report"]["causes"], diag["causes"]);
+    let rules = |r: &Value| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules(&body["report"]), rules(&diag));
+    // Without the snapshot, the bare serial in the log has nothing to be known by.
+    let alone: Value =
+        serde_json::from_slice(&upload(cfg.path(), &[log, "--dry-run"]).stdout).unwrap();
+    assert!(alone["log"].as_str().unwrap().contains(ENV_SERIAL));
+    assert!(alone.get("env").is_none());
+    // Not a snapshot: a clear error.
+    let out = upload(cfg.path(), &[log, "--dry-run", "--env", log]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("snapshot"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -5,7 +5,8 @@
 //! `POST {URL}/api/v1/reports`, `Authorization: Bearer T`, `Content-Type: application/json`,
 //! body `{"schema":"ocdoctor.upload/v1","client_id":"<uuid v4>","rig":…,"command":…,
 //! "log":"<redacted log>","report":<ocdoctor.report/v1 of the redacted log, no machine>,
-//! "redaction":{"kind":count}}`. Answers: 201 `{"id","duplicate":false}`, 200 `{"id",
+//! "redaction":{"kind":count},"env":<ocdoctor.env/v1 snapshot, redacted; only with --env>}`.
+//! Answers: 201 `{"id","duplicate":false}`, 200 `{"id",
 //! "duplicate":true}` for a client id already stored, 401 bad token, 403 wrong team, 413 too
 //! large, 429 rate limited (we wait for Retry-After and try again, three times at most).
 
@@ -41,6 +42,11 @@ pub struct UploadArgs {
     /// The openocd command line that produced the log (redacted like the log).
     #[arg(long, value_name = "\"openocd ARGS…\"")]
     pub cmd: Option<String>,
+    /// Send this machine snapshot (`ocdoctor env --save FILE`) with the log, redacted with it:
+    /// a user, host or serial in the snapshot gets the same pseudonym in the log and command
+    /// line. The report (and the server's) then joins the log with it, as `diagnose --env`.
+    #[arg(long, value_name = "FILE")]
+    pub env: Option<PathBuf>,
     /// Print exactly the JSON body that would be sent, and send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -88,33 +94,70 @@ fn build_body(
     label: Option<String>,
     log: String,
 ) -> Result<(String, std::collections::BTreeMap<String, u64>), String> {
-    let (log, label, command, manifest) = if args.no_redact {
+    let snapshot = match &args.env {
+        Some(path) => Some(ocdoctor_engine::log::load_snapshot(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let (log, label, command, env, manifest) = if args.no_redact {
         eprintln!(
             "ocdoctor: warning: --no-redact: the log leaves as it is, with any user and host \
              names, probe serials, addresses and paths in it"
         );
-        (log, label, args.cmd.clone(), Default::default())
+        (log, label, args.cmd.clone(), snapshot, Default::default())
     } else {
         let mut r = redact::redactor(&args.keys)?;
-        // One run: a name first seen in the command line is replaced in the log too.
+        // One run: a name first seen in the command line or the snapshot is replaced in the
+        // log too, and the other way round.
+        // The snapshot as this version writes it: fields it does not know are left out, so
+        // nothing unread leaves.
+        let env = match snapshot {
+            Some(snap) => Some((to_json(&snap)?, snap)),
+            None => None,
+        };
+        if let Some((_, snap)) = &env {
+            know_snapshot_names(&mut r, snap);
+        }
         if let Some(c) = &args.cmd {
             r.learn(c);
         }
         r.learn(&log);
+        if let Some((value, _)) = &env {
+            for_each_string(&mut value.clone(), &mut |t| r.learn(t));
+        }
         let log = r.redact(&log);
         let label = label.map(|l| r.redact(&l));
         let command = args.cmd.as_ref().map(|c| r.redact(c));
-        (log, label, command, r.manifest().clone())
+        let env = match env {
+            Some((mut value, _)) => {
+                for_each_string(&mut value, &mut |t| *t = r.redact(t));
+                Some(
+                    serde_json::from_value::<ocdoctor_env::EnvSnapshot>(value)
+                        .map_err(|e| format!("internal error: the redacted snapshot: {e}"))?,
+                )
+            }
+            None => None,
+        };
+        (log, label, command, env, r.manifest().clone())
     };
-    // What `diagnose --no-env --format json` says of the log that leaves.
-    let report = ocdoctor_engine::diagnose_bytes(log.as_bytes(), label.as_deref());
+    // What `diagnose --no-env` (or `diagnose --env SNAPSHOT`) says of what leaves.
+    let report = match &env {
+        None => ocdoctor_engine::diagnose_bytes(log.as_bytes(), label.as_deref()),
+        Some(snap) => ocdoctor_engine::diagnose(
+            ocdoctor_engine::read_log_bytes(log.as_bytes(), label.as_deref()),
+            &ocdoctor_engine::DiagnoseOptions {
+                machine: ocdoctor_engine::Machine::Snapshot(Box::new(snap.clone())),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?,
+    };
     let report: serde_json::Value = serde_json::from_str(&ocdoctor_core::render::json(&report))
         .map_err(|e| format!("internal error: the report is not JSON: {e}"))?;
     let client_id = match &args.client_id {
         Some(id) => id.clone(),
         None => uuid_v4()?,
     };
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "schema": SCHEMA,
         "client_id": client_id,
         "rig": args.rig,
@@ -123,7 +166,41 @@ fn build_body(
         "report": report,
         "redaction": manifest,
     });
+    if let Some(snap) = &env {
+        body["env"] = to_json(snap)?;
+    }
     Ok((body.to_string(), manifest))
+}
+
+fn to_json(snap: &ocdoctor_env::EnvSnapshot) -> Result<serde_json::Value, String> {
+    serde_json::to_value(snap).map_err(|e| format!("internal error: the snapshot is not JSON: {e}"))
+}
+
+/// The names a snapshot holds as values of their own (no path or prompt around them to
+/// recognise them by): replaced wherever they appear, in the log and command line too.
+fn know_snapshot_names(r: &mut ocdoctor_redact::Redactor, snap: &ocdoctor_env::EnvSnapshot) {
+    use ocdoctor_redact::Kind;
+    if let Some(name) = &snap.user.name {
+        r.know(Kind::User, name);
+    }
+    for d in &snap.usb.devices {
+        if let Some(serial) = &d.serial {
+            r.know(Kind::Serial, serial);
+        }
+        if let Some(owner) = d.node.as_ref().and_then(|n| n.owner.as_ref()) {
+            r.know(Kind::User, owner);
+        }
+    }
+}
+
+/// Every string inside a JSON value (object keys are field names and stay).
+fn for_each_string(value: &mut serde_json::Value, f: &mut dyn FnMut(&mut String)) {
+    match value {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| for_each_string(v, f)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| for_each_string(v, f)),
+        _ => {}
+    }
 }
 
 /// A random (version 4) UUID.

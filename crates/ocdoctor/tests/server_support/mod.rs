@@ -76,25 +76,54 @@ impl Drop for Server {
     }
 }
 
-/// `ocdoctor serve --create-token TEAM [--rig R]`: the printed token.
+/// `ocdoctor serve token create --team TEAM [--rig R]`: the printed (admin) token.
 pub fn token(database: &str, team: &str, rig: Option<&str>) -> String {
+    scoped_token(database, team, rig, "admin").0
+}
+
+/// `ocdoctor serve token create --team TEAM [--rig R] --scope SCOPE`: the token (stdout) and
+/// its id (the stderr line).
+pub fn scoped_token(
+    database: &str,
+    team: &str,
+    rig: Option<&str>,
+    scope: &str,
+) -> (String, String) {
     let mut cmd = Command::new(bin());
-    cmd.args(["serve", "--database", database, "--create-token", team]);
+    cmd.args(["serve", "--database", database, "token", "create"]);
+    cmd.args(["--team", team, "--scope", scope]);
     if let Some(r) = rig {
         cmd.args(["--rig", r]);
     }
-    let out = cmd.output().expect("run --create-token");
-    assert!(
-        out.status.success(),
-        "--create-token failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.output().expect("run serve token create");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "token create failed: {stderr}");
     let token = String::from_utf8(out.stdout)
         .expect("utf-8")
         .trim()
         .to_string();
     assert!(token.starts_with("ocd_"), "{token}");
-    token
+    let id = stderr
+        .split("token ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no token id in {stderr:?}"))
+        .to_string();
+    (token, id)
+}
+
+/// `ocdoctor serve ARGS…` (the database first): exit code, stdout, stderr.
+pub fn serve_cli(database: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(["serve", "--database", database])
+        .args(args)
+        .output()
+        .expect("run ocdoctor serve");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 /// A fresh client id (UUID layout) from a counter and the process id: unique within a run.

@@ -137,6 +137,13 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), json!({}));
     }
 
+    /// Forget every cookie (a log-in on one server must not carry over to the next).
+    pub fn delete_cookies(&self) {
+        let path = format!("/session/{}/cookie", self.session);
+        let r = http::request(self.addr, "DELETE", &path, &[], b"").expect("WebDriver");
+        assert_eq!(r.status, 200, "delete cookies: {}", r.body);
+    }
+
     /// The page as a PNG, base64 (its length is the test's "not blank" measure).
     pub fn screenshot(&self) -> String {
         self.call("GET", "/screenshot", Value::Null)
