@@ -48,10 +48,11 @@ fn objective(m: &Metrics) -> f64 {
 
 /// The ratchet of `tests/corpus.rs`: a fit that would break it is not admissible. Each floor:
 /// (the first N cases of the corpus, OS as the corpus records it, top-1, top-3).
-const FLOORS: [(usize, bool, f64, f64); 3] = [
+const FLOORS: [(usize, bool, f64, f64); 4] = [
     (70, false, 0.82, 0.95),
     (70, true, 0.85, 0.95),
     (202, false, 0.63, 0.87),
+    (306, false, 0.60, 0.83),
 ];
 
 /// Whether `cal` keeps the floors on the floored cases that are in `train`. `order`: a case's

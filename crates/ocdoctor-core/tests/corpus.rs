@@ -23,17 +23,19 @@ const SECOND_GROWTH_CASES: usize = 306;
 const MIN_TOP1_306: f64 = 0.60;
 const MIN_TOP3_306: f64 = 0.83;
 // Whole corpus (335 cases since the third growth of 2026-12-07), log alone. The 29 cases of that
-// growth were scored before any rule was written beside them: 41 % top-1, 62 % top-3.
-const MIN_TOP1_ALL: f64 = 0.53;
-const MIN_TOP3_ALL: f64 = 0.80;
+// growth were scored before any rule was written beside them: 41 % top-1, 62 % top-3 (also with
+// the second pass's rules alone, which were written without them); with the rules written after,
+// the whole set stands at 60.6 % / 83.3 %.
+const MIN_TOP1_ALL: f64 = 0.60;
+const MIN_TOP3_ALL: f64 = 0.83;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
 // there. On the 202 cases of the first growth it was 0.05; the 104 harder cases that followed
 // put cases 1–306 at 0.061 (5-fold grouped CV: 0.087 pooled); after issue 10's second pass
 // 0.053 (CV: 0.080 pooled). The confidences on the original 70 run low (ECE 0.19,
 // underconfident): the price of honest confidence on logs no rule was written beside.
 const MAX_ECE_306: f64 = 0.065;
-// The 29 cases of the third growth came in at 0.066 on the whole set; its own ceiling.
-const MAX_ECE_ALL: f64 = 0.07;
+// The whole set after the third growth: 0.053.
+const MAX_ECE_ALL: f64 = 0.065;
 
 // Floors of the original 70 (ratchet). Log alone, OS guessed from the log:
 const MIN_TOP1: f64 = 0.82;
