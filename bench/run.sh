@@ -2,6 +2,8 @@
 # Throughput of `ocdoctor diagnose` on a ~1 GiB real-OpenOCD log, next to `rg -c -f
 # bench/patterns.txt` (175 OpenOCD regexes) and `cat` on the same file, in the same run.
 # Prints median wall time, MB/s and peak RSS per tool. Needs ripgrep (apt-get install ripgrep).
+# Then a short real log: `diagnose --no-env` against `rg -c -f` with the same patterns (hyperfine,
+# apt-get install hyperfine), where start-up time is nearly all of it.
 # usage: bench/run.sh [N runs] [SIZE_BYTES]
 set -eu
 N=${1:-3}
@@ -12,8 +14,8 @@ mkdir -p "$(dirname "$F")"
 if [ ! -f "$F" ] || [ "$(stat -c %s "$F")" -ne "$SIZE" ]; then
     python3 "$H/build_big_log.py" "$F" "$SIZE"
 fi
-(cd "$H/.." && cargo build --release -q -p ocdoctor)
-BIN="$H/../target/release/ocdoctor"
+[ -n "${OCDOCTOR_BIN:-}" ] || (cd "$H/.." && cargo build --release -q -p ocdoctor)
+BIN=${OCDOCTOR_BIN:-${CARGO_TARGET_DIR:-$H/../target}/release/ocdoctor}
 cat "$F" > /dev/null
 bench() {
     local name=$1; shift; local t=() m=()
@@ -32,3 +34,11 @@ echo "input: $F ($(stat -c %s "$F") bytes)"
 bench "cat" sh -c "cat '$F' > /dev/null"
 command -v rg >/dev/null && bench "rg -c -f patterns.txt" rg -c -f "$H/patterns.txt" "$F"
 bench "ocdoctor diagnose -f json" "$BIN" diagnose -f json "$F"
+
+SHORT=${OCDOCTOR_BENCH_SHORT:-$H/../crates/ocdoctor-core/tests/data/runs/stlink_stm32f4.log}
+if command -v hyperfine >/dev/null && command -v rg >/dev/null && [ -f "$SHORT" ]; then
+    echo "short log: $SHORT ($(stat -c %s "$SHORT") bytes)"
+    hyperfine -N -w 5 -r 40 -i --style basic \
+        "rg -c -f $H/patterns.txt $SHORT" \
+        "$BIN diagnose --no-env -f json $SHORT" 2>&1 | grep -E "Time|±|faster|Benchmark"
+fi
