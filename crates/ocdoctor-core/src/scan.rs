@@ -1,19 +1,26 @@
 //! The log scanner: one multi-pattern pass over a buffer, not every regex on every line.
 //!
-//! Phase 1 runs a single `regex_automata::meta::Regex` built from every pattern of the
-//! knowledge base over the raw bytes and finds *candidate lines* (ripgrep's approach). Most
-//! lines of a `-d3` log match nothing and are never decoded. Phase 2 cleans and classifies the
-//! candidate line ([`LogLine`]) and runs a `RegexSet` on its message to learn every pattern
-//! that matches (phase 1 is leftmost-first and would hide overlapping patterns).
+//! Phase 1 finds *candidate lines* over the raw bytes (ripgrep's approach): one Aho-Corasick
+//! search for the literals every match of a pattern starts with ([`LiteralGate`]), plus one
+//! `regex_automata::meta::Regex` of the few patterns without such literals. A line is a
+//! candidate when one of the patterns whose literals it holds really matches it. Most lines of
+//! a `-d3` log match nothing and are never decoded. Phase 2 cleans and classifies the
+//! candidate line ([`LogLine`]) and runs, on its message, each pattern whose literals it
+//! holds, to learn every pattern that matches.
+//!
+//! No pattern is compiled before a line calls for it: building the knowledge base's hundreds
+//! of patterns as one automaton took most of a short diagnosis' time, and a log meets a few.
 //!
 //! The scanner is streaming: [`ScanState::feed`] takes complete lines, keeps a bounded
 //! amount of evidence per rule and fact, and so scans a 1 GiB log in constant memory.
 
 use crate::kb::{KnowledgeBase, parse_levels, stage_index};
+use crate::literals::LiteralGate;
 use crate::logline::{Level, LogLine};
 use crate::version::{Banner, parse_banner};
 use regex_automata::{Input, meta};
 use std::io::Read;
+use std::sync::OnceLock;
 
 /// Longest line kept as evidence text (longer lines are cut, with an ellipsis).
 const MAX_EVIDENCE_CHARS: usize = 400;
@@ -40,9 +47,13 @@ enum Pattern {
     Banner,
 }
 
-/// The compiled knowledge base, ready to scan. Build once, scan many logs.
-pub struct Scanner {
-    kb: &'static KnowledgeBase,
+/// Past this many bytes an input is big: the whole knowledge base is compiled into
+/// [`FullAutomata`], whose build (tens of ms) a short log cannot amortise but a big one does.
+const BIG_INPUT: u64 = 4 << 20;
+
+/// The whole knowledge base as automata: phase 1's one regex of every pattern, phase 2's
+/// sets. Per byte, faster than the literal gate on `-d3` logs, whose lines hold many literals.
+struct FullAutomata {
     prefilter: meta::Regex,
     set: regex::bytes::RegexSet,
     /// The patterns that accept `Debug:` lines (most do not), as their own small set: the bulk
@@ -50,8 +61,25 @@ pub struct Scanner {
     debug_set: regex::bytes::RegexSet,
     /// `debug_set`'s pattern index → index into `patterns`.
     debug_ids: Vec<usize>,
-    /// Same order as `set`.
+}
+
+/// The compiled knowledge base, ready to scan. Build once, scan many logs.
+pub struct Scanner {
+    kb: &'static KnowledgeBase,
+    /// Which patterns a text may match, from their literals (indexes into `sources`).
+    gate: LiteralGate,
+    /// The patterns the gate cannot rule out (no usable literal), as one automaton for phase 1.
+    residual_prefilter: Option<meta::Regex>,
+    /// Per pattern, as phase 1 runs it on the raw bytes: compiled on first use.
+    raw: Vec<OnceLock<Option<meta::Regex>>>,
+    /// Phase 1's sources: the patterns' own, then `Error` and the banner.
+    sources: Vec<String>,
+    /// Per pattern, as phase 2 runs it on the message: compiled on first use.
+    phase2: Vec<OnceLock<Option<regex::bytes::Regex>>>,
+    /// Same order as `sources`.
     patterns: Vec<Pattern>,
+    /// Built when a scan's input proves big (`None` inside if it failed: the gate goes on).
+    full: OnceLock<Option<FullAutomata>>,
     /// Per pattern: the regex for captures (only when it has named groups) and allowed levels.
     captures: Vec<std::sync::OnceLock<Option<regex::Regex>>>,
     /// Pattern sources as phase 2 runs them (for the lazily compiled capture regexes).
@@ -178,64 +206,17 @@ impl Scanner {
         patterns.push(Pattern::Banner);
         levels.push(vec![]);
 
-        // Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`,
-        // `\b`, `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy
-        // input (the meta regex then falls back to a PikeVM over hundreds of patterns, ~1000×
-        // slower). OpenOCD's messages are ASCII; phase 2 re-checks each candidate with the full
-        // Unicode patterns, so nothing is lost but a few wasted candidates.
-        let build_prefilter = || {
-            meta::Regex::builder()
-                .syntax(
-                    regex_automata::util::syntax::Config::new()
-                        .unicode(false)
-                        .utf8(false),
-                )
-                .configure(
-                    meta::Config::new()
-                        .utf8_empty(false)
-                        .nfa_size_limit(Some(64 << 20))
-                        .hybrid_cache_capacity(16 << 20),
-                )
-                .build_many(&sources)
-                .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))
-        };
-        // Phase 2 finds which patterns match a candidate line. ASCII classes, like phase 1: the
-        // Unicode versions of `\w`, `\s`, `\d` and case folding make the automaton many times
-        // bigger, slower to build and to warm up, and OpenOCD's messages are ASCII. Captures are
-        // taken with each pattern's own (Unicode) regex, compiled on first use.
-        let build_set = || {
-            regex::bytes::RegexSetBuilder::new(&anchored)
-                .unicode(false)
-                .dfa_size_limit(64 << 20)
-                .size_limit(64 << 20)
-                .build()
-                .map_err(|e| e.to_string())
-        };
-        let debug_ids: Vec<usize> = (0..anchored.len())
-            .filter(|&i| levels[i].contains(&Level::Debug))
-            .collect();
-        let build_debug_set = || {
-            regex::bytes::RegexSetBuilder::new(debug_ids.iter().map(|&i| &anchored[i]))
-                .unicode(false)
-                .size_limit(64 << 20)
-                .dfa_size_limit(16 << 20)
-                .build()
-                .map_err(|e| e.to_string())
-        };
-        // The automata are independent and each takes several ms to build: build them side by
-        // side (start-up time is most of a short diagnosis).
-        let panicked = |_| Err("building a pattern set panicked".to_string());
-        let (prefilter, set, debug_set) = std::thread::scope(|s| {
-            let set = s.spawn(build_set);
-            let debug_set = s.spawn(build_debug_set);
-            let prefilter = build_prefilter();
-            (
-                prefilter,
-                set.join().unwrap_or_else(panicked),
-                debug_set.join().unwrap_or_else(panicked),
+        let gate = LiteralGate::new(&sources)?;
+        let residual: Vec<&String> = gate.residual.iter().map(|&i| &sources[i]).collect();
+        let residual_prefilter = if residual.is_empty() {
+            None
+        } else {
+            Some(
+                phase1_builder()
+                    .build_many(&residual)
+                    .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?,
             )
-        });
-        let (prefilter, set, debug_set) = (prefilter?, set?, debug_set?);
+        };
         // Compiled on first use: most patterns never match a given log, and compiling all of
         // them would dominate the start-up time.
         let captures = anchored
@@ -254,13 +235,15 @@ impl Scanner {
             })
             .collect();
         Ok(Scanner {
-            anchored: anchored.clone(),
-            debug_set,
-            debug_ids,
+            phase2: anchored.iter().map(|_| OnceLock::new()).collect(),
+            raw: sources.iter().map(|_| OnceLock::new()).collect(),
+            anchored,
+            sources,
             kb,
-            prefilter,
-            set,
+            gate,
+            residual_prefilter,
             patterns,
+            full: OnceLock::new(),
             captures,
             levels,
             unconditional,
@@ -269,6 +252,81 @@ impl Scanner {
 
     pub fn kb(&self) -> &'static KnowledgeBase {
         self.kb
+    }
+
+    /// The whole knowledge base compiled, for big inputs.
+    fn full(&self) -> Option<&FullAutomata> {
+        self.full.get_or_init(|| self.build_full().ok()).as_ref()
+    }
+
+    fn build_full(&self) -> Result<FullAutomata, String> {
+        let build_prefilter = || {
+            phase1_builder()
+                .build_many(&self.sources)
+                .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))
+        };
+        let build_set = || {
+            regex::bytes::RegexSetBuilder::new(&self.anchored)
+                .unicode(false)
+                .dfa_size_limit(64 << 20)
+                .size_limit(64 << 20)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let debug_ids: Vec<usize> = (0..self.anchored.len())
+            .filter(|&i| self.levels[i].contains(&Level::Debug))
+            .collect();
+        let build_debug_set = || {
+            regex::bytes::RegexSetBuilder::new(debug_ids.iter().map(|&i| &self.anchored[i]))
+                .unicode(false)
+                .size_limit(64 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        // The automata are independent and each takes several ms to build: side by side.
+        let panicked = |_| Err("building a pattern set panicked".to_string());
+        let (prefilter, set, debug_set) = std::thread::scope(|s| {
+            let set = s.spawn(build_set);
+            let debug_set = s.spawn(build_debug_set);
+            let prefilter = build_prefilter();
+            (
+                prefilter,
+                set.join().unwrap_or_else(panicked),
+                debug_set.join().unwrap_or_else(panicked),
+            )
+        });
+        Ok(FullAutomata {
+            prefilter: prefilter?,
+            set: set?,
+            debug_set: debug_set?,
+            debug_ids,
+        })
+    }
+
+    /// Pattern `i` as phase 1 runs it (`None` if it does not compile, which the kb tests rule out).
+    fn raw_regex(&self, i: usize) -> Option<&meta::Regex> {
+        self.raw[i]
+            .get_or_init(|| phase1_builder().build(&self.sources[i]).ok())
+            .as_ref()
+    }
+
+    /// Pattern `i` as phase 2 runs it on a message.
+    fn phase2_regex(&self, i: usize) -> Option<&regex::bytes::Regex> {
+        self.phase2[i]
+            .get_or_init(|| {
+                // ASCII classes, like phase 1: the Unicode versions of `\w`, `\s`, `\d` and
+                // case folding make the automata many times bigger and slower to build, and
+                // OpenOCD's messages are ASCII. Captures are taken with each pattern's own
+                // (Unicode) regex.
+                regex::bytes::RegexBuilder::new(&self.anchored[i])
+                    .unicode(false)
+                    .dfa_size_limit(64 << 20)
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
     }
 
     pub fn start(&self) -> ScanState<'_> {
@@ -283,6 +341,8 @@ impl Scanner {
             carry: Vec::new(),
             last_echo: None,
             decoder: crate::decode::Decoder::default(),
+            possible: Vec::new(),
+            full: None,
         }
     }
 
@@ -323,11 +383,18 @@ pub struct ScanState<'s> {
     last_echo: Option<String>,
     /// UTF-16, CR-only and NUL-separated logs become UTF-8 lines ended by `\n`.
     decoder: crate::decode::Decoder,
+    /// Scratch: the patterns a line may match (kept to avoid an allocation per line).
+    possible: Vec<usize>,
+    /// The whole knowledge base compiled, once the input proved big.
+    full: Option<&'s FullAutomata>,
 }
 
 impl ScanState<'_> {
     pub fn feed(&mut self, bytes: &[u8]) {
         self.result.bytes += bytes.len() as u64;
+        if self.full.is_none() && self.result.bytes > BIG_INPUT {
+            self.full = self.scanner.full();
+        }
         let text = self.decoder.feed(bytes);
         self.feed_lines(&text);
     }
@@ -468,39 +535,102 @@ impl ScanState<'_> {
     ) {
         let sc = self.scanner;
         let mut pos = from;
+        // The next literal and the next residual match ending at or after `pos` (both
+        // searches report the earliest match end, so a result stays right until `pos` passes
+        // it).
+        let mut next_literal: Option<usize> = None;
+        let mut next_residual: Option<usize> = None;
         while pos < to {
-            // Only *where* some pattern matches matters (which ones is phase 2's job), so
-            // ask for the earliest match end: no reverse search for the start, and the
-            // search stops as soon as any pattern completes. Patterns are single-line, so
-            // the line holding that end is the first line at or after `pos` with a match.
-            let Some(m) = sc
-                .prefilter
-                .search_half(&Input::new(buf).range(pos..to).earliest(true))
-            else {
-                break;
-            };
-            let mut at = m.offset().saturating_sub(1).max(pos);
-            if buf.get(at) == Some(&b'\n') && at > pos {
-                at -= 1; // a match that ended on the newline belongs to the line before it
+            if let Some(full) = self.full {
+                let input = Input::new(buf).range(pos..to).earliest(true);
+                let Some(m) = full.prefilter.search_half(&input) else {
+                    break;
+                };
+                pos = self.candidate_at(buf, m.offset(), pos, base_line, counted, lines_before);
+                continue;
             }
-            let start = memchr::memrchr(b'\n', &buf[..at])
-                .map_or(0, |i| i + 1)
-                .max(pos);
-            let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-            *lines_before += memchr::memchr_iter(b'\n', &buf[*counted..start]).count() as u64;
-            *counted = start;
-            let (raw, next) = if end - start <= MAX_LINE_BYTES {
-                (&buf[start..end], end + 1)
-            } else {
-                // A line longer than phase 2 takes: the window around this match, and the
-                // search goes on inside the same line.
-                let from = at.saturating_sub(MAX_LINE_BYTES / 2).max(start);
-                let to = (from + MAX_LINE_BYTES).min(end);
-                (&buf[from..to], to.max(at + 1))
+            if next_literal.is_some_and(|e| e <= pos) {
+                next_literal = None;
+            }
+            if next_literal.is_none() {
+                next_literal = sc.gate.next_end(buf, pos, to).or(Some(usize::MAX));
+            }
+            if next_residual.is_some_and(|e| e <= pos) {
+                next_residual = None;
+            }
+            if next_residual.is_none() {
+                next_residual = Some(sc.residual_prefilter.as_ref().map_or(usize::MAX, |re| {
+                    re.search_half(&Input::new(buf).range(pos..to).earliest(true))
+                        .map_or(usize::MAX, |m| m.offset())
+                }));
+            }
+            let (lit, res) = (
+                next_literal.unwrap_or(usize::MAX),
+                next_residual.unwrap_or(usize::MAX),
+            );
+            let first = lit.min(res);
+            if first == usize::MAX {
+                break;
+            }
+            // The line holding `first`, and the earliest end there of a pattern that matches.
+            let (line_start, line_end) = line_around(buf, first, pos);
+            let line_stop = (line_end + 1).min(to);
+            let mut earliest = (res <= line_stop).then_some(res);
+            if lit <= line_stop {
+                let mut possible = std::mem::take(&mut self.possible);
+                sc.gate.possible(&buf[line_start..line_stop], &mut possible);
+                for &p in &possible {
+                    let Some(re) = sc.raw_regex(p) else { continue };
+                    let input = Input::new(buf)
+                        .range(pos.max(line_start)..line_stop)
+                        .earliest(true);
+                    if let Some(m) = re.search_half(&input) {
+                        earliest = Some(earliest.map_or(m.offset(), |e| e.min(m.offset())));
+                    }
+                }
+                self.possible = possible;
+            }
+            let Some(offset) = earliest else {
+                // Literals but no match: not a candidate.
+                pos = line_stop.max(pos + 1);
+                continue;
             };
-            self.line_hit(base_line + *lines_before + 1, raw);
-            pos = next;
+            pos = self.candidate_at(buf, offset, pos, base_line, counted, lines_before);
         }
+    }
+
+    /// Handle the candidate line holding a match that ends at `offset` (searched from `pos`);
+    /// returns where the search goes on.
+    fn candidate_at(
+        &mut self,
+        buf: &[u8],
+        offset: usize,
+        pos: usize,
+        base_line: u64,
+        counted: &mut usize,
+        lines_before: &mut u64,
+    ) -> usize {
+        let mut at = offset.saturating_sub(1).max(pos);
+        if buf.get(at) == Some(&b'\n') && at > pos {
+            at -= 1; // a match that ended on the newline belongs to the line before it
+        }
+        let start = memchr::memrchr(b'\n', &buf[..at])
+            .map_or(0, |i| i + 1)
+            .max(pos);
+        let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+        *lines_before += memchr::memchr_iter(b'\n', &buf[*counted..start]).count() as u64;
+        *counted = start;
+        let (raw, next) = if end - start <= MAX_LINE_BYTES {
+            (&buf[start..end], end + 1)
+        } else {
+            // A line longer than phase 2 takes: the window around this match, and the
+            // search goes on inside the same line.
+            let from = at.saturating_sub(MAX_LINE_BYTES / 2).max(start);
+            let to = (from + MAX_LINE_BYTES).min(end);
+            (&buf[from..to], to.max(at + 1))
+        };
+        self.line_hit(base_line + *lines_before + 1, raw);
+        next
     }
 
     fn line_hit(&mut self, line_no: u64, raw: &[u8]) {
@@ -544,17 +674,29 @@ impl ScanState<'_> {
         let mut conditional: Vec<usize> = Vec::new();
         let mut marker_stage: Option<usize> = None;
         let mut success = false;
-        let matched: Vec<usize> = if line.level == Level::Debug {
-            sc.debug_set
-                .matches(msg.as_bytes())
-                .iter()
-                .map(|i| sc.debug_ids[i])
-                .collect()
-        } else {
-            sc.set.matches(msg.as_bytes()).iter().collect()
-        };
-        for pi in matched {
-            if !sc.levels[pi].contains(&line.level) {
+        let mut possible = std::mem::take(&mut self.possible);
+        match self.full {
+            // The sets say which patterns match.
+            Some(full) if line.level == Level::Debug => {
+                possible.clear();
+                let found = full.debug_set.matches(msg.as_bytes());
+                possible.extend(found.iter().map(|i| full.debug_ids[i]));
+            }
+            Some(full) => {
+                possible.clear();
+                possible.extend(full.set.matches(msg.as_bytes()).iter());
+            }
+            // The gate says which patterns may match; each is run below.
+            None => sc.gate.possible(msg.as_bytes(), &mut possible),
+        }
+        for &pi in &possible {
+            // `Error` and the banner (after the patterns) have no levels: never in phase 2.
+            if !sc.levels[pi].contains(&line.level)
+                || (self.full.is_none()
+                    && !sc
+                        .phase2_regex(pi)
+                        .is_some_and(|re| re.is_match(msg.as_bytes())))
+            {
                 continue;
             }
             let caps = || -> Vec<(String, String)> {
@@ -617,6 +759,7 @@ impl ScanState<'_> {
                 Pattern::ErrorWord | Pattern::Banner => {}
             }
         }
+        self.possible = possible;
 
         if let Some(s) = marker_stage {
             r.furthest_stage = Some(r.furthest_stage.map_or(s, |m| m.max(s)));
@@ -658,6 +801,40 @@ impl ScanState<'_> {
             r.success_after_errors = true;
         }
     }
+}
+
+/// The line (start, end without its newline) holding a match that ends at `match_end`, not
+/// before `pos`. A match that ended on the newline belongs to the line before it.
+fn line_around(buf: &[u8], match_end: usize, pos: usize) -> (usize, usize) {
+    let mut at = match_end.saturating_sub(1).max(pos);
+    if buf.get(at) == Some(&b'\n') && at > pos {
+        at -= 1;
+    }
+    let start = memchr::memrchr(b'\n', &buf[..at])
+        .map_or(0, |i| i + 1)
+        .max(pos);
+    let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+    (start, end)
+}
+
+/// Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`, `\b`,
+/// `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy input (the meta
+/// regex then falls back to a PikeVM, ~1000x slower). OpenOCD's messages are ASCII; phase 2
+/// re-checks each candidate, so nothing is lost but a few wasted candidates.
+fn phase1_builder() -> meta::Builder {
+    let mut b = meta::Regex::builder();
+    b.syntax(
+        regex_automata::util::syntax::Config::new()
+            .unicode(false)
+            .utf8(false),
+    )
+    .configure(
+        meta::Config::new()
+            .utf8_empty(false)
+            .nfa_size_limit(Some(64 << 20))
+            .hybrid_cache_capacity(16 << 20),
+    );
+    b
 }
 
 /// More than 5 % control bytes (other than tab, CR, LF, ESC): not text. Log text, even with
