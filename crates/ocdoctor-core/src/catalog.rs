@@ -394,11 +394,12 @@ impl Catalog {
     }
 
     /// The level OpenOCD prints `message` at, when the message is pasted without its prefix
-    /// (forum posts and IDE consoles often drop `Error: `): `error`, `warning`, `info` or
-    /// `user` (never `print`/`jim`, which OpenOCD prints without a prefix) only when every equally specific format that matches the whole message
+    /// (forum posts and IDE consoles often drop `Error: `), with the format it matched: error,
+    /// warning, info or user (never `print`/`jim`, which OpenOCD prints without a prefix) only when every equally specific format that matches the whole message
     /// has that level and the format has enough literal text to name one message, not a
     /// family (`%s failed`).
-    pub fn pasted_level(&self, message: &str) -> Option<&'static str> {
+    pub fn pasted_level(&self, message: &str) -> Option<(crate::logline::Level, CatalogMatch)> {
+        use crate::logline::Level;
         /// A format with fewer literal characters is too generic to trust without a prefix.
         const MIN_LITERAL_CHARS: usize = 20;
         let m = self.lookup(message)?;
@@ -407,16 +408,16 @@ impl Catalog {
             return None;
         }
         let level = match best.level.as_str() {
-            "error" => "error",
-            "warning" => "warning",
-            "info" => "info",
-            "user" => "user",
+            "error" => Level::Error,
+            "warning" => Level::Warn,
+            "info" => Level::Info,
+            "user" => Level::User,
             _ => return None,
         };
         m.alternatives
             .iter()
             .all(|&a| self.formats[a as usize].level == best.level)
-            .then_some(level)
+            .then_some((level, m))
     }
 
     /// The subsystem's entry; `family:name` falls back to `family`.

@@ -646,14 +646,15 @@ impl ScanState<'_> {
                 );
             }
         }
+        // The catalog format a pasted line was recognised by, reused below for its evidence.
+        let mut pasted = None;
         if line.level == Level::Plain && echoed.as_deref() != Some(line.message().trim()) {
             // A message pasted without its `Error: ` / `Warn : ` prefix keeps its level.
-            match crate::catalog::Catalog::embedded().pasted_level(line.message()) {
-                Some("error") => line.level = Level::Error,
-                Some("warning") => line.level = Level::Warn,
-                Some("info") => line.level = Level::Info,
-                Some("user") => line.level = Level::User,
-                _ => {}
+            if let Some((level, found)) =
+                crate::catalog::Catalog::embedded().pasted_level(line.message())
+            {
+                line.level = level;
+                pasted = Some(found);
             }
         }
         let line = line;
@@ -779,7 +780,7 @@ impl ScanState<'_> {
                     r.unexplained_errors.push(hit());
                 }
                 let catalog = crate::catalog::Catalog::embedded();
-                match catalog.lookup(msg) {
+                match pasted.take().or_else(|| catalog.lookup(msg)) {
                     Some(found) => {
                         let sub = &catalog.formats[found.format as usize].subsystem;
                         let n = r.catalogued_count.entry(sub.clone()).or_default();

@@ -32,6 +32,15 @@ pub fn idcode(input: &str, scripts: Option<PathBuf>) -> Result<String, crate::En
         .map_err(crate::EngineError::BadId)
 }
 
+/// The installed scripts' index, built once per process: `serve` diagnoses many logs, and
+/// indexing the scripts tree costs far more than diagnosing one.
+fn installed_index() -> Option<&'static ScriptsIndex> {
+    static INDEX: std::sync::OnceLock<Option<ScriptsIndex>> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| scripts_dir(None).map(|d| ScriptsIndex::build(&d)))
+        .as_ref()
+}
+
 /// What the ids in a log mean, read once per diagnosis.
 pub struct IdReading {
     kind: MismatchKind,
@@ -47,8 +56,7 @@ impl IdReading {
         if !log.contains("UNEXPECTED") {
             return None;
         }
-        let index = scripts_dir(None).map(|d| ScriptsIndex::build(&d));
-        let ids = extract_from_log(log, None, index.as_ref());
+        let ids = extract_from_log(log, None, installed_index());
         if ids.found.is_empty() {
             return None;
         }

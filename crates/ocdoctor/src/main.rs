@@ -32,6 +32,8 @@ enum Command {
     Redact(cmd::redact::RedactArgs),
     /// Redact, diagnose and upload a log to a team dashboard (`ocdoctor serve`).
     Upload(cmd::upload::UploadArgs),
+    /// The team dashboard: uploads, incidents, pages (SQLite file by default, or PostgreSQL).
+    Serve(cmd::serve::ServeArgs),
     /// Check an OpenOCD configuration without running it: `check -- openocd ARGS…`,
     /// `check -f board/x.cfg -s DIR -c CMD` (openocd's options), or `check DIR|FILE` (a folder
     /// with .vscode/launch.json / *.launch / platformio.ini, one of those files, or a .cfg).
@@ -43,6 +45,10 @@ enum Command {
     Fix(cmd::check::CheckArgs),
     /// Run openocd exactly as given (same output, exit code, signals) and diagnose a failure.
     Run(cmd::run::RunArgs),
+    /// Investigate a failure actively: a ladder of bounded openocd runs (lower speed, connect
+    /// under reset, the other transport, idcode read-out, -d3), each explained and confirmed
+    /// (--yes to skip), whose outcomes rank the causes. Never writes flash.
+    Investigate(cmd::investigate::InvestigateArgs),
     /// Decode a JTAG IDCODE / DPIDR / CPUID / device id, or a pasted OpenOCD line, and say which
     /// config expects it.
     Idcode(cmd::idcode::IdcodeArgs),
@@ -102,10 +108,12 @@ fn main() -> ExitCode {
         Command::Diagnose(a) => cmd::diagnose::run(a, color),
         Command::Redact(a) => cmd::redact::run(a).map_err(UsageError),
         Command::Upload(a) => cmd::upload::run(a).map_err(UsageError),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Check(a) => cmd::check::run(a, color),
         Command::Fix(a) => cmd::fix::run(a, color),
         Command::Run(a) => cmd::run::main(a, color),
         Command::Idcode(a) => cmd::idcode::run(a),
+        Command::Investigate(a) => cmd::investigate::run(a),
         Command::Env(a) => cmd::env::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Explain(a) => cmd::explain::run(a),
