@@ -572,7 +572,13 @@ impl ScanState<'_> {
         }
         // The catalog format a pasted line was recognised by, reused below for its evidence.
         let mut pasted = None;
-        if line.level == Level::Plain && echoed.as_deref() != Some(line.message().trim()) {
+        // OpenOCD's banner is its own first line, printed without a prefix: never a pasted
+        // message. Asking the catalog about it would build the catalog (most of a short
+        // diagnosis' time) for a line every log has.
+        if line.level == Level::Plain
+            && echoed.as_deref() != Some(line.message().trim())
+            && !is_plain_banner(line.message())
+        {
             // A message pasted without its `Error: ` / `Warn : ` prefix keeps its level.
             if let Some((level, found)) =
                 crate::catalog::Catalog::embedded().pasted_level(line.message())
@@ -984,6 +990,15 @@ impl Finder<'_, '_> {
         });
         next
     }
+}
+
+/// The banner line alone (`Open On-Chip Debugger 0.12.0 (2023-01-14-23:37)`): the one catalog
+/// format that starts with these words goes on with `Licensed under`, so this line matches none.
+fn is_plain_banner(message: &str) -> bool {
+    let message = message.trim();
+    message.starts_with("Open On-Chip Debugger ")
+        && !message.contains("Licensed")
+        && parse_banner(message).is_some()
 }
 
 /// A `Debug:` line (the text starts at a line start): its level is known from its first bytes.
