@@ -64,6 +64,12 @@ impl Decoder {
         self.decode(bytes)
     }
 
+    /// The decision is made and the input is UTF-8 with `\n` line ends: from now on
+    /// [`Decoder::feed`] would return its input unchanged, so a caller may skip the copy.
+    pub fn passes_through(&self) -> bool {
+        self.mode == Some((Encoding::Utf8, LineEnd::Lf))
+    }
+
     /// The end of the input: what is still held.
     pub fn finish(&mut self) -> Vec<u8> {
         let mut out = if self.mode.is_none() {

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod eval;
 pub mod infer;
 pub mod kb;
+mod literals;
 pub mod logline;
 pub mod releases;
 pub mod render;
@@ -51,7 +52,7 @@ pub fn diagnose_with(log: &[u8], path: Option<&str>, hints: &Hints) -> Report {
 /// The report of a static check (no log): config and IDE problems only.
 pub fn report_from_problems(inputs: Vec<report::Input>, hints: &Hints) -> Report {
     let kb = KnowledgeBase::embedded();
-    // An empty scan of the knowledge base's shape: compiling the scanner (30 ms) for a check
+    // An empty scan of the knowledge base's shape: compiling the scanner for a check
     // that reads no log would dominate its run time.
     let empty = ScanResult {
         rules: vec![scan::RuleHits::default(); kb.rules.len()],
