@@ -35,6 +35,8 @@ fn is_under(path: &Path, dirs: &[PathBuf]) -> bool {
 /// setting the argv element came from.
 pub(super) struct IdeOrigin<'a> {
     pub(super) file: &'a IdeFile,
+    /// `content_hash` of `file.text`.
+    pub(super) file_hash: u64,
     pub(super) config: &'a ocdoctor_ide::LaunchConfig,
     pub(super) inv: &'a Invocation,
 }
@@ -434,7 +436,7 @@ fn place_on_command_line(
         path: o.file.path.clone(),
         span: r,
         replacement: s.clone(),
-        base_hash: content_hash(&o.file.text),
+        base_hash: o.file_hash,
     })
 }
 
@@ -646,6 +648,7 @@ fn line_span(text: &str, offset: usize) -> Range<usize> {
 pub(super) fn convert_ide(
     p: &ocdoctor_ide::IdeProblem,
     file: &IdeFile,
+    file_hash: u64,
     config: &str,
     out: &mut Checked,
 ) {
@@ -667,7 +670,7 @@ pub(super) fn convert_ide(
                 path: file.path.clone(),
                 span: e.span.clone(),
                 replacement: e.replacement.clone(),
-                base_hash: content_hash(&file.text),
+                base_hash: file_hash,
             });
         }
     }
