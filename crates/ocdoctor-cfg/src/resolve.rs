@@ -318,6 +318,67 @@ const RESET_GROUPS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Which list of the model a recorded setting goes to.
+#[derive(Clone, Copy)]
+enum SettingKind {
+    Port(Service),
+    Serial,
+    VidPid,
+    HlaLayout,
+}
+
+#[derive(Clone, Copy)]
+struct RecordedSetting {
+    kind: SettingKind,
+    /// The index of the first value word: 1 for `hla_serial X`, 2 for `hla serial X`.
+    value_word: usize,
+}
+
+/// Commands that only record a setting in the model: (command, its subcommand or "" for none,
+/// what it sets). A subcommand form's value starts at word 2, the old underscore form's at 1.
+const RECORDED_SETTINGS: &[(&str, &str, SettingKind)] = &[
+    ("gdb_port", "", SettingKind::Port(Service::Gdb)),
+    ("telnet_port", "", SettingKind::Port(Service::Telnet)),
+    ("tcl_port", "", SettingKind::Port(Service::Tcl)),
+    ("gdb", "port", SettingKind::Port(Service::Gdb)),
+    ("telnet", "port", SettingKind::Port(Service::Telnet)),
+    ("tcl", "port", SettingKind::Port(Service::Tcl)),
+    ("hla_serial", "", SettingKind::Serial),
+    ("cmsis_dap_serial", "", SettingKind::Serial),
+    ("ftdi_serial", "", SettingKind::Serial),
+    ("kitprog_serial", "", SettingKind::Serial),
+    ("jlink", "serial", SettingKind::Serial),
+    ("xds110", "serial", SettingKind::Serial),
+    ("hla", "serial", SettingKind::Serial),
+    ("ftdi", "serial", SettingKind::Serial),
+    ("cmsis-dap", "serial", SettingKind::Serial),
+    ("cmsis_dap_vid_pid", "", SettingKind::VidPid),
+    ("ftdi_vid_pid", "", SettingKind::VidPid),
+    ("hla_vid_pid", "", SettingKind::VidPid),
+    ("ft232r_vid_pid", "", SettingKind::VidPid),
+    ("usb_blaster_vid_pid", "", SettingKind::VidPid),
+    ("ftdi", "vid_pid", SettingKind::VidPid),
+    ("hla", "vid_pid", SettingKind::VidPid),
+    ("cmsis-dap", "vid_pid", SettingKind::VidPid),
+    ("ft232r", "vid_pid", SettingKind::VidPid),
+    ("usb_blaster", "vid_pid", SettingKind::VidPid),
+    ("kitprog", "vid_pid", SettingKind::VidPid),
+    ("jlink", "vid_pid", SettingKind::VidPid),
+    ("hla_layout", "", SettingKind::HlaLayout),
+    ("hla", "layout", SettingKind::HlaLayout),
+];
+
+/// The setting a command records, if it is one of `RECORDED_SETTINGS`.
+fn recorded_setting(name: &str, subcommand: &str) -> Option<RecordedSetting> {
+    RECORDED_SETTINGS
+        .iter()
+        .find(|(command, sub, _)| *command == name && (sub.is_empty() || *sub == subcommand))
+        .map(|&(_, sub, kind)| RecordedSetting {
+            kind,
+            value_word: if sub.is_empty() { 1 } else { 2 },
+        })
+}
+
 /// Resolve an invocation on the real file system.
 pub fn resolve(inv: &Invocation, opts: &ResolveOptions) -> Session {
     resolve_with(inv, opts, &RealFs)
@@ -908,83 +969,19 @@ impl<'a> Interp<'a> {
         let lit1 = lit.get(1).cloned().flatten().unwrap_or_default();
         self.check_version(fid, cmd, &name, &lit);
         self.check_path_words(fid, cmd, &name);
+        if let Some(recorded) = recorded_setting(&name, &lit1) {
+            self.record_setting(fid, cmd, recorded);
+            return Ok(Some(String::new()));
+        }
         let cspan = cmd.span;
         match name.as_str() {
-            "set" => {
-                let args = self.words(fid, cmd);
-                match args.len() {
-                    2 => Ok(args[1]
-                        .as_ref()
-                        .and_then(|n| self.get_var(n).cloned().flatten())),
-                    3 => {
-                        if let Some(n) = &args[1] {
-                            self.set_var(n, args[2].clone());
-                        }
-                        Ok(args[2].clone())
-                    }
-                    _ => Ok(None),
-                }
-            }
-            "global" | "variable" => {
-                let args = self.words(fid, cmd);
-                for n in args.into_iter().skip(1).flatten() {
-                    let n = n.trim_start_matches("::").to_string();
-                    if let Some(f) = self.frames.last_mut() {
-                        f.globals.insert(n);
-                    }
-                }
-                Ok(Some(String::new()))
-            }
-            "unset" => {
-                let args = self.words(fid, cmd);
-                for n in args.into_iter().skip(1).flatten() {
-                    let (g, k) = Self::var_key(&n);
-                    match self.frames.last_mut() {
-                        Some(f) if !g && !f.globals.contains(&k) => {
-                            f.vars.remove(&k);
-                        }
-                        _ => {
-                            self.globals.remove(&k);
-                        }
-                    }
-                }
-                Ok(Some(String::new()))
-            }
+            "set" => self.eval_set(fid, cmd),
+            "global" | "variable" => self.eval_global(fid, cmd),
+            "unset" => self.eval_unset(fid, cmd),
+            "lappend" => self.eval_lappend(fid, cmd),
             "if" => self.eval_if(fid, cmd),
             "proc" => {
-                if w.len() == 4 {
-                    let pname = self.subst(fid, &w[1]);
-                    if let Some(pname) = pname {
-                        let params = self
-                            .subst(fid, &w[2])
-                            .map(|p| {
-                                split_list(&p)
-                                    .into_iter()
-                                    .map(|x| {
-                                        let mut it = split_list(&x).into_iter();
-                                        (it.next().unwrap_or_default(), it.next())
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        // The body is text until the proc is called: Tcl reads it only then
-                        // (a stray quote in a proc nobody calls is harmless), so its syntax is
-                        // checked in `call_proc`.
-                        let l = self.loc(fid, cspan);
-                        self.session.model.procs.push(ProcDef {
-                            name: pname.clone(),
-                            location: l,
-                        });
-                        self.procs.insert(
-                            pname.trim_start_matches("::").to_string(),
-                            ProcInfo {
-                                params,
-                                file: fid,
-                                body: w[3].content,
-                            },
-                        );
-                    }
-                }
+                self.eval_proc(fid, cmd);
                 Ok(Some(String::new()))
             }
             "return" => {
@@ -1003,21 +1000,7 @@ impl<'a> Interp<'a> {
                 self.stop(fid, cspan);
                 Ok(Some(String::new()))
             }
-            "catch" => {
-                if w.len() < 2 {
-                    return Ok(None);
-                }
-                let saved = std::mem::replace(&mut self.error_flag, false);
-                self.in_catch += 1;
-                let r = self.eval_body(fid, &w[1]);
-                self.in_catch -= 1;
-                let failed = self.error_flag;
-                self.error_flag = saved;
-                if let (Some(var), Ok(v)) = (w.get(2).and_then(Word::literal), &r) {
-                    self.set_var(&var, v.clone());
-                }
-                Ok(Some(if failed { "1" } else { "0" }.into()))
-            }
+            "catch" => self.eval_catch(fid, cmd),
             "eval" | "uplevel" => {
                 let body_idx = if name == "uplevel" && w.len() > 2 {
                     2
@@ -1030,159 +1013,27 @@ impl<'a> Interp<'a> {
                     Ok(None)
                 }
             }
-            "expr" => {
-                if w.len() == 2 {
-                    Ok(match self.condition_value(fid, &w[1]) {
-                        Ev::Int(i) => Some(i.to_string()),
-                        Ev::Str(s) => Some(s),
-                        Ev::Unknown => None,
-                    })
-                } else {
-                    Ok(None)
-                }
+            "expr" if w.len() == 2 => Ok(match self.condition_value(fid, &w[1]) {
+                Ev::Int(i) => Some(i.to_string()),
+                Ev::Str(s) => Some(s),
+                Ev::Unknown => None,
+            }),
+            "expr" => Ok(None),
+            "info" if lit1 == "exists" && w.len() == 3 => {
+                let n = self.subst(fid, &w[2]);
+                Ok(n.map(|n| i64::from(self.get_var(&n).is_some()).to_string()))
             }
-            "info" => {
-                if lit1 == "exists" && w.len() == 3 {
-                    let n = self.subst(fid, &w[2]);
-                    Ok(n.map(|n| {
-                        if self.get_var(&n).is_some() {
-                            "1".into()
-                        } else {
-                            "0".into()
-                        }
-                    }))
-                } else {
-                    Ok(None)
-                }
-            }
-            "string" => {
-                let args = self.words(fid, cmd);
-                let a: Vec<&str> = args
-                    .iter()
-                    .map(|x| x.as_deref().unwrap_or("\u{1}"))
-                    .collect();
-                if a.iter().any(|x| x.contains(UNKNOWN)) {
-                    return Ok(None);
-                }
-                Ok(match (a.get(1).copied(), a.len()) {
-                    (Some("equal"), 4) => Some(i64::from(a[2] == a[3]).to_string()),
-                    (Some("compare"), 4) => Some((a[2].cmp(a[3]) as i64).to_string()),
-                    (Some("first"), 4) => {
-                        Some(a[3].find(a[2]).map_or(-1, |i| i as i64).to_string())
-                    }
-                    (Some("tolower"), 3) => Some(a[2].to_lowercase()),
-                    (Some("toupper"), 3) => Some(a[2].to_uppercase()),
-                    _ => None,
-                })
-            }
+            "info" => Ok(None),
+            "string" => Ok(self.eval_string(fid, cmd)),
             "foreach" => {
-                if w.len() == 4 {
-                    let var = self.subst(fid, &w[1]);
-                    let list = self.subst(fid, &w[2]);
-                    if let (Some(var), Some(list)) = (var, list) {
-                        let items = split_list(&list);
-                        let vars = split_list(&var);
-                        if !vars.is_empty() && items.len() <= 256 {
-                            for chunk in items.chunks(vars.len()) {
-                                for (i, v) in vars.iter().enumerate() {
-                                    self.set_var(
-                                        v,
-                                        Some(chunk.get(i).cloned().unwrap_or_default()),
-                                    );
-                                }
-                                self.eval_body(fid, &w[3])?;
-                            }
-                        }
-                    }
-                }
+                self.eval_foreach(fid, cmd)?;
                 Ok(Some(String::new()))
             }
             "switch" => self.eval_switch(fid, cmd),
-            "source" => {
-                let args = self.words(fid, cmd);
-                let Some(Some(p)) = args.last().filter(|_| args.len() >= 2) else {
-                    self.note(
-                        fid,
-                        cspan,
-                        "source of a path the evaluator could not compute",
-                    );
-                    return Ok(None);
-                };
-                let l = self.loc(fid, cspan);
-                let path = self.opts.cwd.join(p);
-                let found = self.fs.is_file(&path).then_some(path.clone());
-                self.session.includes.push(Include {
-                    location: l.clone(),
-                    via: "source".into(),
-                    request: p.clone(),
-                    resolved: found.clone(),
-                });
-                if found.is_some() {
-                    self.source_file(&path, l);
-                } else {
-                    // The usual cause is a failed [find], already reported; report a plain
-                    // `source missing.cfg` here.
-                    if !w[w.len() - 1].has_substitution() {
-                        self.missing_file(p, l);
-                    }
-                    self.stop(fid, cspan);
-                }
-                Ok(Some(String::new()))
-            }
-            "find" | "ocd_find" => {
-                let args = self.words(fid, cmd);
-                if args.len() != 2 {
-                    return Ok(None);
-                }
-                let Some(n) = args[1].clone() else {
-                    return Ok(None);
-                };
-                let found = self.find_path(&n);
-                let l = self.loc(fid, cspan);
-                match found {
-                    Some(p) => {
-                        self.check_file_version(&n, l);
-                        Ok(Some(p.to_string_lossy().into_owned()))
-                    }
-                    None => {
-                        self.session.includes.push(Include {
-                            location: l.clone(),
-                            via: "find".into(),
-                            request: n.clone(),
-                            resolved: None,
-                        });
-                        self.missing_file(&n, l);
-                        self.stop(fid, cspan);
-                        Ok(None)
-                    }
-                }
-            }
+            "source" => self.eval_source(fid, cmd),
+            "find" | "ocd_find" => self.eval_find(fid, cmd),
             "script" => {
-                let args = self.words(fid, cmd);
-                if args.len() != 2 {
-                    return Ok(None);
-                }
-                let Some(n) = args[1].clone() else {
-                    return Ok(None);
-                };
-                let l = self.loc(fid, cspan);
-                let found = self.find_path(&n);
-                self.session.includes.push(Include {
-                    location: l.clone(),
-                    via: "script".into(),
-                    request: n.clone(),
-                    resolved: found.clone(),
-                });
-                match found {
-                    Some(p) => {
-                        self.check_file_version(&n, l.clone());
-                        self.source_file(&p, l);
-                    }
-                    None => {
-                        self.missing_file(&n, l);
-                        self.stop(fid, cspan);
-                    }
-                }
+                self.eval_script_command(fid, cmd);
                 Ok(Some(String::new()))
             }
             "add_script_search_dir" => {
@@ -1207,136 +1058,351 @@ impl<'a> Interp<'a> {
                 self.eval_newtap(fid, cmd, &name)
             }
             "dap" if lit1 == "create" => {
-                let args = self.words(fid, cmd);
-                let dname = args.get(2).cloned().flatten().unwrap_or_else(|| "?".into());
-                let chain = opt_value(&args[3.min(args.len())..], "-chain-position");
-                let l = self.loc(fid, cspan);
-                self.session.model.daps.push(Dap {
-                    name: dname,
-                    chain_position: chain,
-                    location: l,
-                });
+                self.eval_dap_create(fid, cmd);
                 Ok(Some(String::new()))
             }
             "target" if lit1 == "create" => self.eval_target_create(fid, cmd),
             "flash" if lit1 == "bank" => {
-                let args = self.words(fid, cmd);
-                let g = |i: usize| args.get(i).cloned().flatten().unwrap_or_else(|| "?".into());
-                let l = self.loc(fid, cspan);
-                self.session.model.flash_banks.push(FlashBank {
-                    name: g(2),
-                    driver: g(3),
-                    base: g(4),
-                    size: g(5),
-                    target: g(8),
-                    location: l,
-                });
+                self.eval_flash_bank(fid, cmd);
                 Ok(Some(String::new()))
             }
             "reset_config" => {
                 self.eval_reset_config(fid, cmd);
                 Ok(Some(String::new()))
             }
-            "gdb_port" | "telnet_port" | "tcl_port" => {
-                let svc = match name.as_str() {
-                    "gdb_port" => Service::Gdb,
-                    "telnet_port" => Service::Telnet,
-                    _ => Service::Tcl,
-                };
-                self.port(fid, cmd, svc, 1);
-                Ok(Some(String::new()))
-            }
-            "gdb" | "telnet" | "tcl" if lit1 == "port" => {
-                let svc = match name.as_str() {
-                    "gdb" => Service::Gdb,
-                    "telnet" => Service::Telnet,
-                    _ => Service::Tcl,
-                };
-                self.port(fid, cmd, svc, 2);
-                Ok(Some(String::new()))
-            }
-            "hla_serial" | "cmsis_dap_serial" | "ftdi_serial" | "kitprog_serial" => {
-                self.setting(fid, cmd, 1, |m| &mut m.serials);
-                Ok(Some(String::new()))
-            }
-            "jlink" | "xds110" | "hla" | "ftdi" | "cmsis-dap"
-                if matches!(lit1.as_str(), "serial") =>
-            {
-                self.setting(fid, cmd, 2, |m| &mut m.serials);
-                Ok(Some(String::new()))
-            }
-            "cmsis_dap_vid_pid"
-            | "ftdi_vid_pid"
-            | "hla_vid_pid"
-            | "ft232r_vid_pid"
-            | "usb_blaster_vid_pid" => {
-                self.setting(fid, cmd, 1, |m| &mut m.vid_pids);
-                Ok(Some(String::new()))
-            }
-            "ftdi" | "hla" | "cmsis-dap" | "ft232r" | "usb_blaster" | "kitprog" | "jlink"
-                if lit1 == "vid_pid" =>
-            {
-                self.setting(fid, cmd, 2, |m| &mut m.vid_pids);
-                Ok(Some(String::new()))
-            }
-            "hla_layout" => {
-                self.setting(fid, cmd, 1, |m| &mut m.hla_layouts);
-                Ok(Some(String::new()))
-            }
-            "hla" if lit1 == "layout" => {
-                self.setting(fid, cmd, 2, |m| &mut m.hla_layouts);
-                Ok(Some(String::new()))
-            }
-            "echo" | "puts" | "lappend" | "add_help_text" | "add_usage_text" | "sleep" => {
-                if name == "lappend" {
-                    let args = self.words(fid, cmd);
-                    if let Some(Some(n)) = args.get(1) {
-                        let mut cur = self.get_var(n).cloned().flatten();
-                        if self.get_var(n).is_none() {
-                            cur = Some(String::new());
-                        }
-                        let add: Option<Vec<String>> = args[2..].iter().cloned().collect();
-                        let v = match (cur, add) {
-                            (Some(mut c), Some(a)) => {
-                                for x in a {
-                                    if !c.is_empty() {
-                                        c.push(' ');
-                                    }
-                                    c.push_str(&list_quote(&x));
-                                }
-                                Some(c)
-                            }
-                            _ => None,
-                        };
-                        self.set_var(&n.clone(), v.clone());
-                        return Ok(v);
-                    }
-                }
+            "echo" | "puts" | "add_help_text" | "add_usage_text" | "sleep" => {
                 let _ = self.words(fid, cmd);
                 Ok(Some(String::new()))
             }
-            _ => {
-                // A target's own command: `$_TARGETNAME configure -event …`.
-                if self.session.model.targets.iter().any(|t| t.name == name) {
-                    if lit1 == "configure" {
-                        let args = self.words(fid, cmd);
-                        self.target_options(fid, cmd, &args, 2, &name.clone());
+            _ => Ok(self.eval_other_command(fid, cmd, &name, &lit1)),
+        }
+    }
+
+    // ----- variables ----------------------------------------------------------------------
+
+    fn eval_set(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let args = self.words(fid, cmd);
+        match args.len() {
+            2 => Ok(args[1]
+                .as_ref()
+                .and_then(|n| self.get_var(n).cloned().flatten())),
+            3 => {
+                if let Some(n) = &args[1] {
+                    self.set_var(n, args[2].clone());
+                }
+                Ok(args[2].clone())
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn eval_global(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let args = self.words(fid, cmd);
+        for n in args.into_iter().skip(1).flatten() {
+            let n = n.trim_start_matches("::").to_string();
+            if let Some(f) = self.frames.last_mut() {
+                f.globals.insert(n);
+            }
+        }
+        Ok(Some(String::new()))
+    }
+
+    fn eval_unset(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let args = self.words(fid, cmd);
+        for n in args.into_iter().skip(1).flatten() {
+            let (g, k) = Self::var_key(&n);
+            match self.frames.last_mut() {
+                Some(f) if !g && !f.globals.contains(&k) => {
+                    f.vars.remove(&k);
+                }
+                _ => {
+                    self.globals.remove(&k);
+                }
+            }
+        }
+        Ok(Some(String::new()))
+    }
+
+    fn eval_lappend(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let args = self.words(fid, cmd);
+        let Some(Some(n)) = args.get(1) else {
+            // No list variable: evaluated once more for its effects, as `puts` would be.
+            let _ = self.words(fid, cmd);
+            return Ok(Some(String::new()));
+        };
+        let mut cur = self.get_var(n).cloned().flatten();
+        if self.get_var(n).is_none() {
+            cur = Some(String::new());
+        }
+        let add: Option<Vec<String>> = args[2..].iter().cloned().collect();
+        let v = match (cur, add) {
+            (Some(mut c), Some(a)) => {
+                for x in a {
+                    if !c.is_empty() {
+                        c.push(' ');
                     }
-                    return Ok(Some(String::new()));
+                    c.push_str(&list_quote(&x));
                 }
-                if let Some(p) = self.procs.get(name.trim_start_matches("::")) {
-                    let (params, pfile, body) = (p.params.clone(), p.file, p.body);
-                    let args = self.words(fid, cmd);
-                    return Ok(self.call_proc(&params, pfile, body, &args[1..]));
-                }
-                // Unknown or not modelled: still evaluate substitutions for their effects.
+                Some(c)
+            }
+            _ => None,
+        };
+        self.set_var(&n.clone(), v.clone());
+        Ok(v)
+    }
+
+    // ----- control and values -------------------------------------------------------------
+
+    fn eval_proc(&mut self, fid: usize, cmd: &Command) {
+        let w = &cmd.words;
+        if w.len() != 4 {
+            return;
+        }
+        let Some(pname) = self.subst(fid, &w[1]) else {
+            return;
+        };
+        let params = self
+            .subst(fid, &w[2])
+            .map(|p| {
+                split_list(&p)
+                    .into_iter()
+                    .map(|x| {
+                        let mut it = split_list(&x).into_iter();
+                        (it.next().unwrap_or_default(), it.next())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The body is text until the proc is called: Tcl reads it only then (a stray quote in
+        // a proc nobody calls is harmless), so its syntax is checked in `call_proc`.
+        let l = self.loc(fid, cmd.span);
+        self.session.model.procs.push(ProcDef {
+            name: pname.clone(),
+            location: l,
+        });
+        self.procs.insert(
+            pname.trim_start_matches("::").to_string(),
+            ProcInfo {
+                params,
+                file: fid,
+                body: w[3].content,
+            },
+        );
+    }
+
+    fn eval_catch(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let w = &cmd.words;
+        if w.len() < 2 {
+            return Ok(None);
+        }
+        let saved = std::mem::replace(&mut self.error_flag, false);
+        self.in_catch += 1;
+        let r = self.eval_body(fid, &w[1]);
+        self.in_catch -= 1;
+        let failed = self.error_flag;
+        self.error_flag = saved;
+        if let (Some(var), Ok(v)) = (w.get(2).and_then(Word::literal), &r) {
+            self.set_var(&var, v.clone());
+        }
+        Ok(Some(if failed { "1" } else { "0" }.into()))
+    }
+
+    fn eval_string(&mut self, fid: usize, cmd: &Command) -> Val {
+        let args = self.words(fid, cmd);
+        let a: Vec<&str> = args
+            .iter()
+            .map(|x| x.as_deref().unwrap_or("\u{1}"))
+            .collect();
+        if a.iter().any(|x| x.contains(UNKNOWN)) {
+            return None;
+        }
+        match (a.get(1).copied(), a.len()) {
+            (Some("equal"), 4) => Some(i64::from(a[2] == a[3]).to_string()),
+            (Some("compare"), 4) => Some((a[2].cmp(a[3]) as i64).to_string()),
+            (Some("first"), 4) => Some(a[3].find(a[2]).map_or(-1, |i| i as i64).to_string()),
+            (Some("tolower"), 3) => Some(a[2].to_lowercase()),
+            (Some("toupper"), 3) => Some(a[2].to_uppercase()),
+            _ => None,
+        }
+    }
+
+    fn eval_foreach(&mut self, fid: usize, cmd: &Command) -> Result<(), Ctl> {
+        let w = &cmd.words;
+        if w.len() != 4 {
+            return Ok(());
+        }
+        let var = self.subst(fid, &w[1]);
+        let list = self.subst(fid, &w[2]);
+        let (Some(var), Some(list)) = (var, list) else {
+            return Ok(());
+        };
+        let items = split_list(&list);
+        let vars = split_list(&var);
+        if vars.is_empty() || items.len() > 256 {
+            return Ok(());
+        }
+        for chunk in items.chunks(vars.len()) {
+            for (i, v) in vars.iter().enumerate() {
+                self.set_var(v, Some(chunk.get(i).cloned().unwrap_or_default()));
+            }
+            self.eval_body(fid, &w[3])?;
+        }
+        Ok(())
+    }
+
+    /// A command the evaluator does not model by name: a target's own command, a proc, or
+    /// something unknown (maybe misspelt).
+    fn eval_other_command(&mut self, fid: usize, cmd: &Command, name: &str, lit1: &str) -> Val {
+        // A target's own command: `$_TARGETNAME configure -event …`.
+        if self.session.model.targets.iter().any(|t| t.name == name) {
+            if lit1 == "configure" {
                 let args = self.words(fid, cmd);
-                self.note_created(&args);
-                if self.is_invalid_command(cmd, &name) {
-                    self.invalid_command(fid, cmd, &name);
-                }
+                self.target_options(fid, cmd, &args, 2, name);
+            }
+            return Some(String::new());
+        }
+        if let Some(p) = self.procs.get(name.trim_start_matches("::")) {
+            let (params, pfile, body) = (p.params.clone(), p.file, p.body);
+            let args = self.words(fid, cmd);
+            return self.call_proc(&params, pfile, body, &args[1..]);
+        }
+        // Unknown or not modelled: still evaluate substitutions for their effects.
+        let args = self.words(fid, cmd);
+        self.note_created(&args);
+        if self.is_invalid_command(cmd, name) {
+            self.invalid_command(fid, cmd, name);
+        }
+        None
+    }
+
+    // ----- files: source, find, script ----------------------------------------------------
+
+    fn eval_source(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let cspan = cmd.span;
+        let args = self.words(fid, cmd);
+        let Some(Some(p)) = args.last().filter(|_| args.len() >= 2) else {
+            self.note(
+                fid,
+                cspan,
+                "source of a path the evaluator could not compute",
+            );
+            return Ok(None);
+        };
+        let l = self.loc(fid, cspan);
+        let path = self.opts.cwd.join(p);
+        let found = self.fs.is_file(&path).then_some(path.clone());
+        self.session.includes.push(Include {
+            location: l.clone(),
+            via: "source".into(),
+            request: p.clone(),
+            resolved: found.clone(),
+        });
+        if found.is_some() {
+            self.source_file(&path, l);
+        } else {
+            // The usual cause is a failed [find], already reported; report a plain
+            // `source missing.cfg` here.
+            if !cmd.words[cmd.words.len() - 1].has_substitution() {
+                self.missing_file(p, l);
+            }
+            self.stop(fid, cspan);
+        }
+        Ok(Some(String::new()))
+    }
+
+    /// The one word after `find` / `script`, when the command has exactly that and it is known.
+    fn single_argument(&mut self, fid: usize, cmd: &Command) -> Option<String> {
+        let args = self.words(fid, cmd);
+        if args.len() != 2 {
+            return None;
+        }
+        args[1].clone()
+    }
+
+    fn eval_find(&mut self, fid: usize, cmd: &Command) -> Result<Val, Ctl> {
+        let Some(n) = self.single_argument(fid, cmd) else {
+            return Ok(None);
+        };
+        let found = self.find_path(&n);
+        let l = self.loc(fid, cmd.span);
+        match found {
+            Some(p) => {
+                self.check_file_version(&n, l);
+                Ok(Some(p.to_string_lossy().into_owned()))
+            }
+            None => {
+                self.session.includes.push(Include {
+                    location: l.clone(),
+                    via: "find".into(),
+                    request: n.clone(),
+                    resolved: None,
+                });
+                self.missing_file(&n, l);
+                self.stop(fid, cmd.span);
                 Ok(None)
             }
+        }
+    }
+
+    fn eval_script_command(&mut self, fid: usize, cmd: &Command) {
+        let Some(n) = self.single_argument(fid, cmd) else {
+            return;
+        };
+        let l = self.loc(fid, cmd.span);
+        let found = self.find_path(&n);
+        self.session.includes.push(Include {
+            location: l.clone(),
+            via: "script".into(),
+            request: n.clone(),
+            resolved: found.clone(),
+        });
+        match found {
+            Some(p) => {
+                self.check_file_version(&n, l.clone());
+                self.source_file(&p, l);
+            }
+            None => {
+                self.missing_file(&n, l);
+                self.stop(fid, cmd.span);
+            }
+        }
+    }
+
+    // ----- the model: daps, flash banks, ports, adapter settings ---------------------------
+
+    fn eval_dap_create(&mut self, fid: usize, cmd: &Command) {
+        let args = self.words(fid, cmd);
+        let dname = args.get(2).cloned().flatten().unwrap_or_else(|| "?".into());
+        let chain = opt_value(&args[3.min(args.len())..], "-chain-position");
+        let l = self.loc(fid, cmd.span);
+        self.session.model.daps.push(Dap {
+            name: dname,
+            chain_position: chain,
+            location: l,
+        });
+    }
+
+    fn eval_flash_bank(&mut self, fid: usize, cmd: &Command) {
+        let args = self.words(fid, cmd);
+        let g = |i: usize| args.get(i).cloned().flatten().unwrap_or_else(|| "?".into());
+        let l = self.loc(fid, cmd.span);
+        self.session.model.flash_banks.push(FlashBank {
+            name: g(2),
+            driver: g(3),
+            base: g(4),
+            size: g(5),
+            target: g(8),
+            location: l,
+        });
+    }
+
+    fn record_setting(&mut self, fid: usize, cmd: &Command, recorded: RecordedSetting) {
+        let from = recorded.value_word;
+        match recorded.kind {
+            SettingKind::Port(service) => self.port(fid, cmd, service, from),
+            SettingKind::Serial => self.setting(fid, cmd, from, |m| &mut m.serials),
+            SettingKind::VidPid => self.setting(fid, cmd, from, |m| &mut m.vid_pids),
+            SettingKind::HlaLayout => self.setting(fid, cmd, from, |m| &mut m.hla_layouts),
         }
     }
 

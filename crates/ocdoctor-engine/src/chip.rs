@@ -72,6 +72,26 @@ impl IdReading {
         })
     }
 
+    /// The same reading from some of a log's lines, each with its 1-based number: the lines
+    /// `crate::log` keeps of a log too big to keep whole.
+    pub fn of_lines(lines: &[(u64, String)]) -> Option<IdReading> {
+        let (line, first) = lines.iter().find(|(_, l)| l.contains("UNEXPECTED"))?;
+        let joined = lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let ids = extract_from_log(&joined, None, installed_index());
+        if ids.found.is_empty() {
+            return None;
+        }
+        Some(IdReading {
+            kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
+            line: *line,
+            text: first.trim_end().to_string(),
+        })
+    }
+
     /// Garbled ids are evidence of their own (rule TGT054, signal integrity): they go into
     /// inference instead of being a footnote to an "idcode mismatch".
     pub fn problems(&self, path: Option<&str>) -> Vec<SourceProblem> {

@@ -110,7 +110,19 @@ fn cmp_version(a: (&str, bool), b: (&str, bool)) -> Option<Ordering> {
 pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem> {
     let mut out = Vec::new();
     let probes = openocd_probes(snap);
-    for d in &probes {
+    attached_probes(&probes, &mut out);
+    missing_families(&probes, &mut out);
+    several_of_a_family(&probes, &mut out);
+    if let Some(log_v) = log_version.map(split_dev) {
+        probes_newer_than_log(&probes, log_v, log_version, &mut out);
+        log_against_installs(snap, log_v, &mut out);
+    }
+    out
+}
+
+/// `probe-attached`: one key per attached OpenOCD probe.
+fn attached_probes(probes: &[&UsbDevice], out: &mut Vec<EnvProblem>) {
+    for d in probes {
         let Some(p) = &d.probe else { continue };
         out.push(hint(
             "probe-attached",
@@ -131,7 +143,11 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
             ],
         ));
     }
+}
 
+/// `other-probe-not-<family>`: a probe family the log may name is absent while another probe is
+/// attached.
+fn missing_families(probes: &[&UsbDevice], out: &mut Vec<EnvProblem>) {
     // A probe family the log may name is absent while another probe is attached.
     let other = probes.iter().find(|d| {
         d.probe
@@ -171,7 +187,10 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
             ],
         ));
     }
+}
 
+/// `several-<family>`: several probes of one family; OpenOCD opens the first one libusb lists.
+fn several_of_a_family(probes: &[&UsbDevice], out: &mut Vec<EnvProblem>) {
     // Several probes of one family: OpenOCD opens the first one libusb lists.
     for (slug, name) in FAMILIES {
         let same: Vec<&&UsbDevice> = probes
@@ -224,13 +243,17 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
             ],
         ));
     }
+}
 
-    let Some(log_v) = log_version.map(split_dev) else {
-        return out;
-    };
-
+/// `probe-newer-than-log-openocd`: a probe the log's OpenOCD is too old to know.
+fn probes_newer_than_log(
+    probes: &[&UsbDevice],
+    log_v: (&str, bool),
+    log_version: Option<&str>,
+    out: &mut Vec<EnvProblem>,
+) {
     // A probe the log's OpenOCD is too old to know.
-    for d in &probes {
+    for d in probes {
         let Some(p) = &d.probe else { continue };
         if p.since.is_empty() {
             continue;
@@ -265,7 +288,11 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
             ));
         }
     }
+}
 
+/// `log-openocd-not-installed`, `log-openocd-older-than-installed`: the log's OpenOCD against
+/// the installs whose version is known.
+fn log_against_installs(snap: &EnvSnapshot, log_v: (&str, bool), out: &mut Vec<EnvProblem>) {
     // The log's OpenOCD against the installs whose version is known.
     let known: Vec<(&str, (&str, bool))> = snap
         .openocd_installs
@@ -276,7 +303,7 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
         })
         .collect();
     if known.is_empty() {
-        return out;
+        return;
     }
     let show = |(r, dev): (&str, bool)| format!("{r}{}", if dev { "+dev" } else { "" });
     let installed = known
@@ -329,5 +356,4 @@ pub fn derived(snap: &EnvSnapshot, log_version: Option<&str>) -> Vec<EnvProblem>
             ],
         ));
     }
-    out
 }

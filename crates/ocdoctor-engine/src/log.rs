@@ -1,5 +1,6 @@
 //! Reading a log: one streaming scan (constant memory whatever the size) and a copy of the
-//! text when it is small enough for the chip-identity reading; then the report, joined with a
+//! text when it is small enough for the chip-identity reading (of a bigger log, only the lines
+//! that reading looks at are kept); then the report, joined with a
 //! machine and a command line when asked.
 
 use crate::chip::IdReading;
@@ -20,17 +21,84 @@ pub struct ReadLog {
     pub label: Option<String>,
     /// The bytes read, when at most [`KEEP_LOG_BYTES`].
     pub text: Option<Vec<u8>>,
+    /// The lines the chip-identity reading looks at, with their 1-based line numbers: what it
+    /// reads when the log was too big to keep (at most [`MAX_ID_LINES`]).
+    pub id_lines: Vec<(u64, String)>,
+}
+
+/// What the lines the chip-identity reading uses contain (`ocdoctor_chip::extract_from_log`
+/// reads each line alone): a big log keeps only these lines.
+const ID_LINE_MARKERS: &[&str] = &[
+    "JTAG tap:",
+    "UNEXPECTED",
+    "expected ",
+    "SWD DPIDR",
+    "Unexpected idcode",
+    " processor detected",
+    "device id = ",
+    "device idcode = ",
+];
+
+/// At most this many id lines are kept (a log that repeats its scan keeps its first ones)...
+pub const MAX_ID_LINES: usize = 4096;
+/// ...each cut at this length (a line of OpenOCD's that names an id is short).
+const MAX_ID_LINE_BYTES: usize = 4096;
+
+/// Picks the id lines out of a stream of bytes, line by line, in constant memory.
+#[derive(Default)]
+struct IdLines {
+    /// The number of the line being read (1-based once the first byte arrives).
+    line_no: u64,
+    partial: Vec<u8>,
+    kept: Vec<(u64, String)>,
+}
+
+impl IdLines {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let (piece, ends_line) = match bytes.iter().position(|&b| b == b'\n') {
+                Some(i) => (&bytes[..i], true),
+                None => (bytes, false),
+            };
+            let room = MAX_ID_LINE_BYTES.saturating_sub(self.partial.len());
+            self.partial
+                .extend_from_slice(&piece[..piece.len().min(room)]);
+            bytes = &bytes[(piece.len() + usize::from(ends_line))..];
+            if ends_line {
+                self.end_line();
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.line_no += 1;
+        let line = String::from_utf8_lossy(&self.partial);
+        let line = line.trim_end_matches('\r');
+        if self.kept.len() < MAX_ID_LINES && ID_LINE_MARKERS.iter().any(|m| line.contains(m)) {
+            self.kept.push((self.line_no, line.to_string()));
+        }
+        self.partial.clear();
+    }
+
+    fn finish(mut self) -> Vec<(u64, String)> {
+        if !self.partial.is_empty() {
+            self.end_line();
+        }
+        self.kept
+    }
 }
 
 /// A reader that hands bytes to the scanner and keeps a copy of the first `KEEP_LOG_BYTES`.
 struct Tee<R> {
     inner: R,
     copy: Option<Vec<u8>>,
+    id_lines: IdLines,
 }
 
 impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.id_lines.feed(&buf[..n]);
         if let Some(c) = self.copy.as_mut() {
             if c.len() + n > KEEP_LOG_BYTES {
                 self.copy = None;
@@ -48,6 +116,7 @@ pub fn read_log(reader: impl Read, label: Option<&str>) -> Result<ReadLog, Engin
     let mut tee = Tee {
         inner: reader,
         copy: Some(Vec::new()),
+        id_lines: IdLines::default(),
     };
     let scan = ocdoctor_core::scanner()
         .scan_reader(&mut tee)
@@ -59,6 +128,7 @@ pub fn read_log(reader: impl Read, label: Option<&str>) -> Result<ReadLog, Engin
         scan,
         label: label.map(str::to_string),
         text: tee.copy,
+        id_lines: tee.id_lines.finish(),
     })
 }
 
@@ -79,18 +149,27 @@ pub fn read_log_file(path: &Path) -> Result<ReadLog, EngineError> {
 
 /// A log held in memory.
 pub fn read_log_bytes(log: &[u8], label: Option<&str>) -> ReadLog {
+    let keep = log.len() <= KEEP_LOG_BYTES;
+    let mut id_lines = IdLines::default();
+    if !keep {
+        id_lines.feed(log);
+    }
     ReadLog {
         scan: ocdoctor_core::scanner().scan_bytes(log),
         label: label.map(str::to_string),
-        text: (log.len() <= KEEP_LOG_BYTES).then(|| log.to_vec()),
+        text: keep.then(|| log.to_vec()),
+        id_lines: id_lines.finish(),
     }
 }
 
 impl ReadLog {
-    /// The chip-identity reading of the kept text (`None` when there is nothing to read).
+    /// The chip-identity reading of the kept text, or of the id lines of a log too big to
+    /// keep (`None` when there is nothing to read).
     pub fn id_reading(&self) -> Option<IdReading> {
-        let text = String::from_utf8_lossy(self.text.as_deref()?);
-        IdReading::of(&text)
+        match self.text.as_deref() {
+            Some(text) => IdReading::of(&String::from_utf8_lossy(text)),
+            None => IdReading::of_lines(&self.id_lines),
+        }
     }
 }
 

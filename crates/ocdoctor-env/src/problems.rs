@@ -118,13 +118,25 @@ fn parse_mode(m: &str) -> Option<u32> {
 /// All problems, errors first, then warnings, then infos (stable order within a severity).
 pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
     let mut out = Vec::new();
+    let groups = user_groups(s);
+    let probes: Vec<&UsbDevice> = s.usb.devices.iter().filter(|d| d.probe.is_some()).collect();
+    host_usb_problems(s, &probes, &mut out);
+    for d in &probes {
+        probe_problems(s, d, &groups, &mut out);
+    }
+    several_probes_problem(&probes, &mut out);
+    let reported_pids = port_problems(s, &mut out);
+    process_problems(s, &probes, reported_pids, &mut out);
+    install_problems(s, &mut out);
+    out.sort_by_key(|p| p.severity);
+    out
+}
+
+/// Host-level USB visibility: WSL without usbipd, a container or VM without the bus, no probe.
+fn host_usb_problems(s: &EnvSnapshot, probes: &[&UsbDevice], out: &mut Vec<Problem>) {
     // A fixture tree (root other than "/") is a Linux layout; a snapshot that names neither
     // (a trimmed document: os and root empty) says nothing about this machine's USB.
     let linux_facts = s.os == "linux" || (!s.root.is_empty() && s.root != "/");
-    let groups = user_groups(s);
-    let probes: Vec<&UsbDevice> = s.usb.devices.iter().filter(|d| d.probe.is_some()).collect();
-
-    // ---- host-level USB visibility
     let wsl = s.host.wsl.is_some();
     if wsl && (!s.usb.bus_visible || probes.is_empty()) {
         let mut p = problem(
@@ -202,231 +214,265 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
         ));
         out.push(p);
     }
+}
 
-    // ---- per probe
-    for d in &probes {
-        let Some(pm) = d.probe.as_ref() else { continue };
-        let what = describe(d);
-        let subject = format!("usb:{}", d.sysfs_name);
+/// One attached probe: not an OpenOCD probe, no access, claimed, kernel driver, version.
+fn probe_problems(s: &EnvSnapshot, d: &UsbDevice, groups: &[String], out: &mut Vec<Problem>) {
+    let Some(pm) = d.probe.as_ref() else { return };
+    let what = describe(d);
+    let subject = format!("usb:{}", d.sysfs_name);
 
-        if !pm.openocd {
-            let tty = d
-                .interfaces
-                .iter()
-                .flat_map(|i| i.children.iter())
-                .find(|c| c.starts_with("ttyACM"))
-                .map(|c| format!("/dev/{c}"))
-                .unwrap_or_else(|| "/dev/ttyACM0".into());
-            let mut p = problem(
-                "blackmagic-not-openocd",
-                Severity::Warning,
-                subject.clone(),
-                format!(
-                    "{what} is not an OpenOCD probe: it is a GDB server itself → connect gdb to {tty} \
-                     instead of starting OpenOCD"
-                ),
-            );
-            p.fixes.push(fix(
-                "Use the probe's built-in GDB server",
-                &[
-                    &format!("arm-none-eabi-gdb -ex 'target extended-remote {tty}' -ex 'monitor swdp_scan' -ex 'attach 1' firmware.elf"),
-                ],
-            ));
-            p.facts = dev_facts(d);
-            out.push(p);
-            continue;
-        }
-
-        // Permission
-        if let Some(node) = &d.node
-            && node.accessible == Some(false)
-        {
-            out.push(no_access(s, d, node, &what, &groups));
-        }
-        if d.node.as_ref().and_then(|n| n.accessible) != Some(true)
-            && d.udev.rules.is_empty()
-            && !d.udev.near_misses.is_empty()
-        {
-            let nm = &d.udev.near_misses[0];
-            let mut p = problem(
-                "udev-rule-ineffective",
-                Severity::Warning,
-                subject.clone(),
-                format!(
-                    "the udev rule at {}:{} was written for {} but can never match: {}",
-                    nm.file, nm.line, what, nm.reason
-                ),
-            );
-            p.fixes.push(fix(
-                "Write the IDs as sysfs does (4 lower-case hex digits, no 0x), then reload",
-                &["sudo udevadm control --reload-rules && sudo udevadm trigger"],
-            ));
-            p.facts = dev_facts(d);
-            p.facts
-                .insert("rule".into(), format!("{}:{}", nm.file, nm.line));
-            out.push(p);
-        }
-
-        // Claimed by a libusb program
-        let claimed: Vec<&UsbInterface> = d
+    if !pm.openocd {
+        let tty = d
             .interfaces
             .iter()
-            .filter(|i| i.driver.as_deref() == Some("usbfs"))
-            .collect();
-        if !claimed.is_empty() {
-            let by = if d.holders.is_empty() {
-                "a program this user cannot see (run as root to find it)".to_string()
-            } else {
+            .flat_map(|i| i.children.iter())
+            .find(|c| c.starts_with("ttyACM"))
+            .map(|c| format!("/dev/{c}"))
+            .unwrap_or_else(|| "/dev/ttyACM0".into());
+        let mut p = problem(
+            "blackmagic-not-openocd",
+            Severity::Warning,
+            subject.clone(),
+            format!(
+                "{what} is not an OpenOCD probe: it is a GDB server itself → connect gdb to {tty} \
+                 instead of starting OpenOCD"
+            ),
+        );
+        p.fixes.push(fix(
+            "Use the probe's built-in GDB server",
+            &[
+                &format!("arm-none-eabi-gdb -ex 'target extended-remote {tty}' -ex 'monitor swdp_scan' -ex 'attach 1' firmware.elf"),
+            ],
+        ));
+        p.facts = dev_facts(d);
+        out.push(p);
+        return;
+    }
+    access_problems(s, d, &what, &subject, groups, out);
+    claimed_problem(d, &what, &subject, out);
+    kernel_driver_problems(d, pm, &what, &subject, out);
+    version_problems(s, d, pm, &what, &subject, out);
+}
+
+/// The device node is not accessible, or the udev rule meant for it can never match.
+fn access_problems(
+    s: &EnvSnapshot,
+    d: &UsbDevice,
+    what: &str,
+    subject: &str,
+    groups: &[String],
+    out: &mut Vec<Problem>,
+) {
+    if let Some(node) = &d.node
+        && node.accessible == Some(false)
+    {
+        out.push(no_access(s, d, node, what, groups));
+    }
+    if d.node.as_ref().and_then(|n| n.accessible) != Some(true)
+        && d.udev.rules.is_empty()
+        && !d.udev.near_misses.is_empty()
+    {
+        let nm = &d.udev.near_misses[0];
+        let mut p = problem(
+            "udev-rule-ineffective",
+            Severity::Warning,
+            subject.to_string(),
+            format!(
+                "the udev rule at {}:{} was written for {} but can never match: {}",
+                nm.file, nm.line, what, nm.reason
+            ),
+        );
+        p.fixes.push(fix(
+            "Write the IDs as sysfs does (4 lower-case hex digits, no 0x), then reload",
+            &["sudo udevadm control --reload-rules && sudo udevadm trigger"],
+        ));
+        p.facts = dev_facts(d);
+        p.facts
+            .insert("rule".into(), format!("{}:{}", nm.file, nm.line));
+        out.push(p);
+    }
+}
+
+/// An interface claimed through usbfs by a libusb program.
+fn claimed_problem(d: &UsbDevice, what: &str, subject: &str, out: &mut Vec<Problem>) {
+    let claimed: Vec<&UsbInterface> = d
+        .interfaces
+        .iter()
+        .filter(|i| i.driver.as_deref() == Some("usbfs"))
+        .collect();
+    if !claimed.is_empty() {
+        let by = if d.holders.is_empty() {
+            "a program this user cannot see (run as root to find it)".to_string()
+        } else {
+            d.holders
+                .iter()
+                .map(|h| format!("{} (pid {})", proc_name(h), h.pid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let node_path = d.node.as_ref().map(|n| n.path.clone()).unwrap_or_default();
+        let arrow = if d.holders.is_empty() {
+            format!("sudo fuser -v {node_path}")
+        } else {
+            format!(
+                "kill {}",
                 d.holders
                     .iter()
-                    .map(|h| format!("{} (pid {})", proc_name(h), h.pid))
+                    .map(|h| h.pid.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
+        let mut p = problem(
+            "usb-claimed",
+            Severity::Warning,
+            subject.to_string(),
+            format!(
+                "{what} is in use: interface {} is claimed through usbfs by {by} → {arrow}",
+                claimed
+                    .iter()
+                    .map(|i| i.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            };
-            let node_path = d.node.as_ref().map(|n| n.path.clone()).unwrap_or_default();
-            let arrow = if d.holders.is_empty() {
-                format!("sudo fuser -v {node_path}")
-            } else {
-                format!(
-                    "kill {}",
-                    d.holders
-                        .iter()
-                        .map(|h| h.pid.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
-            };
+            ),
+        );
+        if d.holders.is_empty() {
+            p.fixes.push(fix(
+                "Find the program that holds the probe",
+                &[&format!("sudo fuser -v {node_path}")],
+            ));
+        } else {
+            p.fixes
+                .push(fix("Stop the program that holds the probe", &[&arrow]));
+        }
+        p.facts = dev_facts(d);
+        if let Some(h) = d.holders.first() {
+            p.facts.insert("holder_pid".into(), h.pid.to_string());
+        }
+        out.push(p);
+    }
+}
+
+/// A kernel driver (ftdi_sio) on the JTAG channel of an FTDI probe.
+fn kernel_driver_problems(
+    d: &UsbDevice,
+    pm: &ProbeMatch,
+    what: &str,
+    subject: &str,
+    out: &mut Vec<Problem>,
+) {
+    for i in &d.interfaces {
+        let on_jtag = i.number.is_some_and(|n| pm.jtag_interfaces.contains(&n));
+        if on_jtag && i.driver.as_deref() == Some("ftdi_sio") {
+            let tty = i
+                .children
+                .first()
+                .map(|c| format!(" (/dev/{c})"))
+                .unwrap_or_default();
             let mut p = problem(
-                "usb-claimed",
+                "usb-kernel-driver-bound",
                 Severity::Warning,
-                subject.clone(),
+                subject.to_string(),
                 format!(
-                    "{what} is in use: interface {} is claimed through usbfs by {by} → {arrow}",
-                    claimed
-                        .iter()
-                        .map(|i| i.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{what}: interface {} (the channel OpenOCD uses for JTAG/SWD) is bound to the \
+                     ftdi_sio serial driver{tty}. OpenOCD's ftdi driver normally detaches it when it \
+                     opens the probe; if OpenOCD reports 'unable to claim interface' or 'no device \
+                     found', unbind it → echo -n {} | sudo tee /sys/bus/usb/drivers/ftdi_sio/unbind",
+                    i.name, i.name
                 ),
             );
-            if d.holders.is_empty() {
-                p.fixes.push(fix(
-                    "Find the program that holds the probe",
-                    &[&format!("sudo fuser -v {node_path}")],
-                ));
-            } else {
-                p.fixes
-                    .push(fix("Stop the program that holds the probe", &[&arrow]));
-            }
+            p.fixes.push(fix(
+                "Unbind ftdi_sio from the JTAG channel (until the next re-plug)",
+                &[&format!(
+                    "echo -n {} | sudo tee /sys/bus/usb/drivers/ftdi_sio/unbind",
+                    i.name
+                )],
+            ));
             p.facts = dev_facts(d);
-            if let Some(h) = d.holders.first() {
-                p.facts.insert("holder_pid".into(), h.pid.to_string());
-            }
+            p.facts.insert("interface".into(), i.name.clone());
             out.push(p);
         }
+    }
+}
 
-        // Kernel driver on the JTAG channel of an FTDI probe
-        for i in &d.interfaces {
-            let on_jtag = i.number.is_some_and(|n| pm.jtag_interfaces.contains(&n));
-            if on_jtag && i.driver.as_deref() == Some("ftdi_sio") {
-                let tty = i
-                    .children
-                    .first()
-                    .map(|c| format!(" (/dev/{c})"))
-                    .unwrap_or_default();
-                let mut p = problem(
-                    "usb-kernel-driver-bound",
-                    Severity::Warning,
-                    subject.clone(),
+/// The probe needs a newer OpenOCD than any installed, or a fork.
+fn version_problems(
+    s: &EnvSnapshot,
+    d: &UsbDevice,
+    pm: &ProbeMatch,
+    what: &str,
+    subject: &str,
+    out: &mut Vec<Problem>,
+) {
+    let versions: Vec<(&OpenOcdInstall, &OpenOcdVersion)> = s
+        .openocd_installs
+        .iter()
+        .filter_map(|i| i.version.as_ref().map(|v| (i, v)))
+        .collect();
+    if !pm.since.is_empty() && !versions.is_empty() {
+        let ok = versions.iter().any(|(_, v)| {
+            let have = if v.dev { "master" } else { v.release.as_str() };
+            matches!(cmp_release(have, &pm.since), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal))
+                // A fork (ST, Espressif) may know newer PIDs before upstream releases them.
+                || v.flavor == "st" && pm.family == "ST-Link"
+        });
+        if !ok {
+            let need = if pm.since == "master" {
+                "a build newer than 0.12.0".to_string()
+            } else {
+                format!("OpenOCD {} or newer", pm.since)
+            };
+            let have = versions
+                .iter()
+                .map(|(i, v)| {
                     format!(
-                        "{what}: interface {} (the channel OpenOCD uses for JTAG/SWD) is bound to the \
-                         ftdi_sio serial driver{tty}. OpenOCD's ftdi driver normally detaches it when it \
-                         opens the probe; if OpenOCD reports 'unable to claim interface' or 'no device \
-                         found', unbind it → echo -n {} | sudo tee /sys/bus/usb/drivers/ftdi_sio/unbind",
-                        i.name, i.name
-                    ),
-                );
-                p.fixes.push(fix(
-                    "Unbind ftdi_sio from the JTAG channel (until the next re-plug)",
-                    &[&format!(
-                        "echo -n {} | sudo tee /sys/bus/usb/drivers/ftdi_sio/unbind",
-                        i.name
-                    )],
-                ));
-                p.facts = dev_facts(d);
-                p.facts.insert("interface".into(), i.name.clone());
-                out.push(p);
+                        "{}{} ({})",
+                        v.release,
+                        if v.dev { "+dev" } else { "" },
+                        i.path
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut p = problem(
+                "probe-needs-newer-openocd",
+                Severity::Error,
+                subject.to_string(),
+                format!("{what} needs {need}; installed: {have} → install a newer OpenOCD"),
+            );
+            p.fixes.push(fix(
+                "Install a newer OpenOCD (xPack builds follow upstream closely)",
+                &["xpm install --global @xpack-dev-tools/openocd@latest"],
+            ));
+            if !pm.fork.is_empty() {
+                p.fixes.push(fix(&format!("Or use {}", pm.fork), &[]));
             }
-        }
-
-        // OpenOCD version / fork
-        let versions: Vec<(&OpenOcdInstall, &OpenOcdVersion)> = s
-            .openocd_installs
-            .iter()
-            .filter_map(|i| i.version.as_ref().map(|v| (i, v)))
-            .collect();
-        if !pm.since.is_empty() && !versions.is_empty() {
-            let ok = versions.iter().any(|(_, v)| {
-                let have = if v.dev { "master" } else { v.release.as_str() };
-                matches!(cmp_release(have, &pm.since), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal))
-                    // A fork (ST, Espressif) may know newer PIDs before upstream releases them.
-                    || v.flavor == "st" && pm.family == "ST-Link"
-            });
-            if !ok {
-                let need = if pm.since == "master" {
-                    "a build newer than 0.12.0".to_string()
-                } else {
-                    format!("OpenOCD {} or newer", pm.since)
-                };
-                let have = versions
-                    .iter()
-                    .map(|(i, v)| {
-                        format!(
-                            "{}{} ({})",
-                            v.release,
-                            if v.dev { "+dev" } else { "" },
-                            i.path
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut p = problem(
-                    "probe-needs-newer-openocd",
-                    Severity::Error,
-                    subject.clone(),
-                    format!("{what} needs {need}; installed: {have} → install a newer OpenOCD"),
-                );
-                p.fixes.push(fix(
-                    "Install a newer OpenOCD (xPack builds follow upstream closely)",
-                    &["xpm install --global @xpack-dev-tools/openocd@latest"],
-                ));
-                if !pm.fork.is_empty() {
-                    p.fixes.push(fix(&format!("Or use {}", pm.fork), &[]));
-                }
-                p.facts = dev_facts(d);
-                p.facts.insert("needs".into(), pm.since.clone());
-                out.push(p);
-            }
-        }
-        let needs_fork =
-            !pm.fork.is_empty() && (pm.interface_cfg.is_empty() || pm.cfg_since == "master");
-        if needs_fork {
-            let has_esp = versions.iter().any(|(_, v)| v.flavor == "espressif");
-            if !(pm.family == "Espressif" && has_esp) {
-                let mut p = problem(
-                    "probe-needs-fork",
-                    Severity::Warning,
-                    subject.clone(),
-                    format!("{what}: {} → use {}", pm.note, pm.fork),
-                );
-                p.fixes.push(fix(&format!("Use {}", pm.fork), &[]));
-                p.facts = dev_facts(d);
-                out.push(p);
-            }
+            p.facts = dev_facts(d);
+            p.facts.insert("needs".into(), pm.since.clone());
+            out.push(p);
         }
     }
+    let needs_fork =
+        !pm.fork.is_empty() && (pm.interface_cfg.is_empty() || pm.cfg_since == "master");
+    if needs_fork {
+        let has_esp = versions.iter().any(|(_, v)| v.flavor == "espressif");
+        if !(pm.family == "Espressif" && has_esp) {
+            let mut p = problem(
+                "probe-needs-fork",
+                Severity::Warning,
+                subject.to_string(),
+                format!("{what}: {} → use {}", pm.note, pm.fork),
+            );
+            p.fixes.push(fix(&format!("Use {}", pm.fork), &[]));
+            p.facts = dev_facts(d);
+            out.push(p);
+        }
+    }
+}
 
-    // ---- several probes
+/// Several OpenOCD probes attached: OpenOCD opens the first unless one is selected by serial.
+fn several_probes_problem(probes: &[&UsbDevice], out: &mut Vec<Problem>) {
     let ocd_probes: Vec<&&UsbDevice> = probes
         .iter()
         .filter(|d| d.probe.as_ref().is_some_and(|p| p.openocd))
@@ -471,8 +517,10 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
         p.facts.insert("serials".into(), serials.join(","));
         out.push(p);
     }
+}
 
-    // ---- ports
+/// Ports already held; returns the pids reported as holders.
+fn port_problems(s: &EnvSnapshot, out: &mut Vec<Problem>) -> Vec<u32> {
     let mut reported_pids: Vec<u32> = Vec::new();
     let mut seen_ports: Vec<u16> = Vec::new();
     for l in &s.listeners {
@@ -538,9 +586,17 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
         }
         out.push(p);
     }
+    reported_pids
+}
 
-    // ---- processes
-    for d in &probes {
+/// Probe servers and services that interfere (ModemManager, brltty), except holders already reported.
+fn process_problems(
+    s: &EnvSnapshot,
+    probes: &[&UsbDevice],
+    mut reported_pids: Vec<u32>,
+    out: &mut Vec<Problem>,
+) {
+    for d in probes {
         reported_pids.extend(d.holders.iter().map(|h| h.pid));
     }
     for pr in &s.processes {
@@ -622,8 +678,10 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
             _ => {}
         }
     }
+}
 
-    // ---- installs
+/// No OpenOCD installed, or several different builds.
+fn install_problems(s: &EnvSnapshot, out: &mut Vec<Problem>) {
     if s.openocd_search_done && s.openocd_installs.is_empty() {
         let mut p = problem(
             "openocd-not-found",
@@ -682,9 +740,6 @@ pub fn problems(s: &EnvSnapshot) -> Vec<Problem> {
         ));
         out.push(p);
     }
-
-    out.sort_by_key(|p| p.severity);
-    out
 }
 
 fn no_access(

@@ -56,7 +56,14 @@ pub fn render_text(s: &EnvSnapshot) -> String {
     }
     o.push('\n');
 
-    // Probes.
+    write_probes(&mut o, s);
+    write_services(&mut o, s);
+    write_host(&mut o, s);
+    o
+}
+
+/// The USB probes and their device nodes, drivers, holders and udev rules.
+fn write_probes(o: &mut String, s: &EnvSnapshot) {
     if !s.usb.bus_visible {
         o.push_str("USB: no USB bus visible.\n");
     } else {
@@ -170,8 +177,10 @@ pub fn render_text(s: &EnvSnapshot) -> String {
             }
         }
     }
+}
 
-    // Ports.
+/// OpenOCD's ports and who holds them, probe-related processes, OpenOCD installs.
+fn write_services(o: &mut String, s: &EnvSnapshot) {
     o.push_str("Ports:\n");
     let mut ports: Vec<(u16, String)> = vec![
         (3333, "gdb".into()),
@@ -234,8 +243,10 @@ pub fn render_text(s: &EnvSnapshot) -> String {
     } else if s.openocd_search_done {
         o.push_str("OpenOCD installs: none found\n");
     }
+}
 
-    // Host.
+/// The host (kernel, WSL, VM, container, board), notes and what could not be read.
+fn write_host(o: &mut String, s: &EnvSnapshot) {
     let mut host = Vec::new();
     if let Some(k) = &s.host.kernel {
         host.push(k.clone());
@@ -264,7 +275,6 @@ pub fn render_text(s: &EnvSnapshot) -> String {
     for e in &s.errors {
         let _ = writeln!(o, "could not read {}: {}", e.what, e.message);
     }
-    o
 }
 
 /// `45 s`, `12 min`, `2 h 3 min`, `3 d 4 h`.

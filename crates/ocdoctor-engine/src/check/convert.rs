@@ -35,6 +35,8 @@ fn is_under(path: &Path, dirs: &[PathBuf]) -> bool {
 /// setting the argv element came from.
 pub(super) struct IdeOrigin<'a> {
     pub(super) file: &'a IdeFile,
+    /// `content_hash` of `file.text`.
+    pub(super) file_hash: u64,
     pub(super) config: &'a ocdoctor_ide::LaunchConfig,
     pub(super) inv: &'a Invocation,
 }
@@ -162,6 +164,26 @@ pub(super) fn kept(problems: &[ocdoctor_cfg::Problem]) -> Vec<&ocdoctor_cfg::Pro
         .collect()
 }
 
+/// What a cfg problem is converted against: the session it came from, the command line, the
+/// installed OpenOCD, and the IDE setting the command line was built from (if any).
+struct Context<'a, 'o> {
+    session: &'a Session,
+    inv: &'a Invocation,
+    inst: &'a Installed,
+    origin: Option<&'a IdeOrigin<'o>>,
+}
+
+/// A problem's place, as read: the text the location names (the command line, a `-c`
+/// argument, or a script), the span narrowed to what the fix replaces, and that text.
+struct Located<'a> {
+    loc: &'a ocdoctor_cfg::problem::Location,
+    file: Option<&'a ocdoctor_cfg::resolve::SourceFile>,
+    text: &'a str,
+    span: Range<usize>,
+    col: u64,
+    found: String,
+}
+
 /// Convert one cfg problem. `cwd` is the folder the command ran in.
 pub(super) fn convert_cfg(
     p: &ocdoctor_cfg::Problem,
@@ -171,21 +193,15 @@ pub(super) fn convert_cfg(
     origin: Option<&IdeOrigin<'_>>,
     out: &mut Checked,
 ) {
-    // The scripts an OpenOCD ships fit that OpenOCD: version knowledge does not apply to them
-    // (the version table flags e.g. `shutdown` in swj-dp.tcl).
-    if matches!(
-        p.id.as_str(),
-        "command-needs-newer-version" | "deprecated-command" | "removed-command"
-    ) && p.location.as_ref().is_some_and(|l| {
-        session
-            .files
-            .iter()
-            .find(|f| f.name == l.file)
-            .and_then(|f| f.path.as_deref())
-            .is_some_and(|path| is_under(path, &inst.scripts_dirs))
-    }) {
+    if is_version_problem_in_shipped_script(p, session, inst) {
         return;
     }
+    let cx = Context {
+        session,
+        inv,
+        inst,
+        origin,
+    };
     let mut sp = SourceProblem {
         source: "config".into(),
         id: p.id.clone(),
@@ -204,181 +220,269 @@ pub(super) fn convert_cfg(
         facts.push(("driver".into(), drv.to_string()));
         facts.push(("supported".into(), t.join(", ")));
     }
-    let mut edit = None;
-    if let Some(loc) = &p.location {
-        let span = loc.span.start..loc.span.end;
-        // The text the location names: the command line, a `-c` argument, or a script.
-        let file = session.files.iter().find(|f| f.name == loc.file);
-        let (text, path): (&str, Option<&Path>) = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
-            (inv.line.as_str(), None)
-        } else {
-            match file {
-                Some(f) => (f.text.as_str(), f.path.as_deref()),
-                None => ("", None),
-            }
-        };
-        let mut span = span;
-        // `source [find X]`: the problem spans `find X`; the fix replaces the name only.
-        if matches!(
-            p.id.as_str(),
-            "missing-file" | "deprecated-file" | "removed-file"
-        ) {
-            let t = slice(text, span.clone());
-            for pre in ["find ", "script ", "source "] {
-                if let Some(rest) = t.strip_prefix(pre) {
-                    span.start += t.len() - rest.trim_start().len();
-                    break;
-                }
-            }
+    let edit = match &p.location {
+        Some(loc) => place(&cx, p, loc, &mut sp, &mut facts),
+        None => None,
+    };
+    kind_facts(p, session, inv, &mut facts);
+    // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
+    // the IDE file is just where it shows.
+    if origin.is_some() {
+        sp.source = "config".into();
+        facts.push((
+            "config".into(),
+            origin.map(|o| o.config.name.clone()).unwrap_or_default(),
+        ));
+    }
+    sp.facts = facts;
+    out.push(sp, edit);
+}
+
+/// The scripts an OpenOCD ships fit that OpenOCD: version knowledge does not apply to them
+/// (the version table flags e.g. `shutdown` in swj-dp.tcl).
+fn is_version_problem_in_shipped_script(
+    p: &ocdoctor_cfg::Problem,
+    session: &Session,
+    inst: &Installed,
+) -> bool {
+    matches!(
+        p.id.as_str(),
+        "command-needs-newer-version" | "deprecated-command" | "removed-command"
+    ) && p.location.as_ref().is_some_and(|l| {
+        session
+            .files
+            .iter()
+            .find(|f| f.name == l.file)
+            .and_then(|f| f.path.as_deref())
+            .is_some_and(|path| is_under(path, &inst.scripts_dirs))
+    })
+}
+
+/// Where the problem shows (`sp.path`, line, column, span, text), the facts its place gives
+/// (`found`, `file`, `command`, `replacement`, `fixed`) and the edit that fixes it.
+fn place(
+    cx: &Context<'_, '_>,
+    p: &ocdoctor_cfg::Problem,
+    loc: &ocdoctor_cfg::problem::Location,
+    sp: &mut SourceProblem,
+    facts: &mut Vec<(String, String)>,
+) -> Option<FileEdit> {
+    // The text the location names: the command line, a `-c` argument, or a script.
+    let file = cx.session.files.iter().find(|f| f.name == loc.file);
+    let (text, path): (&str, Option<&Path>) = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
+        (cx.inv.line.as_str(), None)
+    } else {
+        match file {
+            Some(f) => (f.text.as_str(), f.path.as_deref()),
+            None => ("", None),
         }
-        // The column follows the narrowed span (`find X` → `X`).
-        let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
-        let found = slice(text, span.clone()).to_string();
-        facts.push(("found".into(), found.clone()));
-        if matches!(p.id.as_str(), "deprecated-file" | "removed-file") {
-            // The documented replacement as OpenOCD arguments; not always a file name alone
-            // (`target/rp2040-core0.cfg` → `-c 'set USE_CORE 0' -f target/rp2040.cfg`).
-            let r = ocdoctor_cfg::versions::file_replacement_args(&found, session.version)
-                .unwrap_or_else(|| "the file OpenOCD's deprecation warning names".into());
-            facts.push(("replacement".into(), r));
-        }
-        let file_fact = match p.id.as_str() {
-            "missing-file" | "deprecated-file" | "removed-file" | "unquoted-space-in-path" => {
-                found.clone()
-            }
-            _ => path.map_or_else(|| loc.file.clone(), |p| p.display().to_string()),
-        };
-        facts.push(("file".into(), file_fact));
-        let command = slice(text, line_span(text, span.start))
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        facts.push(("command".into(), command));
-        match path {
-            Some(real) => {
-                sp.path = Some(real.display().to_string());
-                sp.line = u64::from(loc.line);
-                sp.column = col;
-                sp.span = Some((span.start as u64, span.end as u64));
-                sp.text = line_of(text, loc.line);
-                if let Some(s) = &p.suggestion
-                    && !is_under(real, &inst.scripts_dirs)
-                {
-                    // An empty replacement deletes the command; when it is alone on its line,
-                    // the line goes too.
-                    let mut span = span.clone();
-                    if s.is_empty() {
-                        let line = line_span(text, span.start);
-                        if text[line.clone()].trim() == text[span.clone()].trim() {
-                            span = line.start..(line.end + 1).min(text.len());
-                        }
-                    }
-                    let e = Edit::new(span.clone(), s.clone());
-                    let label = real.display().to_string();
-                    let diff = e.to_unified_diff(text, label.trim_start_matches('/'));
-                    if !diff.is_empty() {
-                        sp.edit = Some(diff);
-                        edit = Some(FileEdit {
-                            path: real.to_path_buf(),
-                            span,
-                            replacement: s.clone(),
-                            base_hash: content_hash(text),
-                        });
-                    }
-                }
-            }
-            None => {
-                // The command line or a `-c` argument.
-                let reordered = (p.id == "target-before-interface"
-                    && loc.file == ocdoctor_cfg::argv::COMMAND_LINE)
-                    .then(|| interface_first(text))
-                    .flatten();
-                let fixed = reordered.or_else(|| {
-                    p.suggestion.as_ref().map(|s| {
-                        let mut t = text.to_string();
-                        if loc.file == ocdoctor_cfg::argv::COMMAND_LINE
-                            && matches!(
-                                p.id.as_str(),
-                                "missing-file" | "deprecated-file" | "removed-file"
-                            )
-                        {
-                            // Every file of this kind on the line at once: one finding shows them
-                            // all, so its command line fixes them all.
-                            return corrected_line(text, &session.problems, &p.id);
-                        }
-                        if t.get(span.clone()).is_some() {
-                            t.replace_range(span.clone(), s);
-                        }
-                        t
-                    })
-                });
-                if let Some(f) = &fixed {
-                    let shown = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
-                        f.clone()
-                    } else {
-                        format!("-c '{f}'")
-                    };
-                    facts.push(("fixed".into(), shown));
-                }
-                // Where it is on the command line (a `-c` argument: where that argument is).
-                let cmdline_offset = if loc.file == ocdoctor_cfg::argv::COMMAND_LINE {
-                    Some(span.start)
-                } else {
-                    file.and_then(|f| f.included_from.as_ref())
-                        .map(|l| l.span.start)
-                };
-                match (origin, cmdline_offset.and_then(|o| origin?.span_for(o))) {
-                    (Some(o), Some(ide_span)) => {
-                        // The replacement is known and the text it replaces is written in the
-                        // IDE setting: edit exactly that text there.
-                        let target = p.suggestion.as_ref().and_then(|s| {
-                            let setting = cmdline_offset.and_then(|c| o.setting_for(c))?;
-                            Some((o.edit_span(setting, &found, s)?, s))
-                        });
-                        let at = target.as_ref().map_or(ide_span.clone(), |(r, _)| r.clone());
-                        let l =
-                            ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, at.clone());
-                        sp.source = "ide".into();
-                        sp.path = Some(o.file.path.display().to_string());
-                        sp.line = u64::from(l.line);
-                        sp.column = u64::from(l.col);
-                        sp.span = Some((at.start as u64, at.end as u64));
-                        sp.text = line_of(&o.file.text, l.line);
-                        if let Some((r, s)) = target {
-                            let e = Edit::new(r.clone(), s.clone());
-                            let label = o.file.path.display().to_string();
-                            let diff =
-                                e.to_unified_diff(&o.file.text, label.trim_start_matches('/'));
-                            if !diff.is_empty() {
-                                sp.edit = Some(diff);
-                                edit = Some(FileEdit {
-                                    path: o.file.path.clone(),
-                                    span: r,
-                                    replacement: s.clone(),
-                                    base_hash: content_hash(&o.file.text),
-                                });
-                            }
-                        }
-                    }
-                    _ => {
-                        sp.path = Some(loc.file.clone());
-                        sp.line = u64::from(loc.line);
-                        sp.column = col;
-                        sp.span = Some((span.start as u64, span.end as u64));
-                        sp.text = text.lines().next().unwrap_or("").to_string();
-                        if loc.file != ocdoctor_cfg::argv::COMMAND_LINE {
-                            // Shown as `-c …`: the column moves with the prefix.
-                            sp.text = format!("-c {}", sp.text);
-                            sp.column += 3;
-                        }
-                    }
-                }
+    };
+    let mut span = loc.span.start..loc.span.end;
+    // `source [find X]`: the problem spans `find X`; the fix replaces the name only.
+    if matches!(
+        p.id.as_str(),
+        "missing-file" | "deprecated-file" | "removed-file"
+    ) {
+        let t = slice(text, span.clone());
+        for pre in ["find ", "script ", "source "] {
+            if let Some(rest) = t.strip_prefix(pre) {
+                span.start += t.len() - rest.trim_start().len();
+                break;
             }
         }
     }
+    // The column follows the narrowed span (`find X` → `X`).
+    let col = u64::from(loc.col) + span.start.saturating_sub(loc.span.start) as u64;
+    let found = slice(text, span.clone()).to_string();
+    facts.push(("found".into(), found.clone()));
+    if matches!(p.id.as_str(), "deprecated-file" | "removed-file") {
+        // The documented replacement as OpenOCD arguments; not always a file name alone
+        // (`target/rp2040-core0.cfg` → `-c 'set USE_CORE 0' -f target/rp2040.cfg`).
+        let r = ocdoctor_cfg::versions::file_replacement_args(&found, cx.session.version)
+            .unwrap_or_else(|| "the file OpenOCD's deprecation warning names".into());
+        facts.push(("replacement".into(), r));
+    }
+    let file_fact = match p.id.as_str() {
+        "missing-file" | "deprecated-file" | "removed-file" | "unquoted-space-in-path" => {
+            found.clone()
+        }
+        _ => path.map_or_else(|| loc.file.clone(), |p| p.display().to_string()),
+    };
+    facts.push(("file".into(), file_fact));
+    let command = slice(text, line_span(text, span.start))
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    facts.push(("command".into(), command));
+    let at = Located {
+        loc,
+        file,
+        text,
+        span,
+        col,
+        found,
+    };
+    match path {
+        Some(real) => place_in_script(cx, p, &at, real, sp),
+        None => place_on_command_line(cx, p, &at, sp, facts),
+    }
+}
+
+/// A problem in a script file: shown there; its suggestion is an edit unless the script is one
+/// the installed OpenOCD ships.
+fn place_in_script(
+    cx: &Context<'_, '_>,
+    p: &ocdoctor_cfg::Problem,
+    at: &Located<'_>,
+    real: &Path,
+    sp: &mut SourceProblem,
+) -> Option<FileEdit> {
+    let (text, loc) = (at.text, at.loc);
+    sp.path = Some(real.display().to_string());
+    sp.line = u64::from(loc.line);
+    sp.column = at.col;
+    sp.span = Some((at.span.start as u64, at.span.end as u64));
+    sp.text = line_of(text, loc.line);
+    let s = p.suggestion.as_ref()?;
+    if is_under(real, &cx.inst.scripts_dirs) {
+        return None;
+    }
+    // An empty replacement deletes the command; when it is alone on its line, the line goes too.
+    let mut span = at.span.clone();
+    if s.is_empty() {
+        let line = line_span(text, span.start);
+        if text[line.clone()].trim() == text[span.clone()].trim() {
+            span = line.start..(line.end + 1).min(text.len());
+        }
+    }
+    let e = Edit::new(span.clone(), s.clone());
+    let label = real.display().to_string();
+    let diff = e.to_unified_diff(text, label.trim_start_matches('/'));
+    if diff.is_empty() {
+        return None;
+    }
+    sp.edit = Some(diff);
+    Some(FileEdit {
+        path: real.to_path_buf(),
+        span,
+        replacement: s.clone(),
+        base_hash: content_hash(text),
+    })
+}
+
+/// A problem on the command line or in a `-c` argument: the corrected command line as the
+/// `fixed` fact; shown in the IDE setting it came from (edited there when the replaced text is
+/// written in it), or on the command line.
+fn place_on_command_line(
+    cx: &Context<'_, '_>,
+    p: &ocdoctor_cfg::Problem,
+    at: &Located<'_>,
+    sp: &mut SourceProblem,
+    facts: &mut Vec<(String, String)>,
+) -> Option<FileEdit> {
+    let (text, loc, span) = (at.text, at.loc, &at.span);
+    let on_line = loc.file == ocdoctor_cfg::argv::COMMAND_LINE;
+    if let Some(f) = fixed_command_line(cx, p, at) {
+        let shown = if on_line { f } else { format!("-c '{f}'") };
+        facts.push(("fixed".into(), shown));
+    }
+    // Where it is on the command line (a `-c` argument: where that argument is).
+    let cmdline_offset = if on_line {
+        Some(span.start)
+    } else {
+        at.file
+            .and_then(|f| f.included_from.as_ref())
+            .map(|l| l.span.start)
+    };
+    let origin = cx.origin;
+    let (Some(o), Some(ide_span)) = (origin, cmdline_offset.and_then(|o| origin?.span_for(o)))
+    else {
+        sp.path = Some(loc.file.clone());
+        sp.line = u64::from(loc.line);
+        sp.column = at.col;
+        sp.span = Some((span.start as u64, span.end as u64));
+        sp.text = text.lines().next().unwrap_or("").to_string();
+        if !on_line {
+            // Shown as `-c …`: the column moves with the prefix.
+            sp.text = format!("-c {}", sp.text);
+            sp.column += 3;
+        }
+        return None;
+    };
+    // The replacement is known and the text it replaces is written in the IDE setting: edit
+    // exactly that text there.
+    let target = p.suggestion.as_ref().and_then(|s| {
+        let setting = cmdline_offset.and_then(|c| o.setting_for(c))?;
+        Some((o.edit_span(setting, &at.found, s)?, s))
+    });
+    let shown_at = target.as_ref().map_or(ide_span.clone(), |(r, _)| r.clone());
+    let l = ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, shown_at.clone());
+    sp.source = "ide".into();
+    sp.path = Some(o.file.path.display().to_string());
+    sp.line = u64::from(l.line);
+    sp.column = u64::from(l.col);
+    sp.span = Some((shown_at.start as u64, shown_at.end as u64));
+    sp.text = line_of(&o.file.text, l.line);
+    let (r, s) = target?;
+    let e = Edit::new(r.clone(), s.clone());
+    let label = o.file.path.display().to_string();
+    let diff = e.to_unified_diff(&o.file.text, label.trim_start_matches('/'));
+    if diff.is_empty() {
+        return None;
+    }
+    sp.edit = Some(diff);
+    Some(FileEdit {
+        path: o.file.path.clone(),
+        span: r,
+        replacement: s.clone(),
+        base_hash: o.file_hash,
+    })
+}
+
+/// The text of the command line (or the `-c` argument) with the problem fixed, when the fix
+/// is known.
+fn fixed_command_line(
+    cx: &Context<'_, '_>,
+    p: &ocdoctor_cfg::Problem,
+    at: &Located<'_>,
+) -> Option<String> {
+    let (text, loc, span) = (at.text, at.loc, &at.span);
+    let on_line = loc.file == ocdoctor_cfg::argv::COMMAND_LINE;
+    if p.id == "target-before-interface"
+        && on_line
+        && let Some(reordered) = interface_first(text)
+    {
+        return Some(reordered);
+    }
+    let s = p.suggestion.as_ref()?;
+    if on_line
+        && matches!(
+            p.id.as_str(),
+            "missing-file" | "deprecated-file" | "removed-file"
+        )
+    {
+        // Every file of this kind on the line at once: one finding shows them all, so its
+        // command line fixes them all.
+        return Some(corrected_line(text, &cx.session.problems, &p.id));
+    }
+    let mut t = text.to_string();
+    if t.get(span.clone()).is_some() {
+        t.replace_range(span.clone(), s);
+    }
+    Some(t)
+}
+
+/// Facts a problem kind carries whatever its place: what was looked for where, the "did you
+/// mean", the include cycle.
+fn kind_facts(
+    p: &ocdoctor_cfg::Problem,
+    session: &Session,
+    inv: &Invocation,
+    facts: &mut Vec<(String, String)>,
+) {
     if matches!(p.id.as_str(), "missing-file" | "removed-file") {
-        missing_file_facts(p, session, inv, &mut facts);
+        missing_file_facts(p, session, inv, facts);
     }
     if p.id == "invalid-command-name" {
         let dym = p
@@ -395,17 +499,6 @@ pub(super) fn convert_cfg(
         let chain = chain.split(" (").next().unwrap_or(chain);
         facts.push(("cycle".into(), chain.to_string()));
     }
-    // IDE-derived problems keep the source "config" for the rules: a cfg id is a cfg problem,
-    // the IDE file is just where it shows.
-    if origin.is_some() {
-        sp.source = "config".into();
-        facts.push((
-            "config".into(),
-            origin.map(|o| o.config.name.clone()).unwrap_or_default(),
-        ));
-    }
-    sp.facts = facts;
-    out.push(sp, edit);
 }
 
 /// The command line with every `-f interface/…` moved before the first `-f target/…` (the
@@ -555,6 +648,7 @@ fn line_span(text: &str, offset: usize) -> Range<usize> {
 pub(super) fn convert_ide(
     p: &ocdoctor_ide::IdeProblem,
     file: &IdeFile,
+    file_hash: u64,
     config: &str,
     out: &mut Checked,
 ) {
@@ -576,7 +670,7 @@ pub(super) fn convert_ide(
                 path: file.path.clone(),
                 span: e.span.clone(),
                 replacement: e.replacement.clone(),
-                base_hash: content_hash(&file.text),
+                base_hash: file_hash,
             });
         }
     }

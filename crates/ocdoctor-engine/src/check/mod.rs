@@ -21,8 +21,13 @@ use ocdoctor_cfg::Invocation;
 use ocdoctor_core::SourceProblem;
 use ocdoctor_ide::IdeContext;
 use openocd::resolve_options;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// What a configuration's resolution depends on: its command line (and how it was split), the
+/// folder it runs in, the openocd it names.
+type SessionKey = (String, bool, PathBuf, Option<String>);
 
 /// Options shared by `check`, `fix` and `diagnose --cmd`.
 #[derive(Debug, Clone, Default)]
@@ -74,20 +79,20 @@ pub struct Checked {
     pub inputs: Vec<ocdoctor_core::report::Input>,
     /// The OpenOCD the first resolution used (`openocd --version`), for the report.
     pub openocd: Option<String>,
+    /// (id, path, line, column) of every problem kept: a problem found again (the same file
+    /// through two configurations) is kept once, found in constant time.
+    seen: HashSet<(String, Option<String>, u64, u64)>,
+    seen_edits: HashSet<FileEdit>,
 }
 
 impl Checked {
     fn push(&mut self, p: SourceProblem, edit: Option<FileEdit>) {
-        let key = (&p.id, &p.path, p.line, p.column);
-        if self
-            .problems
-            .iter()
-            .any(|q| (&q.id, &q.path, q.line, q.column) == key)
-        {
+        let key = (p.id.clone(), p.path.clone(), p.line, p.column);
+        if !self.seen.insert(key) {
             return;
         }
         if let Some(e) = &edit
-            && !self.edits.contains(e)
+            && self.seen_edits.insert(e.clone())
         {
             self.edits.push(e.clone());
         }
@@ -137,6 +142,9 @@ fn check_ide_file(
     let opts = &src.options;
     let ctx = ide_context(workspace);
     let file = src.load_ide(path, &ctx);
+    // Every edit carries the hash of the text it was made on: hashed once per file, not once
+    // per edit (a launch.json with thousands of configurations has thousands of edits).
+    let file_hash = crate::fix::content_hash(&file.text);
     out.inputs.push(ocdoctor_core::report::Input {
         kind: "ide".into(),
         path: Some(path.display().to_string()),
@@ -144,11 +152,16 @@ fn check_ide_file(
         command: None,
     });
     for p in &file.problems {
-        convert_ide(p, &file, "", out);
+        convert_ide(p, &file, file_hash, "", out);
     }
+    // Configurations that run the same openocd with the same command line in the same folder
+    // resolve to the same session: each distinct one is resolved once (a launch.json with
+    // thousands of near-identical configurations costs one resolution per distinct line).
+    let mut installs: HashMap<Option<String>, Rc<Installed>> = HashMap::new();
+    let mut sessions: HashMap<SessionKey, Rc<ocdoctor_cfg::Session>> = HashMap::new();
     for cfg in &file.configs {
         for p in &cfg.problems {
-            convert_ide(p, &file, &cfg.name, out);
+            convert_ide(p, &file, file_hash, &cfg.name, out);
         }
         let Some(inv) = cfg.invocation() else {
             continue;
@@ -161,12 +174,11 @@ fn check_ide_file(
             config: Some(cfg.name.clone()),
             command: Some(inv.line.clone()),
         });
-        let inst = installed(
-            opts,
-            cfg.openocd_argv
-                .as_ref()
-                .and_then(|a| a.first())
-                .map(String::as_str),
+        let program = cfg.openocd_argv.as_ref().and_then(|a| a.first()).cloned();
+        let inst = Rc::clone(
+            installs
+                .entry(program.clone())
+                .or_insert_with(|| Rc::new(installed(opts, program.as_deref()))),
         );
         let cwd = cfg
             .cwd
@@ -176,10 +188,18 @@ fn check_ide_file(
         if out.openocd.is_none() {
             out.openocd.clone_from(&inst.version_text);
         }
-        let session = ocdoctor_cfg::resolve_with(&inv, &resolve_options(&inst, &cwd), src);
+        let key = (inv.line.clone(), inv.windows, cwd.clone(), program);
+        let session = Rc::clone(sessions.entry(key).or_insert_with(|| {
+            Rc::new(ocdoctor_cfg::resolve_with(
+                &inv,
+                &resolve_options(&inst, &cwd),
+                src,
+            ))
+        }));
         refuse_non_scripts(&session)?;
         let origin = IdeOrigin {
             file: &file,
+            file_hash,
             config: cfg,
             inv: &inv,
         };
