@@ -144,6 +144,13 @@ pub(crate) struct Chain {
     /// The chip's JTAG port is off (an SWD-only part, or JTAG disabled by the firmware): the
     /// TAPs see no clock and TDO floats high; the SW-DP (see [`Chain::dp_mut`]) still answers.
     jtag_disabled: bool,
+    /// The TCK frequency the adapter announced (vdebug's clock divider); `None` for adapters
+    /// that never say (remote_bitbang, the Bus Pirate), which clock as fast as they can.
+    tck_khz: Option<u32>,
+    /// `slow-clock-only`: above this TCK frequency TDO reaches the adapter one clock late.
+    late_tdo_above_khz: Option<u32>,
+    /// The chain's TDO level at the previous sample, what a late TDO line still shows.
+    previous_tdo: bool,
 }
 
 /// What one batch of protocol bytes asked for.
@@ -171,7 +178,29 @@ impl Chain {
             rng: Rng::new(seed),
             flip_threshold,
             jtag_disabled: false,
+            tck_khz: None,
+            late_tdo_above_khz: None,
+            previous_tdo: true,
         }
+    }
+
+    /// A TDO line too slow for a fast clock (long leads, weak driver, no ground return): above
+    /// `khz` the adapter samples TDO before the new bit arrives and reads the previous one.
+    pub(crate) fn with_late_tdo_above(mut self, khz: Option<u32>) -> Chain {
+        self.late_tdo_above_khz = khz;
+        self
+    }
+
+    /// The adapter's TCK frequency, for adapters that tell the target (vdebug).
+    pub(crate) fn set_tck_khz(&mut self, khz: u32) {
+        self.tck_khz = Some(khz);
+    }
+
+    /// Whether TDO arrives a clock late at the current TCK frequency. An adapter that never
+    /// announces its clock runs at full speed, so the fault shows there.
+    fn tdo_is_late(&self) -> bool {
+        self.late_tdo_above_khz
+            .is_some_and(|limit| self.tck_khz.is_none_or(|khz| khz > limit))
     }
 
     pub(crate) fn with_jtag_disabled(mut self, disabled: bool) -> Chain {
@@ -225,6 +254,8 @@ impl Chain {
         self.tck = false;
         self.tms = false;
         self.tdi = false;
+        // A new adapter session starts at its own clock until it announces one.
+        self.tck_khz = None;
     }
 
     /// Process protocol bytes, appending replies to `out`.
@@ -274,7 +305,7 @@ impl Chain {
         }
     }
 
-    fn test_logic_reset(&mut self) {
+    pub(crate) fn test_logic_reset(&mut self) {
         self.state = TapState::Reset;
         self.taps.iter_mut().for_each(Tap::reset);
     }
@@ -315,6 +346,12 @@ impl Chain {
                 (TapState::ShiftDr | TapState::ShiftIr, None) => self.tdi,
                 _ => true,
             },
+        };
+        let level = if self.tdo_is_late() {
+            std::mem::replace(&mut self.previous_tdo, level)
+        } else {
+            self.previous_tdo = level;
+            level
         };
         if self.flip_threshold > 0 && self.rng.next_u64() < self.flip_threshold {
             !level

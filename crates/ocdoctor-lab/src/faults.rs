@@ -32,6 +32,7 @@ pub enum FaultId {
     RdpLocked,
     DebugOnlyUnderReset,
     JtagDisabled,
+    SlowClockOnly,
 }
 
 /// One catalogue entry.
@@ -325,6 +326,18 @@ static CATALOGUE: &[FaultInfo] = &[
         retry_under_reset: false,
         log_alone_cause: Some("no-target-connection"),
     },
+    FaultInfo {
+        fault: FaultId::SlowClockOnly,
+        id: "slow-clock-only",
+        summary: "TDO arrives a clock late above 500 kHz (long leads, weak driver): works only at a lower adapter speed; only the vdebug adapter carries the speed to the lab",
+        cause: "signal-integrity",
+        chips: BOTH,
+        commands: INIT,
+        openocd_says: "TODO",
+        run_secs: 20,
+        retry_under_reset: false,
+        log_alone_cause: None,
+    },
 ];
 
 /// The whole fault catalogue.
@@ -407,7 +420,7 @@ mod tests {
             assert_eq!(f.id.parse::<FaultId>(), Ok(f.fault));
             assert!(!f.chips.is_empty() && !f.commands.is_empty());
         }
-        assert_eq!(catalogue().len(), 20);
+        assert_eq!(catalogue().len(), 21);
         assert!("no-such-fault".parse::<FaultId>().is_err());
     }
 }

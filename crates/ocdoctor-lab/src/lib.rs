@@ -59,6 +59,7 @@ mod rng;
 mod server;
 pub mod tap;
 mod target;
+mod vdebug;
 
 #[cfg(unix)]
 pub use buspirate::{BuspirateLab, buspirate_interface_cfg};
@@ -67,7 +68,10 @@ pub use openocd::{
     RunOutput, SessionRun, interface_cfg, run_openocd, run_openocd_with, session_args,
     session_plan, target_cfg,
 };
-pub use server::Lab;
+pub use server::{Lab, LabAdapter};
+pub use vdebug::{
+    VDEBUG_BFM_PERIOD_NS, VDEBUG_OPENOCD_DEFAULT, vdebug_interface_cfg, vdebug_openocd,
+};
 
 use chain::{Chain, Tap, Tdo};
 use dap::{ApWait, DpFaults, JtagDp, MemAp};
@@ -134,6 +138,8 @@ pub struct LabConfig {
     pub drop_after: u64,
     /// `memory-fault-range`: addresses that answer with a bus error.
     pub fault_range: RangeInclusive<u32>,
+    /// `slow-clock-only`: the fastest TCK (kHz) at which TDO still arrives in time.
+    pub slow_clock_max_khz: u32,
 }
 
 impl Default for LabConfig {
@@ -156,6 +162,8 @@ impl LabConfig {
             // The first 4 KiB of SRAM: where both target configs put the
             // work area that OpenOCD loads its flash algorithm into.
             fault_range: 0x2000_0000..=0x2000_0fff,
+            // Between the ladder's two speed steps: 1000 kHz still fails, 100 kHz works.
+            slow_clock_max_khz: 500,
         }
     }
 
@@ -229,7 +237,9 @@ impl LabConfig {
             Some(BitFlips) => Tdo::Noisy(self.flip_rate),
             _ => Tdo::Normal,
         };
-        Chain::new(taps, tdo, self.seed).with_jtag_disabled(self.has(JtagDisabled))
+        Chain::new(taps, tdo, self.seed)
+            .with_jtag_disabled(self.has(JtagDisabled))
+            .with_late_tdo_above(self.has(SlowClockOnly).then_some(self.slow_clock_max_khz))
     }
 
     /// The DPIDR the board's debug port reads over SWD.

@@ -12,7 +12,18 @@ use std::thread::{self, JoinHandle};
 use crate::chain::{Chain, Feed};
 use crate::{FaultId, LabConfig};
 
-/// A running lab: a remote_bitbang server for one simulated board.
+/// The protocol a [`Lab`] speaks on its TCP port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LabAdapter {
+    /// OpenOCD's `remote_bitbang` driver (stock Debian build): JTAG, no clock control.
+    #[default]
+    RemoteBitbang,
+    /// OpenOCD's `vdebug` driver (an OpenOCD built with `--enable-vdebug`): JTAG, and
+    /// `adapter speed` reaches the board as a clock divider.
+    Vdebug,
+}
+
+/// A running lab: a remote_bitbang (or vdebug) server for one simulated board.
 ///
 /// Dropping it stops the server thread and closes the sockets.
 #[derive(Debug)]
@@ -31,6 +42,11 @@ impl Lab {
     /// With the `no-server` fault nothing listens: the port was bound and
     /// released again, so connecting to it is refused.
     pub fn start(config: LabConfig, port: Option<u16>) -> io::Result<Lab> {
+        Lab::start_on(config, port, LabAdapter::RemoteBitbang)
+    }
+
+    /// [`Lab::start`] for the given adapter protocol.
+    pub fn start_on(config: LabConfig, port: Option<u16>, adapter: LabAdapter) -> io::Result<Lab> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0)));
         let listener = TcpListener::bind(addr)?;
         let port = listener.local_addr()?.port();
@@ -52,7 +68,7 @@ impl Lab {
             let (stop, active) = (Arc::clone(&stop), Arc::clone(&active));
             thread::Builder::new()
                 .name(format!("ocdoctor-lab:{port}"))
-                .spawn(move || serve(listener, chain, drop_after, &stop, &active))?
+                .spawn(move || serve(listener, chain, adapter, drop_after, &stop, &active))?
         };
         Ok(Lab {
             port,
@@ -101,6 +117,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn serve(
     listener: TcpListener,
     mut chain: Chain,
+    adapter: LabAdapter,
     drop_after: Option<u64>,
     stop: &AtomicBool,
     active: &Mutex<Option<TcpStream>>,
@@ -119,7 +136,12 @@ fn serve(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        session(conn, &mut chain, drop_after);
+        match adapter {
+            LabAdapter::RemoteBitbang => session(conn, &mut chain, drop_after),
+            LabAdapter::Vdebug => {
+                crate::vdebug::session(conn, &mut chain, drop_after.unwrap_or(u64::MAX));
+            }
+        }
         lock(active).take();
     }
 }
