@@ -60,7 +60,8 @@ pub struct FaultInfo {
     pub retry_under_reset: bool,
     /// What a diagnosis of the demonstration's log alone can name, when that is not `cause`:
     /// the log of a JTAG-disabled part is the log of a dead wire; only a run on the other
-    /// transport (the Bus Pirate lab) tells them apart.
+    /// transport (the Bus Pirate lab) tells them apart. A clock too fast for the wiring reads
+    /// like another chip; only a slower run (the vdebug lab) tells them apart.
     pub log_alone_cause: Option<&'static str>,
 }
 
@@ -333,10 +334,12 @@ static CATALOGUE: &[FaultInfo] = &[
         cause: "signal-integrity",
         chips: BOTH,
         commands: INIT,
-        openocd_says: "TODO",
+        openocd_says: "IR capture error; saw 0x03 not 0x01",
         run_secs: 20,
         retry_under_reset: false,
-        log_alone_cause: None,
+        // Every id is read one bit late: the log reads like another chip (`UNEXPECTED:
+        // 0x974008ef`); only a run at a lower speed (`investigate`, over vdebug) tells them apart.
+        log_alone_cause: Some("idcode-mismatch"),
     },
 ];
 
