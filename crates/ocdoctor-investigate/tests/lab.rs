@@ -5,7 +5,8 @@ use ocdoctor_investigate::{
     BaseCommand, Investigation, Ladder, Outcome, Request, investigate, runner,
 };
 use ocdoctor_lab::{
-    BuspirateLab, Chip, FaultId, Lab, LabConfig, buspirate_interface_cfg, interface_cfg,
+    BuspirateLab, Chip, FaultId, Lab, LabAdapter, LabConfig, buspirate_interface_cfg,
+    interface_cfg, vdebug_interface_cfg, vdebug_openocd,
 };
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,21 @@ fn openocd_available() -> bool {
     false
 }
 
+/// The OpenOCD with the vdebug driver (`.ci/build-openocd-vdebug.sh`), if installed; its
+/// absence fails when `OCDOCTOR_REQUIRE_VDEBUG` is set (`.ci/run` sets it).
+fn vdebug_openocd_available() -> Option<String> {
+    let found = vdebug_openocd();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("OCDOCTOR_REQUIRE_VDEBUG").is_none(),
+            "OCDOCTOR_REQUIRE_VDEBUG is set but no vdebug OpenOCD is installed \
+             (run .ci/build-openocd-vdebug.sh or set OCDOCTOR_VDEBUG_OPENOCD)"
+        );
+        eprintln!("NOTICE: no OpenOCD with the vdebug driver; skipping the vdebug case");
+    }
+    found.map(|p| p.display().to_string())
+}
+
 fn investigate_lab(fault: Option<FaultId>) -> Investigation {
     let mut config = LabConfig::default();
     if let Some(f) = fault {
@@ -39,6 +55,9 @@ enum Adapter {
     /// The Bus Pirate on a pseudo-terminal: JTAG (OpenOCD's first choice) and SWD; the
     /// user's command line may select one (`-c "transport select swd"`).
     Buspirate { transport: Option<&'static str> },
+    /// The vdebug server over TCP, for an OpenOCD built with the vdebug driver (this path):
+    /// JTAG, and `adapter speed` reaches the board.
+    Vdebug { openocd: String },
 }
 
 fn investigate_config(config: LabConfig) -> Investigation {
@@ -49,11 +68,19 @@ fn investigate_on(config: LabConfig, adapter: Adapter) -> Investigation {
     let (fault, seed, chip) = (config.fault, config.seed, config.chip);
     // The labs live until the end of this function.
     let (_bitbang, _pirate, iface_text, tag, transport);
+    let mut program = "openocd".to_string();
     match adapter {
         Adapter::Bitbang => {
             let lab = Lab::start(config, None).expect("lab starts");
             iface_text = interface_cfg(lab.port());
             tag = format!("bitbang-{}", lab.port());
+            (_bitbang, _pirate, transport) = (Some(lab), None, None);
+        }
+        Adapter::Vdebug { openocd } => {
+            let lab = Lab::start_on(config, None, LabAdapter::Vdebug).expect("lab starts");
+            iface_text = vdebug_interface_cfg(lab.port());
+            tag = format!("vdebug-{}", lab.port());
+            program = openocd;
             (_bitbang, _pirate, transport) = (Some(lab), None, None);
         }
         Adapter::Buspirate { transport: t } => {
@@ -80,7 +107,7 @@ fn investigate_on(config: LabConfig, adapter: Adapter) -> Investigation {
         ),
         Chip::Stm32f1 => ("target/stm32f1x.cfg", None),
     };
-    let mut command: Vec<String> = vec!["openocd".into(), "-f".into(), iface.display().to_string()];
+    let mut command: Vec<String> = vec![program, "-f".into(), iface.display().to_string()];
     if let Some(t) = transport {
         command.extend(["-c".into(), format!("transport select {t}")]);
     }
@@ -332,4 +359,41 @@ fn the_idcode_step_follows_the_session_transport() {
     );
     // The bare debug port fails where the target did: the probe itself is sound.
     assert_eq!(idcode.outcome, Some(Outcome::Same), "{idcode:?}");
+}
+
+#[test]
+fn a_fault_that_goes_away_at_a_lower_speed_is_signal_integrity_proved_by_speed_100() {
+    let Some(openocd) = vdebug_openocd_available() else {
+        return;
+    };
+    for chip in Chip::ALL {
+        let config = LabConfig::new(chip).with_fault(FaultId::SlowClockOnly);
+        let t = Instant::now();
+        let inv = investigate_on(config, Adapter::Vdebug { openocd: openocd.clone() });
+        assert!(t.elapsed() < Duration::from_secs(30), "{chip}: {:?}", t.elapsed());
+        // Read one bit late, the ids look like another chip's: the log alone says so.
+        assert_eq!(
+            inv.ladder[0].first_cause.as_deref(),
+            Some("idcode-mismatch"),
+            "{chip}: {inv:?}"
+        );
+        // A late TDO is late on every run, and still at 1000 kHz.
+        for step in ["repeat", "speed-1000"] {
+            let r = inv.ladder.iter().find(|r| r.step == step).unwrap();
+            assert_eq!(r.outcome, Some(Outcome::Same), "{chip}: {r:?}");
+        }
+        let last = inv.ladder.last().unwrap();
+        assert_eq!(last.step, "speed-100", "{chip}: {inv:?}");
+        assert_eq!(last.outcome, Some(Outcome::Ok), "{chip}: {last:?}");
+        assert_eq!(inv.causes[0].cause, "signal-integrity", "{chip}: {inv:?}");
+        assert_eq!(
+            inv.causes[0].proved_by.as_deref(),
+            Some("speed-100"),
+            "{chip}: {inv:?}"
+        );
+        let fix = inv.fix.as_ref().expect("a step connected");
+        assert_eq!(fix.step, "speed-100");
+        assert!(fix.command.contains("adapter speed 100"), "{fix:?}");
+        assert!(fix.command.starts_with(&openocd), "{fix:?}");
+    }
 }
