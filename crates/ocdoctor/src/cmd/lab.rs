@@ -1,5 +1,6 @@
 //! `ocdoctor lab`: simulated JTAG targets with injected faults, for the real OpenOCD
-//! (remote_bitbang): list the faults, serve one, or run openocd against one and diagnose it.
+//! (remote_bitbang, or vdebug for an OpenOCD built with it): list the faults, serve one, or run
+//! openocd against one and diagnose it.
 
 use super::{UsageError, out};
 use ocdoctor_core::render;
@@ -20,6 +21,10 @@ pub enum LabCommand {
         /// TCP port (default: an ephemeral one).
         #[arg(long)]
         port: Option<u16>,
+        /// The adapter protocol: remote_bitbang (Debian's openocd) or vdebug (an openocd built
+        /// with --enable-vdebug, see .ci/build-openocd-vdebug.sh; `adapter speed` reaches it).
+        #[arg(long, default_value = "remote_bitbang")]
+        adapter: String,
     },
     /// Run the real openocd against a fault and diagnose what it prints.
     Demo {
@@ -27,9 +32,16 @@ pub enum LabCommand {
         fault: String,
         #[arg(long, default_value = "stm32f4")]
         chip: String,
-        /// The openocd binary to run.
-        #[arg(long, default_value = "openocd")]
-        openocd: PathBuf,
+        /// The openocd binary to run (default: `openocd`; for vdebug, the one
+        /// .ci/build-openocd-vdebug.sh installs, or $OCDOCTOR_VDEBUG_OPENOCD).
+        #[arg(long)]
+        openocd: Option<PathBuf>,
+        /// The adapter protocol: remote_bitbang or vdebug (see `lab serve --help`).
+        #[arg(long, default_value = "remote_bitbang")]
+        adapter: String,
+        /// `adapter speed` in kHz, set after the target cfg (reaches the board over vdebug only).
+        #[arg(long)]
+        speed: Option<u32>,
     },
 }
 
@@ -50,16 +62,29 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             out(&s);
             Ok(0)
         }
-        LabCommand::Serve { chip, fault, port } => {
+        LabCommand::Serve {
+            chip,
+            fault,
+            port,
+            adapter,
+        } => {
             // Before the command is printed: a signal right after it must still clean up.
             let stop = StopSignals::register();
             let config = lab_config(&chip, fault.as_deref())?;
+            let adapter = lab_adapter(&adapter)?;
             let target = ocdoctor_lab::target_cfg(config.chip);
-            let lab = ocdoctor_lab::Lab::start(config, port)
+            let lab = ocdoctor_lab::Lab::start_on(config, port, adapter)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
-            let cfg = write_lab_interface_cfg(lab.port())?;
+            let cfg = write_lab_interface_cfg(lab.port(), adapter)?;
+            let openocd = match adapter {
+                ocdoctor_lab::LabAdapter::RemoteBitbang => "openocd".to_string(),
+                ocdoctor_lab::LabAdapter::Vdebug => ocdoctor_lab::vdebug_openocd()
+                    .unwrap_or_else(|| ocdoctor_lab::VDEBUG_OPENOCD_DEFAULT.into())
+                    .display()
+                    .to_string(),
+            };
             out(&format!(
-                "lab listening on 127.0.0.1:{} (Ctrl-C to stop)\n\n  openocd -f {} -f {target}\n\n",
+                "lab listening on 127.0.0.1:{} (Ctrl-C to stop)\n\n  {openocd} -f {} -f {target}\n\n",
                 lab.port(),
                 cfg.display()
             ));
@@ -74,14 +99,43 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             fault,
             chip,
             openocd,
+            adapter,
+            speed,
         } => {
             let config = lab_config(&chip, Some(&fault))?;
-            let lab = ocdoctor_lab::Lab::start(config.clone(), None)
+            let adapter = lab_adapter(&adapter)?;
+            let openocd = match (openocd, adapter) {
+                (Some(p), _) => p,
+                (None, ocdoctor_lab::LabAdapter::RemoteBitbang) => PathBuf::from("openocd"),
+                (None, ocdoctor_lab::LabAdapter::Vdebug) => ocdoctor_lab::vdebug_openocd()
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "no openocd with the vdebug driver at {} (build it with \
+                             .ci/build-openocd-vdebug.sh, or pass --openocd)",
+                            ocdoctor_lab::VDEBUG_OPENOCD_DEFAULT
+                        ))
+                    })?,
+            };
+            let lab = ocdoctor_lab::Lab::start_on(config.clone(), None, adapter)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
             // Shown as a command to copy: the interface cfg is written where openocd can read it.
-            let iface = write_lab_interface_cfg(lab.port())?;
+            let iface = write_lab_interface_cfg(lab.port(), adapter)?;
+            let iface_text = std::fs::read_to_string(&iface).unwrap_or_default();
+            let mut plan = ocdoctor_lab::session_plan(&config);
+            if let Some(khz) = speed {
+                for run in &mut plan {
+                    // After the target cfg (which sets its own speed), before the commands.
+                    let at = run
+                        .args
+                        .iter()
+                        .position(|a| a == "init")
+                        .map_or(2, |i| i - 1);
+                    let add = ["-c".to_string(), format!("adapter speed {khz}")];
+                    run.args.splice(at..at, add);
+                }
+            }
             let mut log = String::new();
-            for (i, run) in ocdoctor_lab::session_plan(&config).iter().enumerate() {
+            for (i, run) in plan.iter().enumerate() {
                 if i > 0 {
                     eprintln!("# again, connecting under reset (what the first failure suggests):");
                 }
@@ -95,7 +149,8 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
                         .collect::<Vec<_>>()
                         .join(" ")
                 );
-                match ocdoctor_lab::run_openocd(&openocd, lab.port(), &run.args, run.timeout) {
+                match ocdoctor_lab::run_openocd_with(&openocd, &iface_text, &run.args, run.timeout)
+                {
                     Ok(o) => log.push_str(&o.log),
                     Err(e) => {
                         let _ = std::fs::remove_file(&iface);
@@ -136,10 +191,27 @@ fn lab_config(chip: &str, fault: Option<&str>) -> Result<ocdoctor_lab::LabConfig
     Ok(config)
 }
 
+fn lab_adapter(name: &str) -> Result<ocdoctor_lab::LabAdapter, UsageError> {
+    match name {
+        "remote_bitbang" | "remote-bitbang" => Ok(ocdoctor_lab::LabAdapter::RemoteBitbang),
+        "vdebug" => Ok(ocdoctor_lab::LabAdapter::Vdebug),
+        _ => Err(UsageError(format!(
+            "unknown adapter {name:?}; try remote_bitbang or vdebug"
+        ))),
+    }
+}
+
 /// The lab's interface cfg as a file, for a command a user can copy (`lab serve`, `lab demo`).
-fn write_lab_interface_cfg(port: u16) -> Result<PathBuf, UsageError> {
+fn write_lab_interface_cfg(
+    port: u16,
+    adapter: ocdoctor_lab::LabAdapter,
+) -> Result<PathBuf, UsageError> {
     let cfg = std::env::temp_dir().join(format!("ocdoctor-lab-{port}.cfg"));
-    std::fs::write(&cfg, ocdoctor_lab::interface_cfg(port))
+    let text = match adapter {
+        ocdoctor_lab::LabAdapter::RemoteBitbang => ocdoctor_lab::interface_cfg(port),
+        ocdoctor_lab::LabAdapter::Vdebug => ocdoctor_lab::vdebug_interface_cfg(port),
+    };
+    std::fs::write(&cfg, text)
         .map_err(|e| UsageError(format!("cannot write {}: {e}", cfg.display())))?;
     Ok(cfg)
 }
