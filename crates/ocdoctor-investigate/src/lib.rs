@@ -551,9 +551,9 @@ mod tests {
         assert_eq!(session_transport(&plain, "Info : nothing"), None);
     }
 
-    /// No lab adapter carries the adapter speed (README: "What the lab cannot test"), so this
-    /// checks the speed steps' likelihoods on their own: a dead-wire-looking failure that is
-    /// steady, persists at 1000 kHz and goes away at 100 kHz ends as signal integrity.
+    /// The speed steps' likelihoods on their own (the vdebug lab case in tests/lab.rs runs
+    /// them for real): a dead-wire-looking failure that is steady, persists at 1000 kHz and
+    /// goes away at 100 kHz ends as signal integrity.
     #[test]
     fn a_failure_that_goes_away_at_100_khz_is_signal_integrity() {
         let ladder = Ladder::builtin();

@@ -369,8 +369,17 @@ fn a_fault_that_goes_away_at_a_lower_speed_is_signal_integrity_proved_by_speed_1
     for chip in Chip::ALL {
         let config = LabConfig::new(chip).with_fault(FaultId::SlowClockOnly);
         let t = Instant::now();
-        let inv = investigate_on(config, Adapter::Vdebug { openocd: openocd.clone() });
-        assert!(t.elapsed() < Duration::from_secs(30), "{chip}: {:?}", t.elapsed());
+        let inv = investigate_on(
+            config,
+            Adapter::Vdebug {
+                openocd: openocd.clone(),
+            },
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "{chip}: {:?}",
+            t.elapsed()
+        );
         // Read one bit late, the ids look like another chip's: the log alone says so.
         assert_eq!(
             inv.ladder[0].first_cause.as_deref(),
