@@ -188,8 +188,8 @@ impl<'a> Bfm<'a> {
             let Some(bits) = payload.get(at + 8..at + 8 + 8 * pairs) else {
                 return false;
             };
-            let short_read = reads
-                && (clocks > 64 * tdo_words || read.len() < 8 * (read_word + tdo_words));
+            let short_read =
+                reads && (clocks > 64 * tdo_words || read.len() < 8 * (read_word + tdo_words));
             if clocks > 32 * pairs || short_read {
                 return false;
             }
@@ -302,8 +302,7 @@ mod tests {
     fn shift_request(clocks: u32, tms: u64) -> (Vec<u8>, u16) {
         let pairs = clocks.div_ceil(32);
         let words = pairs.div_ceil(2);
-        let head =
-            u64::from(words) << 48 | u64::from(pairs) << 32 | 3 << 30 | u64::from(clocks);
+        let head = u64::from(words) << 48 | u64::from(pairs) << 32 | 3 << 30 | u64::from(clocks);
         let mut p = head.to_le_bytes().to_vec();
         for k in 0..pairs {
             p.extend_from_slice(&[0; 4]);
@@ -348,9 +347,17 @@ mod tests {
         let slow = LabConfig::new(Chip::Stm32f4).with_fault(FaultId::SlowClockOnly);
         // 25 MHz / 12 ≈ 2 MHz (the target cfg's speed), 25 MHz / 250 = 100 kHz.
         assert_ne!(idcode(&slow, Some(12)), 0x4ba0_0477);
-        assert_ne!(idcode(&slow, Some(25)), 0x4ba0_0477, "1000 kHz is still too fast");
+        assert_ne!(
+            idcode(&slow, Some(25)),
+            0x4ba0_0477,
+            "1000 kHz is still too fast"
+        );
         assert_eq!(idcode(&slow, Some(250)), 0x4ba0_0477);
-        assert_ne!(idcode(&slow, None), 0x4ba0_0477, "no clock announced: full speed");
+        assert_ne!(
+            idcode(&slow, None),
+            0x4ba0_0477,
+            "no clock announced: full speed"
+        );
     }
 
     #[test]

@@ -61,7 +61,11 @@ fn session(config: &LabConfig, speed: Option<u32>, commands: &[&str]) -> Option<
 
 #[track_caller]
 fn expect(out: &RunOutput, needle: &str) {
-    assert!(out.log.contains(needle), "expected {needle:?} in:\n{}", out.log);
+    assert!(
+        out.log.contains(needle),
+        "expected {needle:?} in:\n{}",
+        out.log
+    );
 }
 
 #[test]
