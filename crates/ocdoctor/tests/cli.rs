@@ -1008,3 +1008,36 @@ fn lab_serve_serves_then_cleans_up_on_a_stop_signal() {
         assert!(!cfg.exists(), "SIG{signal} left {} behind", cfg.display());
     }
 }
+
+/// `lab demo --adapter vdebug`: the vdebug-enabled openocd (`.ci/build-openocd-vdebug.sh`)
+/// against `slow-clock-only` fails at the target cfg's speed and connects with `--speed 100`.
+#[test]
+fn lab_demo_over_vdebug_follows_the_adapter_speed() {
+    if ocdoctor_lab::vdebug_openocd().is_none() {
+        assert!(
+            std::env::var_os("OCDOCTOR_REQUIRE_VDEBUG").is_none(),
+            "OCDOCTOR_REQUIRE_VDEBUG is set but no vdebug OpenOCD is installed"
+        );
+        eprintln!("NOTICE: no OpenOCD with the vdebug driver; skipping");
+        return;
+    }
+    let fast = run(&["lab", "demo", "slow-clock-only", "--adapter", "vdebug"]);
+    let text = show(&fast);
+    assert_eq!(fast.status.code(), Some(1), "{text}");
+    assert!(text.contains("UNEXPECTED: 0x974008ef"), "{text}");
+    let slow = run(&[
+        "lab",
+        "demo",
+        "slow-clock-only",
+        "--adapter",
+        "vdebug",
+        "--speed",
+        "100",
+    ]);
+    let text = show(&slow);
+    assert_eq!(slow.status.code(), Some(0), "{text}");
+    assert!(text.contains("adapter speed 100"), "{text}");
+    assert!(text.contains("processor detected"), "{text}");
+    let bad = run(&["lab", "demo", "healthy", "--adapter", "usb"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", show(&bad));
+}
