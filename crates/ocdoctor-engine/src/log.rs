@@ -212,11 +212,25 @@ pub fn machine_hints(machine: &Machine, log_version: Option<&str>) -> Hints {
     match machine {
         Machine::None => Hints::default(),
         Machine::Snapshot(snap) => crate::envjoin::hints_from_env(snap, log_version),
-        Machine::ThisMachine => {
-            let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
-            // Diagnosing needs the probes and ports, not the versions of every install.
-            opts.run_binaries = false;
-            crate::envjoin::hints_from_env(&ocdoctor_env::collect(&opts), log_version)
+        Machine::ThisMachine => crate::envjoin::hints_from_env(&this_machine(), log_version),
+    }
+}
+
+/// This machine as diagnosing reads it.
+fn this_machine() -> ocdoctor_env::EnvSnapshot {
+    let mut opts = ocdoctor_env::CollectOptions::for_this_machine();
+    // Diagnosing needs the probes and ports, not the versions of every install.
+    opts.run_binaries = false;
+    ocdoctor_env::collect(&opts)
+}
+
+impl Machine {
+    /// The same machine with this one read now, once: `ThisMachine` becomes the snapshot each
+    /// diagnosis would read, so a batch of logs reads the machine once, not once per log.
+    pub fn read_now(self) -> Machine {
+        match self {
+            Machine::ThisMachine => Machine::Snapshot(Box::new(this_machine())),
+            other => other,
         }
     }
 }

@@ -146,12 +146,32 @@ fn assert_usage_error(out: &Output, what: &str) {
 }
 
 #[test]
-fn directory_as_file_exits_2() {
+fn directory_is_batch_mode_one_json_line_per_log() {
+    // A directory is a batch (tests/diagnose_batch.rs covers it): each of its logs, one JSON
+    // line, exit 1 since some of these runs failed.
     let dir = run_dir();
     let out = run(&["diagnose", dir.to_str().unwrap()]);
-    assert_usage_error(&out, "a directory");
-    let out = run(&["diagnose", "-f", "json", dir.to_str().unwrap()]);
-    assert_usage_error(&out, "a directory, json");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let logs = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.is_file() && matches!(p.extension().and_then(|x| x.to_str()), Some("log" | "txt"))
+        })
+        .count();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), logs, "{}", show(&out));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["report"]["schema"] == "ocdoctor.report/v1")
+    );
+    // A batch has no markdown form.
+    let out = run(&["diagnose", "-f", "markdown", dir.to_str().unwrap()]);
+    assert_usage_error(&out, "a directory, markdown");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod diagnose;
+pub mod diagnose_batch;
 pub mod env;
 pub mod explain;
 pub mod fix;
