@@ -16,6 +16,7 @@ pub mod argv;
 pub mod commands;
 mod expr;
 pub mod index;
+pub mod lines;
 pub mod model;
 pub mod problem;
 pub mod resolve;
@@ -24,6 +25,7 @@ pub mod versions;
 
 pub use argv::{Arg, Invocation, Step, StepKind};
 pub use index::ScriptsIndex;
+pub use lines::LineIndex;
 pub use model::Model;
 pub use problem::{Location, Problem, Severity};
 pub use resolve::{

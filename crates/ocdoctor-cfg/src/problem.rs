@@ -1,6 +1,7 @@
 //! Problems: pure data that rules turn into findings.
 
-use crate::tcl::{Span, line_col};
+use crate::lines::LineIndex;
+use crate::tcl::Span;
 use serde::Serialize;
 
 /// Where something is: a file (a path, or a pseudo name such as `<command line>` or
@@ -14,9 +15,15 @@ pub struct Location {
 }
 
 impl Location {
-    /// A location in `text` (the content of `file`).
+    /// A location in `text` (the content of `file`), for a text read once: a text with many
+    /// locations has one [`LineIndex`] and uses [`Location::in_indexed`].
     pub fn in_text(file: &str, text: &str, span: Span) -> Location {
-        let (line, col) = line_col(text, span.start);
+        Location::in_indexed(file, text, &LineIndex::new(text), span)
+    }
+
+    /// A location in `text`, whose line index is `lines`.
+    pub fn in_indexed(file: &str, text: &str, lines: &LineIndex, span: Span) -> Location {
+        let (line, col) = lines.line_col(text, span.start);
         Location {
             file: file.to_string(),
             span,

@@ -23,6 +23,7 @@
 use crate::argv::{COMMAND_LINE, Invocation, StepKind};
 use crate::expr::{self, Ev, UNKNOWN};
 use crate::index::{ScriptsIndex, edit_distance};
+use crate::lines::LineIndex;
 use crate::model::*;
 use crate::problem::{Location, Problem, Severity};
 use crate::tcl::{self, Command, Part, Script, Span, Word, WordKind};
@@ -204,6 +205,31 @@ pub struct SourceFile {
     pub text: String,
     /// The command (or command-line argument) that brought this file in.
     pub included_from: Option<Location>,
+    /// The line index of `text` (built once, when the file is read).
+    #[serde(skip)]
+    pub lines: LineIndex,
+}
+
+impl SourceFile {
+    pub fn new(
+        name: String,
+        path: Option<PathBuf>,
+        text: String,
+        included_from: Option<Location>,
+    ) -> SourceFile {
+        SourceFile {
+            lines: LineIndex::new(&text),
+            name,
+            path,
+            text,
+            included_from,
+        }
+    }
+
+    /// The text of 1-based line `line`, without its end of line.
+    pub fn line(&self, line: u32) -> &str {
+        self.lines.line(&self.text, line as usize)
+    }
 }
 
 /// One include: which command asked for which name, and what it resolved to.
@@ -442,7 +468,6 @@ struct Interp<'a> {
     /// Scanned on the first missing file when the options carry no index.
     index: Option<ScriptsIndex>,
     texts: Vec<Rc<str>>,
-    line_starts: Vec<Vec<usize>>,
 }
 
 fn is_path_command(name: &str) -> bool {
@@ -481,14 +506,13 @@ impl<'a> Interp<'a> {
             reported: HashSet::new(),
             index: None,
             texts: Vec::new(),
-            line_starts: Vec::new(),
         };
-        it.push_file(SourceFile {
-            name: COMMAND_LINE.into(),
-            path: None,
-            text: inv.line.clone(),
-            included_from: None,
-        });
+        it.push_file(SourceFile::new(
+            COMMAND_LINE.into(),
+            None,
+            inv.line.clone(),
+            None,
+        ));
         it
     }
 
@@ -498,37 +522,20 @@ impl<'a> Interp<'a> {
         self.texts[fid].clone()
     }
 
-    /// Location with line/column from a per-file table of line starts (files are big, and
-    /// every model item asks).
+    /// Location with line/column from the file's line index (files are big, and every model
+    /// item asks).
     fn loc(&self, file: usize, span: Span) -> Location {
         let f = &self.session.files[file];
-        let starts = &self.line_starts[file];
-        let line = starts.partition_point(|&s| s <= span.start).max(1);
-        let ls = starts[line - 1];
-        let col = f
-            .text
-            .get(ls..span.start.min(f.text.len()))
-            .map(|t| t.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let (line, col) = f.lines.line_col(&f.text, span.start);
         Location {
             file: f.name.clone(),
             span,
-            line: line as u32,
-            col: col as u32,
+            line,
+            col,
         }
     }
 
     fn push_file(&mut self, f: SourceFile) -> usize {
-        let mut starts = vec![0];
-        starts.extend(
-            f.text
-                .bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        self.line_starts.push(starts);
         self.texts.push(Rc::from(f.text.as_str()));
         self.session.files.push(f);
         self.session.files.len() - 1
@@ -614,12 +621,12 @@ impl<'a> Interp<'a> {
                 }
                 StepKind::Command(text) => {
                     c_count += 1;
-                    let fid = self.push_file(SourceFile {
-                        name: format!("<-c {c_count}>"),
-                        path: None,
-                        text: text.clone(),
-                        included_from: Some(step_loc),
-                    });
+                    let fid = self.push_file(SourceFile::new(
+                        format!("<-c {c_count}>"),
+                        None,
+                        text.clone(),
+                        Some(step_loc),
+                    ));
                     self.eval_file(fid);
                 }
             }
@@ -733,12 +740,12 @@ impl<'a> Interp<'a> {
                 return;
             }
         };
-        let fid = self.push_file(SourceFile {
-            name: path.to_string_lossy().into_owned(),
-            path: Some(path.to_path_buf()),
+        let fid = self.push_file(SourceFile::new(
+            path.to_string_lossy().into_owned(),
+            Some(path.to_path_buf()),
             text,
-            included_from: Some(from),
-        });
+            Some(from),
+        ));
         self.depth += 1;
         self.sourcing.push(path.to_path_buf());
         self.eval_file(fid);

@@ -780,25 +780,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Line (1-based) and column (1-based, in characters) of a byte offset.
-pub fn line_col(src: &str, offset: usize) -> (u32, u32) {
-    let offset = offset.min(src.len());
-    let mut line = 1u32;
-    let mut line_start = 0usize;
-    for (i, b) in src.as_bytes()[..offset].iter().enumerate() {
-        if *b == b'\n' {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    let col = src
-        .get(line_start..offset)
-        .map(|s| s.chars().count())
-        .unwrap_or(offset - line_start) as u32
-        + 1;
-    (line, col)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -901,11 +882,5 @@ mod tests {
         let (body, e) = parse_body(src, &ws[5]);
         assert!(e.is_empty());
         assert_eq!(body.commands[0].span.text(src), "set x [y]");
-    }
-
-    #[test]
-    fn line_cols() {
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("é\nx", 3), (2, 1));
     }
 }

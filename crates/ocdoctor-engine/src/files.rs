@@ -5,8 +5,10 @@
 use crate::check::{self, Checked, Input, Options, Sources};
 use crate::error::EngineError;
 use crate::fix::FileEdit;
+use ocdoctor_cfg::LineIndex;
 use ocdoctor_core::kb::Severity;
 use ocdoctor_core::{KnowledgeBase, Report};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -98,6 +100,8 @@ pub fn check_files(req: &CheckRequest) -> Result<CheckReport, EngineError> {
 /// The problems located, each with the rule (of the report's findings) that matched it.
 fn diagnostics(checked: &Checked, report: &Report, sources: &Sources) -> Vec<Diagnostic> {
     let kb = KnowledgeBase::embedded();
+    // Each file is read and indexed once, however many problems it has.
+    let mut texts: HashMap<PathBuf, Option<(String, LineIndex)>> = HashMap::new();
     checked
         .problems
         .iter()
@@ -124,25 +128,38 @@ fn diagnostics(checked: &Checked, report: &Report, sources: &Sources) -> Vec<Dia
                 severity,
                 title: finding.map_or_else(|| p.message.clone(), |f| f.title.clone()),
                 message: p.message.clone(),
-                span: file_span(p, sources),
+                span: file_span(p, sources, &mut texts),
                 edit: edit.clone(),
             }
         })
         .collect()
 }
 
-/// The problem's location in its file, recomputed from the text the check read.
-fn file_span(p: &ocdoctor_core::SourceProblem, sources: &Sources) -> Option<FileSpan> {
+/// The problem's location in its file, recomputed from the text the check read (`texts`:
+/// the files read so far, with their line index).
+fn file_span(
+    p: &ocdoctor_core::SourceProblem,
+    sources: &Sources,
+    texts: &mut HashMap<PathBuf, Option<(String, LineIndex)>>,
+) -> Option<FileSpan> {
     let path = PathBuf::from(p.path.as_deref()?);
     let (a, b) = p.span?;
-    let text = read_text(&path, sources)?;
+    let (text, lines) = texts
+        .entry(path.clone())
+        .or_insert_with(|| {
+            read_text(&path, sources).map(|t| {
+                let lines = LineIndex::new(&t);
+                (t, lines)
+            })
+        })
+        .as_ref()?;
     let (a, b) = (a as usize, b as usize);
     if a > b || b > text.len() || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
         return None;
     }
     Some(FileSpan {
-        start: position(&text, a),
-        end: position(&text, b),
+        start: position_in(text, lines, a),
+        end: position_in(text, lines, b),
         path,
         bytes: a..b,
     })
@@ -157,13 +174,18 @@ fn read_text(path: &Path, sources: &Sources) -> Option<String> {
     }
 }
 
-/// The line and column of a byte offset (a char boundary) in `text`.
+/// The line and column of a byte offset (a char boundary) in `text`. For many offsets in one
+/// text, index it once and use [`position_in`].
 pub fn position(text: &str, offset: usize) -> Position {
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    position_in(text, &LineIndex::new(text), offset)
+}
+
+/// [`position`] with the line index of `text`.
+pub fn position_in(text: &str, lines: &LineIndex, offset: usize) -> Position {
+    let (line, column) = lines.line_col(text, offset);
     Position {
-        line: before.matches('\n').count() as u32 + 1,
-        column: before[line_start..].chars().count() as u32 + 1,
+        line,
+        column,
         offset,
     }
 }

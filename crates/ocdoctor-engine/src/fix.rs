@@ -111,7 +111,11 @@ pub fn diff(path: &Path, old: &str, new: &str) -> String {
     }
     let e = Edit::new(pre..old.len() - post, &new[pre..new.len() - post]);
     let label = path.display().to_string();
-    e.to_unified_diff(old, label.trim_start_matches('/'))
+    e.to_unified_diff(
+        old,
+        &ocdoctor_ide::LineIndex::new(old),
+        label.trim_start_matches('/'),
+    )
 }
 
 /// The backup of `path`: `<file>.orig`. There is one per file: when it exists it holds the

@@ -38,7 +38,9 @@ pub mod fix;
 pub mod log;
 
 pub use error::EngineError;
-pub use files::{CheckReport, CheckRequest, Diagnostic, FileSpan, Position, check_files, position};
+pub use files::{
+    CheckReport, CheckRequest, Diagnostic, FileSpan, Position, check_files, position, position_in,
+};
 pub use fix::{FileEdit, write_atomically};
 pub use log::{
     DiagnoseOptions, Machine, ReadLog, diagnose, diagnose_bytes, read_log, read_log_bytes,

@@ -133,6 +133,8 @@ pub(crate) struct Ctx<'a> {
     pub ide: &'a IdeContext,
     pub path: &'a Path,
     pub text: &'a str,
+    /// The line index of `text`.
+    pub lines: &'a crate::LineIndex,
 }
 
 impl Ctx<'_> {
@@ -148,7 +150,7 @@ impl Ctx<'_> {
             id,
             severity,
             message: message.into(),
-            location: Location::in_text(self.path, self.text, span),
+            location: Location::in_indexed(self.path, self.text, self.lines, span),
             edit,
         }
     }

@@ -21,11 +21,13 @@ struct Attr {
 
 pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     let text = file.text.clone();
+    let lines = file.lines.clone();
     let path = file.path.clone();
     let cx = Ctx {
         ide,
         path: &path,
         text: &text,
+        lines: &lines,
     };
     let doc = match roxmltree::Document::parse(&text) {
         Ok(d) => d,

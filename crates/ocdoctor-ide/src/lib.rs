@@ -22,7 +22,7 @@ mod vscode;
 
 pub use edit::Edit;
 pub use ini::{Ini, IniEntry, IniSection};
-pub use ocdoctor_cfg::Severity;
+pub use ocdoctor_cfg::{LineIndex, Severity};
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -118,8 +118,15 @@ pub struct Location {
 }
 
 impl Location {
+    /// A location in `text`, for a text read once: a text with many locations has one
+    /// [`LineIndex`] and uses [`Location::in_indexed`].
     pub fn in_text(file: &Path, text: &str, span: Span) -> Location {
-        let (line, col) = text::line_col(text, span.start);
+        Location::in_indexed(file, text, &LineIndex::new(text), span)
+    }
+
+    /// A location in `text`, whose line index is `lines`.
+    pub fn in_indexed(file: &Path, text: &str, lines: &LineIndex, span: Span) -> Location {
+        let (line, col) = text::line_col(text, lines, span.start);
         Location {
             file: file.to_path_buf(),
             span,
@@ -217,6 +224,9 @@ pub struct IdeFile {
     pub kind: FileKind,
     /// The text as read (invalid UTF-8 replaced); every span points into it.
     pub text: String,
+    /// The line index of `text`, built once: every location and shown line of the file's
+    /// problems is looked up in it.
+    pub lines: LineIndex,
     pub configs: Vec<LaunchConfig>,
     /// Problems of the file as a whole (parse errors).
     pub problems: Vec<IdeProblem>,
@@ -311,6 +321,7 @@ pub fn load(path: &Path, ctx: &IdeContext) -> IdeFile {
             path: path.to_path_buf(),
             kind,
             text: String::new(),
+            lines: LineIndex::new(""),
             configs: Vec::new(),
             problems: vec![IdeProblem {
                 id: "parse-error",
@@ -339,7 +350,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], ctx: &IdeContext) -> IdeFile {
                     message: format!(
                         "invalid UTF-8 at byte {at}; the IDE will not read this file as written"
                     ),
-                    location: Location::in_text(path, &text, at..at + 1),
+                    location: Location::in_indexed(path, &text, &f.lines, at..at + 1),
                     edit: None,
                 },
             );
@@ -355,6 +366,7 @@ pub fn load_text(path: &Path, text: &str, ctx: &IdeContext) -> IdeFile {
         path: path.to_path_buf(),
         kind,
         text: text.to_string(),
+        lines: LineIndex::new(text),
         configs: Vec::new(),
         problems: Vec::new(),
     };

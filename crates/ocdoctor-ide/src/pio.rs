@@ -9,11 +9,13 @@ use std::path::Path;
 
 pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     let text = file.text.clone();
+    let lines = file.lines.clone();
     let path = file.path.clone();
     let cx = Ctx {
         ide,
         path: &path,
         text: &text,
+        lines: &lines,
     };
     let ini = Ini::parse(&text);
     for (span, msg) in &ini.errors {

@@ -1,22 +1,16 @@
 //! Small text helpers shared by the readers.
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
-    let mut off = offset.min(text.len());
-    while off > 0 && !text.is_char_boundary(off) {
-        off -= 1;
-    }
-    let before = &text[..off];
-    let line = before.matches('\n').count() as u32 + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    // A byte order mark is not a character the editor shows.
-    let col_start = if line_start == 0 && text.starts_with(BOM) {
-        BOM.len().min(off)
+use ocdoctor_cfg::LineIndex;
+
+/// 1-based line and column (in characters) of byte `offset` in `text`, whose line index is
+/// `lines`. A byte order mark is not a character the editor shows.
+pub fn line_col(text: &str, lines: &LineIndex, offset: usize) -> (u32, u32) {
+    let (line, col) = lines.line_col(text, offset);
+    if line == 1 && col > 1 && text.starts_with(BOM) {
+        (line, col - 1)
     } else {
-        line_start
-    };
-    let col = text[col_start..off].chars().count() as u32 + 1;
-    (line, col)
+        (line, col)
+    }
 }
 
 /// The UTF-8 byte order mark, which VS Code skips when it reads a file.

@@ -108,11 +108,13 @@ pub(crate) const READY_LINES: &[&str] = &[
 
 pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     let text = file.text.clone();
+    let lines = file.lines.clone();
     let path = file.path.clone();
     let cx = Ctx {
         ide,
         path: &path,
         text: &text,
+        lines: &lines,
     };
     // VS Code reads a launch.json that starts with a byte order mark; the parser does not.
     let parse_text = crate::text::without_bom(&text);
@@ -129,7 +131,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
                 id: "parse-error",
                 severity: Severity::Error,
                 message: format!("launch.json does not parse: {}", e.kind()),
-                location: Location::in_text(&path, &text, r.start..r.end.max(r.start)),
+                location: Location::in_indexed(&path, &text, &lines, r.start..r.end.max(r.start)),
                 edit: None,
             });
             return;

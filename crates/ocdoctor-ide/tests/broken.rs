@@ -28,7 +28,7 @@ fn fix(m: &Machine, file: &str, text: &str, id: &str, line: u32, col: u32, keep:
     );
     let edit = p.edit.as_ref().unwrap_or_else(|| panic!("{id}: no edit"));
     let fixed = edit.apply(text);
-    let diff = edit.to_unified_diff(text, file);
+    let diff = edit.to_unified_diff(text, &f.lines, file);
     assert!(
         diff.starts_with(&format!("--- a/{file}\n+++ b/{file}\n@@ ")),
         "{diff}"

@@ -13,15 +13,6 @@ use super::Checked;
 use super::openocd::Installed;
 use crate::fix::{FileEdit, content_hash};
 
-/// The 1-based line `line` of `text` (without its end of line).
-fn line_of(text: &str, line: u32) -> String {
-    text.lines()
-        .nth(line.saturating_sub(1) as usize)
-        .unwrap_or("")
-        .trim_end_matches('\r')
-        .to_string()
-}
-
 pub(super) fn slice(text: &str, r: Range<usize>) -> &str {
     text.get(r).unwrap_or("")
 }
@@ -343,7 +334,8 @@ fn place_in_script(
     sp.line = u64::from(loc.line);
     sp.column = at.col;
     sp.span = Some((at.span.start as u64, at.span.end as u64));
-    sp.text = line_of(text, loc.line);
+    let lines = &at.file?.lines;
+    sp.text = lines.line(text, loc.line as usize).to_string();
     let s = p.suggestion.as_ref()?;
     if is_under(real, &cx.inst.scripts_dirs) {
         return None;
@@ -358,7 +350,7 @@ fn place_in_script(
     }
     let e = Edit::new(span.clone(), s.clone());
     let label = real.display().to_string();
-    let diff = e.to_unified_diff(text, label.trim_start_matches('/'));
+    let diff = e.to_unified_diff(text, lines, label.trim_start_matches('/'));
     if diff.is_empty() {
         return None;
     }
@@ -417,17 +409,22 @@ fn place_on_command_line(
         Some((o.edit_span(setting, &at.found, s)?, s))
     });
     let shown_at = target.as_ref().map_or(ide_span.clone(), |(r, _)| r.clone());
-    let l = ocdoctor_ide::Location::in_text(&o.file.path, &o.file.text, shown_at.clone());
+    let l = ocdoctor_ide::Location::in_indexed(
+        &o.file.path,
+        &o.file.text,
+        &o.file.lines,
+        shown_at.clone(),
+    );
     sp.source = "ide".into();
     sp.path = Some(o.file.path.display().to_string());
     sp.line = u64::from(l.line);
     sp.column = u64::from(l.col);
     sp.span = Some((shown_at.start as u64, shown_at.end as u64));
-    sp.text = line_of(&o.file.text, l.line);
+    sp.text = o.file.lines.line(&o.file.text, l.line as usize).to_string();
     let (r, s) = target?;
     let e = Edit::new(r.clone(), s.clone());
     let label = o.file.path.display().to_string();
-    let diff = e.to_unified_diff(&o.file.text, label.trim_start_matches('/'));
+    let diff = e.to_unified_diff(&o.file.text, &o.file.lines, label.trim_start_matches('/'));
     if diff.is_empty() {
         return None;
     }
@@ -663,7 +660,7 @@ pub(super) fn convert_ide(
     let mut diff = None;
     if let Some(e) = &p.edit {
         facts.push(("suggestion".into(), e.replacement.trim().to_string()));
-        let d = e.to_unified_diff(&file.text, path.trim_start_matches('/'));
+        let d = e.to_unified_diff(&file.text, &file.lines, path.trim_start_matches('/'));
         if !d.is_empty() {
             diff = Some(d);
             edit = Some(FileEdit {
@@ -682,7 +679,10 @@ pub(super) fn convert_ide(
         line: u64::from(p.location.line),
         column: u64::from(p.location.col),
         span: Some((p.location.span.start as u64, p.location.span.end as u64)),
-        text: line_of(&file.text, p.location.line),
+        text: file
+            .lines
+            .line(&file.text, p.location.line as usize)
+            .to_string(),
         facts,
         edit: diff,
     };
