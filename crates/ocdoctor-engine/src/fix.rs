@@ -62,10 +62,7 @@ pub fn plan(edits: &[FileEdit]) -> Result<Vec<FilePlan>, EngineError> {
         es.sort_by_key(|e| e.span.start);
         let mut kept: Vec<&FileEdit> = Vec::new();
         for e in es {
-            let ok = e.span.start <= e.span.end
-                && e.span.end <= old.len()
-                && old.is_char_boundary(e.span.start)
-                && old.is_char_boundary(e.span.end)
+            let ok = old.get(e.span.clone()).is_some()
                 && kept.last().is_none_or(|k| k.span.end <= e.span.start);
             if ok {
                 kept.push(e);

@@ -20,11 +20,8 @@ impl Edit {
 
     /// The text with the edit applied (unchanged when the span does not fit the text).
     pub fn apply(&self, text: &str) -> String {
-        if self.span.start > self.span.end
-            || self.span.end > text.len()
-            || !text.is_char_boundary(self.span.start)
-            || !text.is_char_boundary(self.span.end)
-        {
+        // `str::get` is `None` for a reversed span, one past the end, or one inside a character.
+        if text.get(self.span.clone()).is_none() {
             return text.to_string();
         }
         let mut out = String::with_capacity(text.len() + self.replacement.len());
@@ -118,13 +115,7 @@ struct Sides<'t> {
 impl<'t> Sides<'t> {
     fn new(edit: &Edit, text: &'t str, lines: &'t LineIndex) -> Option<Sides<'t>> {
         let span = &edit.span;
-        if span.start > span.end
-            || span.end > text.len()
-            || !text.is_char_boundary(span.start)
-            || !text.is_char_boundary(span.end)
-        {
-            return None;
-        }
+        text.get(span.clone())?;
         let old_len = match text.len() {
             0 => 0,
             _ if text.ends_with('\n') => lines.line_count() - 1,

@@ -6,7 +6,7 @@ use ocdoctor_investigate::{
 };
 use ocdoctor_lab::{
     BuspirateLab, Chip, FaultId, Lab, LabAdapter, LabConfig, buspirate_interface_cfg,
-    interface_cfg, vdebug_interface_cfg, vdebug_openocd,
+    interface_cfg, vdebug_interface_cfg, vdebug_openocd_for_test,
 };
 use std::time::{Duration, Instant};
 
@@ -23,21 +23,6 @@ fn openocd_available() -> bool {
         "openocd is not installed: install it (apt-get install openocd) or set OCDOCTOR_SKIP_LIVE=1"
     );
     false
-}
-
-/// The OpenOCD with the vdebug driver (`.ci/build-openocd-vdebug.sh`), if installed; its
-/// absence fails when `OCDOCTOR_REQUIRE_VDEBUG` is set (`.ci/run` sets it).
-fn vdebug_openocd_available() -> Option<String> {
-    let found = vdebug_openocd();
-    if found.is_none() {
-        assert!(
-            std::env::var_os("OCDOCTOR_REQUIRE_VDEBUG").is_none(),
-            "OCDOCTOR_REQUIRE_VDEBUG is set but no vdebug OpenOCD is installed \
-             (run .ci/build-openocd-vdebug.sh or set OCDOCTOR_VDEBUG_OPENOCD)"
-        );
-        eprintln!("NOTICE: no OpenOCD with the vdebug driver; skipping the vdebug case");
-    }
-    found.map(|p| p.display().to_string())
 }
 
 fn investigate_lab(fault: Option<FaultId>) -> Investigation {
@@ -363,7 +348,7 @@ fn the_idcode_step_follows_the_session_transport() {
 
 #[test]
 fn a_fault_that_goes_away_at_a_lower_speed_is_signal_integrity_proved_by_speed_100() {
-    let Some(openocd) = vdebug_openocd_available() else {
+    let Some(openocd) = vdebug_openocd_for_test().map(|p| p.display().to_string()) else {
         return;
     };
     for chip in Chip::ALL {

@@ -71,6 +71,7 @@ pub use openocd::{
 pub use server::{Lab, LabAdapter};
 pub use vdebug::{
     VDEBUG_BFM_PERIOD_NS, VDEBUG_OPENOCD_DEFAULT, vdebug_interface_cfg, vdebug_openocd,
+    vdebug_openocd_for_test,
 };
 
 use chain::{Chain, Tap, Tdo};

@@ -23,6 +23,16 @@ pub enum LabAdapter {
     Vdebug,
 }
 
+impl LabAdapter {
+    /// OpenOCD's interface cfg for a lab of this protocol on 127.0.0.1:`port`.
+    pub fn interface_cfg(self, port: u16) -> String {
+        match self {
+            LabAdapter::RemoteBitbang => crate::interface_cfg(port),
+            LabAdapter::Vdebug => crate::vdebug_interface_cfg(port),
+        }
+    }
+}
+
 /// A running lab: a remote_bitbang (or vdebug) server for one simulated board.
 ///
 /// Dropping it stops the server thread and closes the sockets.

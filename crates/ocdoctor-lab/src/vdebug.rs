@@ -269,6 +269,24 @@ pub fn vdebug_openocd() -> Option<std::path::PathBuf> {
     default.is_file().then(|| default.to_path_buf())
 }
 
+/// [`vdebug_openocd`] for a test: its absence is a notice and a skip (`None`), unless
+/// `OCDOCTOR_REQUIRE_VDEBUG` is set (`.ci/run` sets it after building the binary) — then it
+/// fails the test, so CI never skips the speed cases silently.
+pub fn vdebug_openocd_for_test() -> Option<std::path::PathBuf> {
+    let found = vdebug_openocd();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("OCDOCTOR_REQUIRE_VDEBUG").is_none(),
+            "OCDOCTOR_REQUIRE_VDEBUG is set but no vdebug OpenOCD is installed \
+             (run .ci/build-openocd-vdebug.sh or set OCDOCTOR_VDEBUG_OPENOCD)"
+        );
+        eprintln!(
+            "NOTICE: no OpenOCD with the vdebug driver (.ci/build-openocd-vdebug.sh); skipping"
+        );
+    }
+    found
+}
+
 /// OpenOCD config text for a vdebug lab on 127.0.0.1:`port`, with OpenOCD's own gdb/telnet/tcl
 /// servers disabled. Write batching as the stock `interface/vdebug.cfg` sets it.
 pub fn vdebug_interface_cfg(port: u16) -> String {

@@ -5,33 +5,17 @@
 //! Without that binary the tests print a notice and pass, unless `OCDOCTOR_REQUIRE_VDEBUG` is
 //! set (`.ci/run` sets it after building the binary): then its absence fails them.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ocdoctor_lab::{
     Chip, FaultId, Lab, LabAdapter, LabConfig, RunOutput, run_openocd_with, target_cfg,
-    vdebug_interface_cfg, vdebug_openocd,
+    vdebug_interface_cfg, vdebug_openocd_for_test,
 };
-
-fn openocd() -> Option<PathBuf> {
-    let found = vdebug_openocd();
-    if found.is_none() {
-        assert!(
-            std::env::var_os("OCDOCTOR_REQUIRE_VDEBUG").is_none(),
-            "OCDOCTOR_REQUIRE_VDEBUG is set but no vdebug OpenOCD is installed \
-             (run .ci/build-openocd-vdebug.sh or set OCDOCTOR_VDEBUG_OPENOCD)"
-        );
-        eprintln!(
-            "NOTICE: no OpenOCD with the vdebug driver (.ci/build-openocd-vdebug.sh); skipping"
-        );
-    }
-    found
-}
 
 /// One session on a fresh vdebug lab: the chip's target cfg, `speed` (None: the cfg's own),
 /// then `commands`.
 fn session(config: &LabConfig, speed: Option<u32>, commands: &[&str]) -> Option<RunOutput> {
-    let openocd = openocd()?;
+    let openocd = vdebug_openocd_for_test()?;
     let lab = Lab::start_on(config.clone(), None, LabAdapter::Vdebug).expect("the lab starts");
     let mut args: Vec<String> = vec!["-f".into(), target_cfg(config.chip).into()];
     if let Some(khz) = speed {

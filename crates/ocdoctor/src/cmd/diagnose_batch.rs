@@ -22,6 +22,19 @@ struct Item {
     bytes: u64,
 }
 
+impl Item {
+    /// A file to diagnose, with its size for the progress bar (0 when it cannot be read: the
+    /// diagnosis then reports why).
+    fn file(path: PathBuf) -> Item {
+        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        Item {
+            path,
+            unlisted: None,
+            bytes,
+        }
+    }
+}
+
 /// A progress bar is drawn (on a terminal) for at least this many logs...
 const PROGRESS_MIN_LOGS: usize = 16;
 /// ...or this many bytes in all.
@@ -107,12 +120,7 @@ fn collect(paths: &[PathBuf]) -> Vec<Item> {
         if path.is_dir() {
             walk(path, &mut items);
         } else {
-            let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-            items.push(Item {
-                path: path.clone(),
-                unlisted: None,
-                bytes,
-            });
+            items.push(Item::file(path.clone()));
         }
     }
     items.sort_by(|a, b| a.path.cmp(&b.path));
@@ -139,12 +147,7 @@ fn walk(dir: &Path, items: &mut Vec<Item>) {
         if is_dir {
             walk(&path, items);
         } else if is_log_name(&path) {
-            let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-            items.push(Item {
-                path,
-                unlisted: None,
-                bytes,
-            });
+            items.push(Item::file(path));
         }
     }
 }

@@ -75,7 +75,7 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             let target = ocdoctor_lab::target_cfg(config.chip);
             let lab = ocdoctor_lab::Lab::start_on(config, port, adapter)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
-            let cfg = write_lab_interface_cfg(lab.port(), adapter)?;
+            let (cfg, _) = write_lab_interface_cfg(lab.port(), adapter)?;
             let openocd = match adapter {
                 ocdoctor_lab::LabAdapter::RemoteBitbang => "openocd".to_string(),
                 ocdoctor_lab::LabAdapter::Vdebug => ocdoctor_lab::vdebug_openocd()
@@ -119,8 +119,7 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
             let lab = ocdoctor_lab::Lab::start_on(config.clone(), None, adapter)
                 .map_err(|e| UsageError(format!("cannot start the lab: {e}")))?;
             // Shown as a command to copy: the interface cfg is written where openocd can read it.
-            let iface = write_lab_interface_cfg(lab.port(), adapter)?;
-            let iface_text = std::fs::read_to_string(&iface).unwrap_or_default();
+            let (iface, iface_text) = write_lab_interface_cfg(lab.port(), adapter)?;
             let mut plan = ocdoctor_lab::session_plan(&config);
             if let Some(khz) = speed {
                 for run in &mut plan {
@@ -202,18 +201,16 @@ fn lab_adapter(name: &str) -> Result<ocdoctor_lab::LabAdapter, UsageError> {
 }
 
 /// The lab's interface cfg as a file, for a command a user can copy (`lab serve`, `lab demo`).
+/// Returns the file and its text (what openocd is run with, without reading the file back).
 fn write_lab_interface_cfg(
     port: u16,
     adapter: ocdoctor_lab::LabAdapter,
-) -> Result<PathBuf, UsageError> {
+) -> Result<(PathBuf, String), UsageError> {
     let cfg = std::env::temp_dir().join(format!("ocdoctor-lab-{port}.cfg"));
-    let text = match adapter {
-        ocdoctor_lab::LabAdapter::RemoteBitbang => ocdoctor_lab::interface_cfg(port),
-        ocdoctor_lab::LabAdapter::Vdebug => ocdoctor_lab::vdebug_interface_cfg(port),
-    };
-    std::fs::write(&cfg, text)
+    let text = adapter.interface_cfg(port);
+    std::fs::write(&cfg, &text)
         .map_err(|e| UsageError(format!("cannot write {}: {e}", cfg.display())))?;
-    Ok(cfg)
+    Ok((cfg, text))
 }
 
 /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, `kill`, a closed terminal), caught from `register` on.
