@@ -168,9 +168,10 @@ pub struct LogMatch {
     /// (overrides the rule's `also`).
     #[serde(default)]
     pub also: Option<BTreeMap<String, f64>>,
-    /// `"<table>:<capture>"` (`"commands:cmd"`, `"cfg_files:file"`): the line counts only when
-    /// the captured name exists in a release newer than the build that ran (or only in a
-    /// fork), per `rules/versions/`; the release becomes the `{since}` placeholder.
+    /// `"<table>:<capture>"` (`"commands:cmd"`, `"cfg_files:file"`, `"flash_drivers:driver"`):
+    /// the line counts only when the captured name exists in a release newer than the build
+    /// that ran (or only in a fork), per `rules/versions/`; the release becomes the `{since}`
+    /// placeholder.
     #[serde(default)]
     pub newer_than_build: Option<String>,
     #[serde(default, flatten)]
@@ -514,7 +515,7 @@ impl KnowledgeBase {
                 if let Some(spec) = &m.newer_than_build {
                     let Some((_, capture)) = m.newer_than_build() else {
                         return Err(format!(
-                            "{w}: newer_than_build {spec:?} is not \"commands:<group>\" or \"cfg_files:<group>\""
+                            "{w}: newer_than_build {spec:?} is not \"commands:<group>\", \"cfg_files:<group>\" or \"flash_drivers:<group>\""
                         ));
                     };
                     if !m.regex.contains(&format!("(?P<{capture}>")) {

@@ -1,5 +1,6 @@
 //! What each OpenOCD release ships, from the tables generated from its sources
-//! (`rules/versions/commands.tsv`, `rules/versions/cfg_files.tsv`, by
+//! (`rules/versions/commands.tsv`, `rules/versions/cfg_files.tsv`,
+//! `rules/versions/flash_drivers.tsv`, by
 //! `tools/catalog/generate.py`): so a rule can tell "this command / cfg file exists, but only
 //! in a release newer than the one that ran" from "this name exists nowhere" (a typo).
 //!
@@ -14,6 +15,7 @@ use std::sync::LazyLock;
 
 const COMMANDS_TSV: &str = include_str!("../../../rules/versions/commands.tsv");
 const CFG_FILES_TSV: &str = include_str!("../../../rules/versions/cfg_files.tsv");
+const FLASH_DRIVERS_TSV: &str = include_str!("../../../rules/versions/flash_drivers.tsv");
 
 /// Upstream releases in order; forks (`espressif`, `raspberrypi`, `riscv`, `st`) are not in it.
 const UPSTREAM: [&str; 4] = ["0.10.0", "0.11.0", "0.12.0", "master"];
@@ -25,6 +27,8 @@ pub enum Table {
     Commands,
     /// Files under the scripts folder, relative to it (`target/rp2040.cfg`).
     CfgFiles,
+    /// Flash driver names, as `flash bank NAME DRIVER …` takes them (`stm32f1x`, `rp2xxx`).
+    FlashDrivers,
 }
 
 impl Table {
@@ -32,6 +36,7 @@ impl Table {
         match s {
             "commands" => Some(Table::Commands),
             "cfg_files" => Some(Table::CfgFiles),
+            "flash_drivers" => Some(Table::FlashDrivers),
             _ => None,
         }
     }
@@ -61,6 +66,7 @@ fn index(tsv: &'static str, key_col: usize, sources_col: usize) -> Index {
 
 static COMMANDS: LazyLock<Index> = LazyLock::new(|| index(COMMANDS_TSV, 0, 4));
 static CFG_FILES: LazyLock<Index> = LazyLock::new(|| index(CFG_FILES_TSV, 0, 1));
+static FLASH_DRIVERS: LazyLock<Index> = LazyLock::new(|| index(FLASH_DRIVERS_TSV, 0, 2));
 
 /// The upstream release whose contents a build of `v` has at least.
 fn floor_release(v: Version) -> usize {
@@ -81,10 +87,12 @@ pub fn newer_than_build(table: Table, name: &str, build: Version) -> Option<&'st
     let idx: &Index = match table {
         Table::Commands => &COMMANDS,
         Table::CfgFiles => &CFG_FILES,
+        Table::FlashDrivers => &FLASH_DRIVERS,
     };
     let name = match table {
         Table::Commands => name.split(' ').next().unwrap_or(name),
         Table::CfgFiles => name.trim_start_matches("./"),
+        Table::FlashDrivers => name,
     };
     let labels = idx.get(name)?;
     let floor = floor_release(build);
@@ -152,6 +160,36 @@ mod tests {
         );
         assert_eq!(
             newer_than_build(Table::CfgFiles, "target/no-such-chip.cfg", v("0.10.0")),
+            None
+        );
+    }
+
+    #[test]
+    fn flash_drivers_newer_than_the_build() {
+        // rp2040.c first ships in 0.12.0; master renamed its driver rp2xxx.
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "rp2040_flash", v("0.11.0")),
+            Some("0.12.0")
+        );
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "rp2xxx", v("0.12.0")),
+            Some("master")
+        );
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "stm32h7x", v("0.10.0")),
+            Some("0.11.0")
+        );
+        // Only Espressif's fork has the ESP32 flash drivers.
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "esp32", v("0.12.0")),
+            Some("espressif")
+        );
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "stm32f1x", v("0.10.0")),
+            None
+        );
+        assert_eq!(
+            newer_than_build(Table::FlashDrivers, "nosuch", v("0.10.0")),
             None
         );
     }
