@@ -10,13 +10,12 @@
 //!
 //! The matcher is hand-written rather than one regex per format: there are some 20 000 formats,
 //! a regex set of that size costs seconds to compile, and we need typed captures for the `%`
-//! conversions. Each format is cut into literal pieces and conversions; an Aho-Corasick automaton
-//! over each format's longest literal picks the few candidate formats for a line, and a small
-//! backtracking matcher checks each candidate against the whole message.
+//! conversions. Each format is cut into literal pieces and conversions; a hash index of each
+//! format's longest literal (its key) by the key's first bytes picks the few candidate formats
+//! for a line, and a small backtracking matcher checks each candidate against the whole message.
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 const MESSAGES_TSV: &str = include_str!("../../../rules/catalog/messages.tsv");
@@ -28,6 +27,9 @@ const MIN_KEY_CHARS: usize = 6;
 /// Backtracking steps allowed per candidate format (formats with several `%s` could otherwise
 /// explode on long lines).
 const MAX_STEPS: usize = 20_000;
+/// Key literals are indexed by their first this many bytes (every key has at least
+/// `MIN_KEY_CHARS` characters, so at least this many bytes).
+const KEY_GRAM: usize = MIN_KEY_CHARS;
 
 /// What a `%` conversion accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +94,12 @@ struct SubsystemsFile {
 pub struct Catalog {
     pub formats: Vec<Format>,
     pub subsystems: BTreeMap<String, Subsystem>,
-    /// Automaton over the distinct key literals; `keyed[i]` lists the formats of key `i`.
-    keys: AhoCorasick,
+    /// The distinct key literals; `keyed[i]` lists the formats of key `i`.
+    keys: Vec<String>,
+    /// Key ids by their first `KEY_GRAM` bytes. A hash index rather than an Aho-Corasick
+    /// automaton: building the automaton over ~9 000 keys was a third of a short diagnosis'
+    /// instructions, while a message (one line) is probed in a few hundred look-ups.
+    by_gram: HashMap<[u8; KEY_GRAM], Vec<u32>>,
     keyed: Vec<Vec<u32>>,
 }
 
@@ -331,14 +337,18 @@ impl Catalog {
         for (k, i) in key_ids {
             patterns[i] = k;
         }
-        let keys = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| format!("catalog automaton: {e}"))?;
+        let mut by_gram: HashMap<[u8; KEY_GRAM], Vec<u32>> = HashMap::new();
+        for (k, key) in patterns.iter().enumerate() {
+            let gram = key.as_bytes()[..KEY_GRAM]
+                .try_into()
+                .expect("keys are long enough");
+            by_gram.entry(gram).or_default().push(k as u32);
+        }
         Ok(Catalog {
             formats,
             subsystems: subsystems.subsystem,
-            keys,
+            keys: patterns,
+            by_gram,
             keyed,
         })
     }
@@ -358,13 +368,7 @@ impl Catalog {
     pub fn lookup(&self, message: &str) -> Option<CatalogMatch> {
         let message = message.trim();
         let mut best: Option<(usize, CatalogMatch)> = None;
-        let mut seen_keys: Vec<usize> = Vec::new();
-        for m in self.keys.find_overlapping_iter(message) {
-            let k = m.pattern().as_usize();
-            if seen_keys.contains(&k) {
-                continue;
-            }
-            seen_keys.push(k);
+        for k in self.keys_in(message) {
             for &fi in &self.keyed[k] {
                 let f = &self.formats[fi as usize];
                 if best.as_ref().is_some_and(|(n, _)| f.literal_chars < *n) {
@@ -391,6 +395,32 @@ impl Catalog {
             }
         }
         best.map(|(_, m)| m)
+    }
+
+    /// The keys `message` holds, each once, in the order an overlapping leftmost-first
+    /// Aho-Corasick search reports them (by where the occurrence ends, the longest first at
+    /// the same end; a key by its first occurrence): `lookup` breaks ties by that order.
+    fn keys_in(&self, message: &str) -> Vec<usize> {
+        let b = message.as_bytes();
+        // (end, length, key) of every occurrence.
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for start in 0..(b.len() + 1).saturating_sub(KEY_GRAM) {
+            let gram: &[u8; KEY_GRAM] = b[start..start + KEY_GRAM].try_into().expect("in range");
+            for &k in self.by_gram.get(gram).map_or(&[][..], Vec::as_slice) {
+                let key = self.keys[k as usize].as_bytes();
+                if b[start..].starts_with(key) {
+                    found.push((start + key.len(), key.len(), k as usize));
+                }
+            }
+        }
+        found.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        let mut keys: Vec<usize> = Vec::with_capacity(found.len());
+        for (_, _, k) in found {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys
     }
 
     /// The level OpenOCD prints `message` at, when the message is pasted without its prefix
@@ -484,6 +514,56 @@ causes = { flash-write-failed = 2.0 }
         assert_eq!(c.formats[m.format as usize].file, "a.c");
         // A key literal shorter than MIN_KEY_CHARS is never matched.
         assert!(c.lookup("bad: 3").is_none());
+    }
+
+    fn log_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                log_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "log") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The key index finds the keys an overlapping Aho-Corasick search over the same keys
+    /// finds, in the same order (which decides ties between equally specific formats), on
+    /// every line of every repository log and on every format's own text.
+    #[test]
+    fn key_index_finds_what_an_automaton_finds_in_its_order() {
+        use aho_corasick::{AhoCorasick, MatchKind};
+        let c = Catalog::embedded();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&c.keys)
+            .unwrap();
+        let by_automaton = |message: &str| {
+            let mut keys: Vec<usize> = Vec::new();
+            for m in ac.find_overlapping_iter(message) {
+                if !keys.contains(&m.pattern().as_usize()) {
+                    keys.push(m.pattern().as_usize());
+                }
+            }
+            keys
+        };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        log_files(&root.join("../../rules"), &mut files);
+        log_files(&root.join("tests/data"), &mut files);
+        assert!(files.len() > 100, "{} logs", files.len());
+        let mut messages: Vec<String> = c.formats.iter().map(|f| f.text.clone()).collect();
+        for f in &files {
+            let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+            messages.extend(text.lines().map(|l| l.trim().to_string()));
+        }
+        let mut with_keys = 0;
+        for m in &messages {
+            let want = by_automaton(m);
+            with_keys += usize::from(!want.is_empty());
+            assert_eq!(c.keys_in(m), want, "{m}");
+        }
+        assert!(with_keys > 10_000, "{with_keys} messages hold keys");
     }
 
     #[test]
