@@ -2,8 +2,68 @@
 //! `ocdoctor` is one self-contained file with no data directory to find. Each file is embedded
 //! twice: as written (TOML, for tools and tests) and parsed here into JSON, which loads several
 //! times faster at start-up. A rule file that is not valid TOML fails the build, naming the file.
+//!
+//! The message catalog (`rules/catalog/messages.tsv`) is indexed here too, with the catalog's
+//! own row parser (`src/catalog_rows.rs`): its ~9 500 formats, key literals and key index become
+//! static tables, so a diagnosis that meets an unexplained error line parses nothing first.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+#[allow(dead_code)] // the parser's items the build does not need
+#[path = "src/catalog_rows.rs"]
+mod catalog_rows;
+
+/// The catalog's tables as Rust statics (included by `src/catalog.rs`).
+fn catalog_index(messages: &str) -> String {
+    let rows = catalog_rows::rows(messages);
+    let (keys, key_of_row) = catalog_rows::keys(&rows);
+    let (starts, formats) = catalog_rows::formats_by_key(&key_of_row, keys.len());
+    let grams = catalog_rows::grams(&keys);
+    let mut out = String::new();
+    writeln!(out, "static EMBEDDED_FORMATS: [Format; {}] = [", rows.len()).unwrap();
+    for r in &rows {
+        writeln!(
+            out,
+            "    Format {{ level: Cow::Borrowed({:?}), subsystem: Cow::Borrowed({:?}), file: Cow::Borrowed({:?}), sources: Cow::Borrowed({:?}), text: Cow::Borrowed({:?}), pieces: OnceLock::new(), literal_chars: {} }},",
+            r.level, r.subsystem, r.file, r.sources, r.text, r.literal_chars
+        )
+        .unwrap();
+    }
+    writeln!(out, "];").unwrap();
+    writeln!(
+        out,
+        "static EMBEDDED_KEYS: [Cow<'static, str>; {}] = [",
+        keys.len()
+    )
+    .unwrap();
+    for k in &keys {
+        writeln!(out, "    Cow::Borrowed({k:?}),").unwrap();
+    }
+    writeln!(out, "];").unwrap();
+    writeln!(
+        out,
+        "static EMBEDDED_GRAMS: [([u8; KEY_GRAM], u32); {}] = [",
+        grams.len()
+    )
+    .unwrap();
+    for (g, k) in &grams {
+        writeln!(out, "    ({g:?}, {k}),").unwrap();
+    }
+    writeln!(out, "];").unwrap();
+    writeln!(
+        out,
+        "static EMBEDDED_KEY_STARTS: [u32; {}] = {starts:?};",
+        starts.len()
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "static EMBEDDED_KEY_FORMATS: [u32; {}] = {formats:?};",
+        formats.len()
+    )
+    .unwrap();
+    out
+}
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -73,4 +133,13 @@ fn main() {
         }
     }
     std::fs::write(out_dir.join("kb_files.rs"), toml_src + &json_src).unwrap();
+
+    let messages = rules.join("catalog/messages.tsv");
+    println!("cargo:rerun-if-changed={}", messages.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest.join("src/catalog_rows.rs").display()
+    );
+    let messages = std::fs::read_to_string(&messages).expect("rules/catalog/messages.tsv");
+    std::fs::write(out_dir.join("catalog_index.rs"), catalog_index(&messages)).unwrap();
 }

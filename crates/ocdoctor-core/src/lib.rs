@@ -7,6 +7,7 @@
 //! ```
 
 pub mod catalog;
+mod catalog_rows;
 pub mod decode;
 pub mod eval;
 pub mod infer;

@@ -714,7 +714,7 @@ impl ScanState<'_> {
                 match pasted.take().or_else(|| catalog.lookup(msg)) {
                     Some(found) => {
                         let sub = &catalog.formats[found.format as usize].subsystem;
-                        let n = r.catalogued_count.entry(sub.clone()).or_default();
+                        let n = r.catalogued_count.entry(sub.to_string()).or_default();
                         *n += 1;
                         if *n as usize <= MAX_CATALOG_LINES_PER_SUBSYSTEM {
                             r.catalogued.push(CatalogLine {
