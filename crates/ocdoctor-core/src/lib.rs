@@ -14,6 +14,7 @@ pub mod infer;
 pub mod kb;
 mod literals;
 pub mod logline;
+mod prefixes;
 pub mod releases;
 pub mod render;
 pub mod render_sarif;
