@@ -348,6 +348,10 @@ impl Scanner {
         // ASCII classes, like phase 1: the Unicode versions of `\w`, `\s`, `\d` and case
         // folding make the automata many times bigger and slower to build, and OpenOCD's
         // messages are ASCII. Captures are taken with each pattern's own (Unicode) regex.
+        if self.anchored[i] == self.sources[i] {
+            // An unanchored pattern is the same regex in both phases, built the same way.
+            return self.raw_regex(i);
+        }
         self.phase2[i]
             .get_or_init(|| line_builder().build(&self.anchored[i]).ok())
             .as_ref()
