@@ -10,63 +10,42 @@
 //!
 //! The matcher is hand-written rather than one regex per format: there are some 20 000 formats,
 //! a regex set of that size costs seconds to compile, and we need typed captures for the `%`
-//! conversions. Each format is cut into literal pieces and conversions; an Aho-Corasick automaton
-//! over each format's longest literal picks the few candidate formats for a line, and a small
-//! backtracking matcher checks each candidate against the whole message.
+//! conversions. Each format is cut into literal pieces and conversions; a hash index of each
+//! format's longest literal (its key) by the key's first bytes picks the few candidate formats
+//! for a line, and a small backtracking matcher checks each candidate against the whole message.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+pub use crate::catalog_rows::Conv;
+use crate::catalog_rows::{KEY_GRAM, Piece, parse_format};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
+#[cfg(test)]
 const MESSAGES_TSV: &str = include_str!("../../../rules/catalog/messages.tsv");
 const SUBSYSTEMS_TOML: &str = include_str!("../../../rules/catalog/subsystems.toml");
 
-/// Shortest literal a format must contain to be matched at all: a format like `%s: %d` would
-/// match nearly any line and say nothing.
-const MIN_KEY_CHARS: usize = 6;
+// The embedded catalog, indexed by build.rs (`EMBEDDED_FORMATS`, `EMBEDDED_KEYS`,
+// `EMBEDDED_GRAMS`, `EMBEDDED_KEY_STARTS`, `EMBEDDED_KEY_FORMATS`).
+include!(concat!(env!("OUT_DIR"), "/catalog_index.rs"));
 /// Backtracking steps allowed per candidate format (formats with several `%s` could otherwise
 /// explode on long lines).
 const MAX_STEPS: usize = 20_000;
-
-/// What a `%` conversion accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conv {
-    /// `%d %i`: an optionally signed decimal.
-    Signed,
-    /// `%u`: decimal digits.
-    Unsigned,
-    /// `%x %X %o`: hex digits.
-    Hex,
-    /// `%s`: any text, possibly empty.
-    Text,
-    /// `%c`: one character.
-    Char,
-    /// `%f %e %g`: a decimal number.
-    Float,
-    /// `%p`: `0x…` or `(nil)`.
-    Pointer,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    Lit(String),
-    Conv(Conv),
-}
 
 /// One message format of OpenOCD's sources.
 #[derive(Debug, Clone)]
 pub struct Format {
     /// `error`, `warning`, `user`, `info`, `print`, `jim`.
-    pub level: String,
-    pub subsystem: String,
+    pub level: Cow<'static, str>,
+    pub subsystem: Cow<'static, str>,
     /// Source file, relative to the OpenOCD tree.
-    pub file: String,
+    pub file: Cow<'static, str>,
     /// The releases and forks whose sources have it (`0.12.0,master,espressif`).
-    pub sources: String,
+    pub sources: Cow<'static, str>,
     /// The C format string as written.
-    pub text: String,
-    pieces: Vec<Piece>,
+    pub text: Cow<'static, str>,
+    /// Parsed on first use: a lookup tries a handful of the ~9 500 formats.
+    pieces: OnceLock<Vec<Piece>>,
     /// Characters of literal text: the more, the more specific the format.
     literal_chars: usize,
 }
@@ -89,12 +68,28 @@ struct SubsystemsFile {
     subsystem: BTreeMap<String, Subsystem>,
 }
 
+impl Format {
+    fn pieces(&self) -> &[Piece] {
+        // Only formats `parse_format` takes are kept, so `None` cannot come back here.
+        self.pieces
+            .get_or_init(|| parse_format(&self.text).unwrap_or_default())
+    }
+}
+
+/// The catalog's parts; the embedded one borrows them from tables build.rs wrote (nothing to
+/// parse or index at run time), one parsed at run time owns them.
 pub struct Catalog {
-    pub formats: Vec<Format>,
+    pub formats: Cow<'static, [Format]>,
     pub subsystems: BTreeMap<String, Subsystem>,
-    /// Automaton over the distinct key literals; `keyed[i]` lists the formats of key `i`.
-    keys: AhoCorasick,
-    keyed: Vec<Vec<u32>>,
+    /// The distinct key literals (each format's longest literal).
+    keys: Cow<'static, [Cow<'static, str>]>,
+    /// (first `KEY_GRAM` bytes of a key, key id), sorted. A sorted table rather than an
+    /// Aho-Corasick automaton: building the automaton over ~9 000 keys was a third of a short
+    /// diagnosis' instructions, while a message (one line) is probed in a few hundred look-ups.
+    by_gram: Cow<'static, [([u8; KEY_GRAM], u32)]>,
+    /// The formats of key `k` are `key_formats[key_starts[k]..key_starts[k + 1]]`, ascending.
+    key_starts: Cow<'static, [u32]>,
+    key_formats: Cow<'static, [u32]>,
 }
 
 /// A line the catalog knows: the format that matched and the typed captures.
@@ -105,64 +100,6 @@ pub struct CatalogMatch {
     /// Other formats as specific as this one that match too (the same words in several files).
     pub alternatives: Vec<u32>,
     pub captures: Vec<String>,
-}
-
-/// Parse a printf format into pieces; `None` for formats the matcher cannot take (`%n`, `%*`).
-fn parse_format(text: &str) -> Option<Vec<Piece>> {
-    let mut pieces = Vec::new();
-    let mut lit = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            lit.push(c);
-            continue;
-        }
-        if chars.peek() == Some(&'%') {
-            chars.next();
-            lit.push('%');
-            continue;
-        }
-        // flags, width, precision, length
-        while let Some(&f) = chars.peek() {
-            if "-+ #0123456789.*hlLqjzt".contains(f) {
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let conv = match chars.next()? {
-            'd' | 'i' => Conv::Signed,
-            'u' => Conv::Unsigned,
-            'x' | 'X' | 'o' => Conv::Hex,
-            's' => Conv::Text,
-            'c' => Conv::Char,
-            'f' | 'F' | 'e' | 'E' | 'g' | 'G' => Conv::Float,
-            'p' => Conv::Pointer,
-            _ => return None,
-        };
-        if !lit.is_empty() {
-            pieces.push(Piece::Lit(std::mem::take(&mut lit)));
-        }
-        pieces.push(Piece::Conv(conv));
-    }
-    if !lit.is_empty() {
-        pieces.push(Piece::Lit(lit));
-    }
-    // Trailing and leading spaces are not printed reliably (the log strips them).
-    if let Some(Piece::Lit(l)) = pieces.last_mut() {
-        let t = l.trim_end().len();
-        l.truncate(t);
-        if l.is_empty() {
-            pieces.pop();
-        }
-    }
-    if let Some(Piece::Lit(l)) = pieces.first_mut() {
-        *l = l.trim_start().to_string();
-        if l.is_empty() {
-            pieces.remove(0);
-        }
-    }
-    Some(pieces)
 }
 
 /// Length of the text a conversion accepts at the start of `s` (greedy, for numbers).
@@ -265,81 +202,30 @@ impl Catalog {
     pub fn parse(messages: &str, subsystems: &str) -> Result<Catalog, String> {
         let subsystems: SubsystemsFile = toml::from_str(subsystems)
             .map_err(|e| format!("rules/catalog/subsystems.toml: {e}"))?;
-        let mut formats = Vec::new();
-        let mut header_seen = false;
-        for line in messages.lines() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            if !header_seen {
-                header_seen = true;
-                continue;
-            }
-            let mut cols = line.splitn(5, '\t');
-            let (Some(level), Some(subsystem), Some(file), Some(sources), Some(text)) = (
-                cols.next(),
-                cols.next(),
-                cols.next(),
-                cols.next(),
-                cols.next(),
-            ) else {
-                continue;
-            };
-            let Some(pieces) = parse_format(text) else {
-                continue;
-            };
-            let literal_chars = pieces
-                .iter()
-                .map(|p| match p {
-                    Piece::Lit(l) => l.chars().count(),
-                    Piece::Conv(_) => 0,
-                })
-                .sum();
-            formats.push(Format {
-                level: level.to_string(),
-                subsystem: subsystem.to_string(),
-                file: file.to_string(),
-                sources: sources.to_string(),
-                text: text.to_string(),
-                pieces,
-                literal_chars,
-            });
-        }
-        let mut key_ids: BTreeMap<String, usize> = BTreeMap::new();
-        let mut keyed: Vec<Vec<u32>> = Vec::new();
-        for (i, f) in formats.iter().enumerate() {
-            let Some(key) = f
-                .pieces
-                .iter()
-                .filter_map(|p| match p {
-                    Piece::Lit(l) => Some(l),
-                    Piece::Conv(_) => None,
-                })
-                .max_by_key(|l| l.len())
-                .filter(|l| l.trim().chars().count() >= MIN_KEY_CHARS)
-            else {
-                continue;
-            };
-            let next = key_ids.len();
-            let k = *key_ids.entry(key.clone()).or_insert(next);
-            if k == keyed.len() {
-                keyed.push(Vec::new());
-            }
-            keyed[k].push(i as u32);
-        }
-        let mut patterns = vec![String::new(); key_ids.len()];
-        for (k, i) in key_ids {
-            patterns[i] = k;
-        }
-        let keys = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| format!("catalog automaton: {e}"))?;
+        let rows = crate::catalog_rows::rows(messages);
+        let (keys, key_of_row) = crate::catalog_rows::keys(&rows);
+        let (key_starts, key_formats) =
+            crate::catalog_rows::formats_by_key(&key_of_row, keys.len());
+        let by_gram = crate::catalog_rows::grams(&keys);
+        let formats = rows
+            .into_iter()
+            .map(|row| Format {
+                level: Cow::Owned(row.level.to_string()),
+                subsystem: Cow::Owned(row.subsystem.to_string()),
+                file: Cow::Owned(row.file.to_string()),
+                sources: Cow::Owned(row.sources.to_string()),
+                text: Cow::Owned(row.text.to_string()),
+                pieces: OnceLock::from(row.pieces),
+                literal_chars: row.literal_chars,
+            })
+            .collect();
         Ok(Catalog {
-            formats,
+            formats: Cow::Owned(formats),
             subsystems: subsystems.subsystem,
-            keys,
-            keyed,
+            keys: Cow::Owned(keys.into_iter().map(Cow::Owned).collect()),
+            by_gram: Cow::Owned(by_gram),
+            key_starts: Cow::Owned(key_starts),
+            key_formats: Cow::Owned(key_formats),
         })
     }
 
@@ -347,8 +233,16 @@ impl Catalog {
     /// never pays for it).
     pub fn embedded() -> &'static Catalog {
         static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
-            Catalog::parse(MESSAGES_TSV, SUBSYSTEMS_TOML)
-                .unwrap_or_else(|e| panic!("embedded catalog: {e}"))
+            let subsystems: SubsystemsFile = toml::from_str(SUBSYSTEMS_TOML)
+                .unwrap_or_else(|e| panic!("embedded rules/catalog/subsystems.toml: {e}"));
+            Catalog {
+                formats: Cow::Borrowed(&EMBEDDED_FORMATS),
+                subsystems: subsystems.subsystem,
+                keys: Cow::Borrowed(&EMBEDDED_KEYS),
+                by_gram: Cow::Borrowed(&EMBEDDED_GRAMS),
+                key_starts: Cow::Borrowed(&EMBEDDED_KEY_STARTS),
+                key_formats: Cow::Borrowed(&EMBEDDED_KEY_FORMATS),
+            }
         });
         &CATALOG
     }
@@ -358,21 +252,16 @@ impl Catalog {
     pub fn lookup(&self, message: &str) -> Option<CatalogMatch> {
         let message = message.trim();
         let mut best: Option<(usize, CatalogMatch)> = None;
-        let mut seen_keys: Vec<usize> = Vec::new();
-        for m in self.keys.find_overlapping_iter(message) {
-            let k = m.pattern().as_usize();
-            if seen_keys.contains(&k) {
-                continue;
-            }
-            seen_keys.push(k);
-            for &fi in &self.keyed[k] {
+        for k in self.keys_in(message) {
+            let formats = self.key_starts[k] as usize..self.key_starts[k + 1] as usize;
+            for &fi in &self.key_formats[formats] {
                 let f = &self.formats[fi as usize];
                 if best.as_ref().is_some_and(|(n, _)| f.literal_chars < *n) {
                     continue;
                 }
                 let mut caps = Vec::new();
                 let mut steps = 0;
-                if !match_pieces(&f.pieces, message, &mut caps, &mut steps) {
+                if !match_pieces(f.pieces(), message, &mut caps, &mut steps) {
                     continue;
                 }
                 match &mut best {
@@ -393,6 +282,34 @@ impl Catalog {
         best.map(|(_, m)| m)
     }
 
+    /// The keys `message` holds, each once, in the order an overlapping leftmost-first
+    /// Aho-Corasick search reports them (by where the occurrence ends, the longest first at
+    /// the same end; a key by its first occurrence): `lookup` breaks ties by that order.
+    fn keys_in(&self, message: &str) -> Vec<usize> {
+        let b = message.as_bytes();
+        // (end, length, key) of every occurrence.
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for start in 0..(b.len() + 1).saturating_sub(KEY_GRAM) {
+            let gram: &[u8; KEY_GRAM] = b[start..start + KEY_GRAM].try_into().expect("in range");
+            let first = self.by_gram.partition_point(|(g, _)| g < gram);
+            let same_gram = self.by_gram[first..].iter().take_while(|(g, _)| g == gram);
+            for &(_, k) in same_gram {
+                let key = self.keys[k as usize].as_bytes();
+                if b[start..].starts_with(key) {
+                    found.push((start + key.len(), key.len(), k as usize));
+                }
+            }
+        }
+        found.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        let mut keys: Vec<usize> = Vec::with_capacity(found.len());
+        for (_, _, k) in found {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
     /// The level OpenOCD prints `message` at, when the message is pasted without its prefix
     /// (forum posts and IDE consoles often drop `Error: `), with the format it matched: error,
     /// warning, info or user (never `print`/`jim`, which OpenOCD prints without a prefix) only when every equally specific format that matches the whole message
@@ -407,7 +324,7 @@ impl Catalog {
         if best.literal_chars < MIN_LITERAL_CHARS {
             return None;
         }
-        let level = match best.level.as_str() {
+        let level = match &*best.level {
             "error" => Level::Error,
             "warning" => Level::Warn,
             "info" => Level::Info,
@@ -484,6 +401,77 @@ causes = { flash-write-failed = 2.0 }
         assert_eq!(c.formats[m.format as usize].file, "a.c");
         // A key literal shorter than MIN_KEY_CHARS is never matched.
         assert!(c.lookup("bad: 3").is_none());
+    }
+
+    fn log_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                log_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "log") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The key index finds the keys an overlapping Aho-Corasick search over the same keys
+    /// finds, in the same order (which decides ties between equally specific formats), on
+    /// every line of every repository log and on every format's own text.
+    #[test]
+    fn key_index_finds_what_an_automaton_finds_in_its_order() {
+        use aho_corasick::{AhoCorasick, MatchKind};
+        let c = Catalog::embedded();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(c.keys.iter().map(|k| k.as_bytes()))
+            .unwrap();
+        let by_automaton = |message: &str| {
+            let mut keys: Vec<usize> = Vec::new();
+            for m in ac.find_overlapping_iter(message) {
+                if !keys.contains(&m.pattern().as_usize()) {
+                    keys.push(m.pattern().as_usize());
+                }
+            }
+            keys
+        };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        log_files(&root.join("../../rules"), &mut files);
+        log_files(&root.join("tests/data"), &mut files);
+        assert!(files.len() > 100, "{} logs", files.len());
+        let mut messages: Vec<String> = c.formats.iter().map(|f| f.text.to_string()).collect();
+        for f in &files {
+            let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+            messages.extend(text.lines().map(|l| l.trim().to_string()));
+        }
+        let mut with_keys = 0;
+        for m in &messages {
+            let want = by_automaton(m);
+            with_keys += usize::from(!want.is_empty());
+            assert_eq!(c.keys_in(m), want, "{m}");
+        }
+        assert!(with_keys > 10_000, "{with_keys} messages hold keys");
+    }
+
+    /// The tables build.rs wrote are what parsing the same TSV at run time gives.
+    #[test]
+    fn the_build_time_index_is_the_parsed_catalog() {
+        let built = Catalog::embedded();
+        let parsed = Catalog::parse(MESSAGES_TSV, SUBSYSTEMS_TOML).unwrap();
+        assert!(built.formats.len() > 5000);
+        assert_eq!(built.formats.len(), parsed.formats.len());
+        for (b, p) in built.formats.iter().zip(parsed.formats.iter()) {
+            assert_eq!(
+                (&b.level, &b.subsystem, &b.file, &b.sources, &b.text),
+                (&p.level, &p.subsystem, &p.file, &p.sources, &p.text)
+            );
+            assert_eq!(b.literal_chars, p.literal_chars, "{}", b.text);
+            assert_eq!(b.pieces(), p.pieces(), "{}", b.text);
+        }
+        assert_eq!(built.keys, parsed.keys);
+        assert_eq!(built.by_gram, parsed.by_gram);
+        assert_eq!(built.key_starts, parsed.key_starts);
+        assert_eq!(built.key_formats, parsed.key_formats);
     }
 
     #[test]

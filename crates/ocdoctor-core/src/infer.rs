@@ -542,10 +542,10 @@ fn catalog_findings(
             Some(c) => c.lines.push(l.clone()),
             None => out.push(CatalogFinding {
                 id: format!("catalog:{sub_id}"),
-                subsystem_id: sub_id.clone(),
+                subsystem_id: sub_id.to_string(),
                 subsystem: sub,
                 lines: vec![l.clone()],
-                count: scan.catalogued_count.get(sub_id).copied().unwrap_or(1),
+                count: scan.catalogued_count.get(&**sub_id).copied().unwrap_or(1),
             }),
         }
     }

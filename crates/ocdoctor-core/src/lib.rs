@@ -7,12 +7,14 @@
 //! ```
 
 pub mod catalog;
+mod catalog_rows;
 pub mod decode;
 pub mod eval;
 pub mod infer;
 pub mod kb;
 mod literals;
 pub mod logline;
+mod prefixes;
 pub mod releases;
 pub mod render;
 pub mod render_sarif;

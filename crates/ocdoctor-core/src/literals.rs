@@ -4,11 +4,23 @@
 //! patterns as one regex take tens: the scanner compiles a pattern only when its literals are
 //! on a line.
 
+use crate::prefixes::required_prefixes;
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
-/// Shorter literals would make most lines candidates: their patterns are run as regexes.
-const MIN_LITERAL_LEN: usize = 3;
+// `EMBEDDED_PREFIXES`: `required_prefixes` of every pattern of the embedded knowledge base,
+// computed by build.rs (parsing ~450 patterns for it was a quarter of a short diagnosis).
+include!(concat!(env!("OUT_DIR"), "/gate_prefixes.rs"));
+
+/// `required_prefixes(source)`, from the build-time table when the knowledge base is the
+/// embedded one.
+fn prefixes_of(source: &str) -> Option<Vec<Vec<u8>>> {
+    match EMBEDDED_PREFIXES.binary_search_by(|(s, _)| (*s).cmp(source)) {
+        Ok(i) => EMBEDDED_PREFIXES[i]
+            .1
+            .map(|ls| ls.iter().map(|l| l.to_vec()).collect()),
+        Err(_) => required_prefixes(source),
+    }
+}
 
 pub(crate) struct LiteralGate {
     automaton: AhoCorasick,
@@ -25,7 +37,7 @@ impl LiteralGate {
         let mut owner = Vec::new();
         let mut residual = Vec::new();
         for (i, source) in sources.iter().enumerate() {
-            match required_prefixes(source) {
+            match prefixes_of(source) {
                 Some(prefixes) => {
                     owner.extend(std::iter::repeat_n(i, prefixes.len()));
                     literals.extend(prefixes);
@@ -65,30 +77,36 @@ impl LiteralGate {
     }
 }
 
-/// The literals one of which starts every match of `source`, when they are few and long
-/// enough to be worth searching for.
-fn required_prefixes(source: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(source)
-        .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let literals = seq.literals()?;
-    if literals.is_empty()
-        || literals
-            .iter()
-            .any(|l| l.as_bytes().len() < MIN_LITERAL_LEN)
-    {
-        return None;
-    }
-    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The build-time table is what extraction gives at run time, for every pattern the
+    /// scanner of the embedded knowledge base gates.
+    #[test]
+    fn the_build_time_prefixes_are_the_extracted_ones() {
+        assert!(EMBEDDED_PREFIXES.len() > 300, "{}", EMBEDDED_PREFIXES.len());
+        assert!(EMBEDDED_PREFIXES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (source, _) in EMBEDDED_PREFIXES {
+            assert_eq!(prefixes_of(source), required_prefixes(source), "{source}");
+        }
+        let kb = crate::KnowledgeBase::embedded();
+        let sources = kb.facts.iter().map(|f| &f.regex).chain(
+            kb.rules
+                .iter()
+                .flat_map(|r| &r.matchers)
+                .filter(|m| m.fact.is_none() && m.problem.is_none())
+                .map(|m| &m.regex),
+        );
+        for source in sources {
+            assert!(
+                EMBEDDED_PREFIXES
+                    .binary_search_by(|(s, _)| (*s).cmp(source.as_str()))
+                    .is_ok(),
+                "not in the build-time table: {source}"
+            );
+        }
+    }
 
     #[test]
     fn a_pattern_with_a_required_prefix_is_gated_by_it() {

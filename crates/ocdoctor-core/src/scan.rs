@@ -79,7 +79,7 @@ pub struct Scanner {
     /// Phase 1's sources: the patterns' own, then `Error` and the banner.
     sources: Vec<String>,
     /// Per pattern, as phase 2 runs it on the message: compiled on first use.
-    phase2: Vec<OnceLock<Option<regex::bytes::Regex>>>,
+    phase2: Vec<OnceLock<Option<meta::Regex>>>,
     /// Same order as `sources`.
     patterns: Vec<Pattern>,
     /// Built when a scan's input proves big (`None` inside if it failed: the gate goes on).
@@ -339,25 +339,21 @@ impl Scanner {
     /// Pattern `i` as phase 1 runs it (`None` if it does not compile, which the kb tests rule out).
     fn raw_regex(&self, i: usize) -> Option<&meta::Regex> {
         self.raw[i]
-            .get_or_init(|| phase1_builder().build(&self.sources[i]).ok())
+            .get_or_init(|| line_builder().build(&self.sources[i]).ok())
             .as_ref()
     }
 
     /// Pattern `i` as phase 2 runs it on a message.
-    fn phase2_regex(&self, i: usize) -> Option<&regex::bytes::Regex> {
+    fn phase2_regex(&self, i: usize) -> Option<&meta::Regex> {
+        // ASCII classes, like phase 1: the Unicode versions of `\w`, `\s`, `\d` and case
+        // folding make the automata many times bigger and slower to build, and OpenOCD's
+        // messages are ASCII. Captures are taken with each pattern's own (Unicode) regex.
+        if self.anchored[i] == self.sources[i] {
+            // An unanchored pattern is the same regex in both phases, built the same way.
+            return self.raw_regex(i);
+        }
         self.phase2[i]
-            .get_or_init(|| {
-                // ASCII classes, like phase 1: the Unicode versions of `\w`, `\s`, `\d` and
-                // case folding make the automata many times bigger and slower to build, and
-                // OpenOCD's messages are ASCII. Captures are taken with each pattern's own
-                // (Unicode) regex.
-                regex::bytes::RegexBuilder::new(&self.anchored[i])
-                    .unicode(false)
-                    .dfa_size_limit(64 << 20)
-                    .size_limit(64 << 20)
-                    .build()
-                    .ok()
-            })
+            .get_or_init(|| line_builder().build(&self.anchored[i]).ok())
             .as_ref()
     }
 
@@ -633,8 +629,12 @@ impl ScanState<'_> {
             }
             let caps = || -> Vec<(String, String)> {
                 let re = sc.captures[pi].get_or_init(|| {
-                    regex::Regex::new(&sc.anchored[pi])
-                        .ok()
+                    // Only a pattern with a named group (`(?P<n>…)` or `(?<n>…)`) has
+                    // captures to take: the others are not compiled again.
+                    let source = &sc.anchored[pi];
+                    (source.contains("(?P<") || source.contains("(?<"))
+                        .then(|| regex::Regex::new(source).ok())
+                        .flatten()
                         .filter(|re| re.capture_names().flatten().next().is_some())
                 });
                 let Some(re) = re else {
@@ -714,7 +714,7 @@ impl ScanState<'_> {
                 match pasted.take().or_else(|| catalog.lookup(msg)) {
                     Some(found) => {
                         let sub = &catalog.formats[found.format as usize].subsystem;
-                        let n = r.catalogued_count.entry(sub.clone()).or_default();
+                        let n = r.catalogued_count.entry(sub.to_string()).or_default();
                         *n += 1;
                         if *n as usize <= MAX_CATALOG_LINES_PER_SUBSYSTEM {
                             r.catalogued.push(CatalogLine {
@@ -1024,6 +1024,21 @@ fn line_around(buf: &[u8], match_end: usize, pos: usize) -> (usize, usize) {
 /// `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy input (the meta
 /// regex then falls back to a PikeVM, ~1000x slower). OpenOCD's messages are ASCII; phase 2
 /// re-checks each candidate, so nothing is lost but a few wasted candidates.
+/// One pattern run on one line or message (phase 1's confirmation, phase 2): the same syntax as
+/// [`phase1_builder`], without the parts that only pay off on long haystacks and cost most of
+/// a small regex' build (a full DFA, a literal prefilter, the one-pass DFA). The lazy DFA
+/// answers the same; a short diagnosis compiles dozens of these.
+fn line_builder() -> meta::Builder {
+    let mut b = phase1_builder();
+    b.configure(
+        meta::Config::new()
+            .dfa(false)
+            .auto_prefilter(false)
+            .onepass(false),
+    );
+    b
+}
+
 fn phase1_builder() -> meta::Builder {
     let mut b = meta::Regex::builder();
     b.syntax(

@@ -27,7 +27,7 @@ fn embedded_catalog_knows_openocd_messages() {
         .formats
         .iter()
         .filter(|f| c.subsystem(&f.subsystem).is_none())
-        .map(|f| f.subsystem.as_str())
+        .map(|f| &*f.subsystem)
         .collect();
     assert!(
         missing.len() < 20,

@@ -22,7 +22,8 @@ pub struct ReadLog {
     /// The bytes read, when at most [`KEEP_LOG_BYTES`].
     pub text: Option<Vec<u8>>,
     /// The lines the chip-identity reading looks at, with their 1-based line numbers: what it
-    /// reads when the log was too big to keep (at most [`MAX_ID_LINES`]).
+    /// reads when the log was too big to keep (at most [`MAX_ID_LINES`]; empty when `text` is
+    /// kept).
     pub id_lines: Vec<(u64, String)>,
 }
 
@@ -96,15 +97,19 @@ struct Tee<R> {
 }
 
 impl<R: Read> Read for Tee<R> {
+    /// The id lines are only looked for once the log proves too big to keep (then in the copy
+    /// first, so they see the same bytes in the same order): a kept log is read whole.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.id_lines.feed(&buf[..n]);
-        if let Some(c) = self.copy.as_mut() {
-            if c.len() + n > KEEP_LOG_BYTES {
-                self.copy = None;
-            } else {
-                c.extend_from_slice(&buf[..n]);
+        match self.copy.as_mut() {
+            Some(c) if c.len() + n <= KEEP_LOG_BYTES => c.extend_from_slice(&buf[..n]),
+            Some(_) => {
+                if let Some(c) = self.copy.take() {
+                    self.id_lines.feed(&c);
+                }
+                self.id_lines.feed(&buf[..n]);
             }
+            None => self.id_lines.feed(&buf[..n]),
         }
         Ok(n)
     }
@@ -113,9 +118,21 @@ impl<R: Read> Read for Tee<R> {
 /// Scan a log from any reader (a file, standard input, a socket). `label` names it in the
 /// evidence; `what` names it in an error ("standard input").
 pub fn read_log(reader: impl Read, label: Option<&str>) -> Result<ReadLog, EngineError> {
+    read_log_sized(reader, label, None)
+}
+
+/// `read_log` of an input whose size may be known: one bigger than [`KEEP_LOG_BYTES`] is not
+/// copied at all (the copy would be dropped on the way; it was most of the memory of a big
+/// diagnosis).
+fn read_log_sized(
+    reader: impl Read,
+    label: Option<&str>,
+    size: Option<u64>,
+) -> Result<ReadLog, EngineError> {
+    let too_big = size.is_some_and(|n| n > KEEP_LOG_BYTES as u64);
     let mut tee = Tee {
         inner: reader,
-        copy: Some(Vec::new()),
+        copy: (!too_big).then(Vec::new),
         id_lines: IdLines::default(),
     };
     let scan = ocdoctor_core::scanner()
@@ -144,7 +161,8 @@ pub fn read_log_file(path: &Path) -> Result<ReadLog, EngineError> {
         what: label.clone(),
         source,
     })?;
-    read_log(f, Some(&label))
+    let size = f.metadata().ok().map(|m| m.len());
+    read_log_sized(f, Some(&label), size)
 }
 
 /// A log held in memory.
