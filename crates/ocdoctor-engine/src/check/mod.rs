@@ -7,10 +7,12 @@
 //! path, line, text, facts and a unified diff) → the rules (`[[match]] problem = "<id>"`) → a
 //! `Report`, rendered like `diagnose`'s. `fix` applies the edits the problems carry.
 
+mod command_fix;
 mod convert;
 mod openocd;
 mod sources;
 
+pub use command_fix::{CommandChange, CommandFix};
 pub use openocd::{Installed, installed, prefetch_version};
 pub use sources::Sources;
 
@@ -76,6 +78,9 @@ pub struct Checked {
     pub problem_edits: Vec<Option<FileEdit>>,
     /// Every distinct edit, in the order found (what `fix` applies).
     pub edits: Vec<FileEdit>,
+    /// The corrected form of each command line given as an argv whose problems have a known
+    /// fix (a command line has no file to edit: `fix` prints it).
+    pub command_fixes: Vec<CommandFix>,
     pub inputs: Vec<ocdoctor_core::report::Input>,
     /// The OpenOCD the first resolution used (`openocd --version`), for the report.
     pub openocd: Option<String>,
@@ -274,7 +279,12 @@ fn refuse_non_scripts(session: &ocdoctor_cfg::Session) -> Result<(), EngineError
     }
 }
 
-fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) -> Result<(), EngineError> {
+/// Check one invocation; its session is returned for what the caller derives from it.
+fn check_invocation(
+    inv: &Invocation,
+    src: &Sources,
+    out: &mut Checked,
+) -> Result<ocdoctor_cfg::Session, EngineError> {
     let inst = installed(&src.options, inv.program.as_ref().map(|a| a.value.as_str()));
     if out.openocd.is_none() {
         out.openocd.clone_from(&inst.version_text);
@@ -284,7 +294,7 @@ fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) -> Resul
     for p in kept(&session.problems) {
         convert_cfg(p, &session, inv, &inst, None, out);
     }
-    Ok(())
+    Ok(session)
 }
 
 /// Run every check on the inputs, reading files from disk, from the current directory.
@@ -305,7 +315,11 @@ pub fn check_sources(inputs: &[Input], src: &Sources) -> Result<Checked, EngineE
                     config: None,
                     command: None,
                 });
-                check_invocation(&inv, src, &mut out)?;
+                let session = check_invocation(&inv, src, &mut out)?;
+                let problems = kept(&session.problems);
+                if let Some(f) = command_fix::command_fix(argv, &inv, &session, &problems) {
+                    out.command_fixes.push(f);
+                }
             }
             Input::Path(p) if p.is_dir() => {
                 let found = ocdoctor_ide::discover(p);
