@@ -392,3 +392,38 @@ fn a_misspelt_command_on_the_command_line_is_corrected_to_a_command_of_this_rele
     assert_eq!(code, Some(0), "{log}");
     assert_clean(dir.path(), &fixed);
 }
+
+#[test]
+fn the_interface_cfg_moves_before_the_target_cfg() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "target/stm32f1x.cfg",
+        "-f",
+        "interface/stlink.cfg",
+    ];
+    let (_, before) = openocd(dir.path(), &strings(&argv));
+    assert!(
+        before.contains("Debug adapter does not support any transports? Check config file order."),
+        "{before}"
+    );
+    let (_, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/stm32f1x.cfg"
+        ])
+    );
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("Error"), "{log}");
+    assert_clean(dir.path(), &fixed);
+}
