@@ -17,7 +17,7 @@
 //! clearly a Windows command line (a drive letter path, `openocd.exe`), with the MSVC runtime
 //! rules, which keep backslashes.
 
-use crate::problem::{Location, Problem, Severity};
+use crate::problem::{Location, Problem, ProblemId, Severity};
 use crate::tcl::Span;
 use serde::Serialize;
 
@@ -355,7 +355,7 @@ impl Invocation {
                 });
                 if parse_level(&v.value).is_none() {
                     self.problems.push(Problem::new(
-                        "invalid-debug-level",
+                        ProblemId::InvalidDebugLevel,
                         Severity::Error,
                         format!(
                             "debug level '{}' is not a number: OpenOCD runs `debug_level {}` and fails",
@@ -383,7 +383,7 @@ impl Invocation {
                 if v.value.contains('\\') {
                     self.problems.push(
                         Problem::new(
-                            "windows-path-backslashes",
+                            ProblemId::WindowsPathBackslashes,
                             Severity::Warning,
                             format!(
                                 "OpenOCD runs `log_output {}` as Tcl without braces: the backslashes are eaten",
@@ -396,7 +396,7 @@ impl Invocation {
                 } else if v.value.contains(char::is_whitespace) {
                     self.problems.push(
                         Problem::new(
-                            "unquoted-space-in-path",
+                            ProblemId::UnquotedSpaceInPath,
                             Severity::Error,
                             format!(
                                 "OpenOCD runs `log_output {}` as Tcl without braces: the space splits the path",
@@ -415,7 +415,7 @@ impl Invocation {
 
     fn unknown_option(&mut self, msg: String, span: Span, name: &str) {
         let mut p = Problem::new(
-            "unknown-option",
+            ProblemId::UnknownOption,
             Severity::Error,
             format!("openocd: {msg}"),
             Some(self.loc(span)),
@@ -461,7 +461,7 @@ impl Invocation {
                     let span = Span::new(opt.span.start, a.span.end);
                     self.problems.push(
                         Problem::new(
-                            "debug-level-with-space",
+                            ProblemId::DebugLevelWithSpace,
                             Severity::Error,
                             format!("{msg} (`-d` takes its level attached: `-d{}`; `-d {}` is an error in 0.12)", a.value, a.value),
                             Some(self.loc(span)),
@@ -484,7 +484,7 @@ impl Invocation {
                     let span = Span::new(args[vi].span.start, run_span.end);
                     self.problems.push(
                         Problem::new(
-                            "unquoted-space-in-path",
+                            ProblemId::UnquotedSpaceInPath,
                             Severity::Error,
                             format!("{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"),
                             Some(self.loc(span)),
@@ -503,7 +503,7 @@ impl Invocation {
                     let span = Span::new(args[vi].span.start, run_span.end);
                     self.problems.push(
                         Problem::new(
-                            "unexpected-argument",
+                            ProblemId::UnexpectedArgument,
                             Severity::Error,
                             format!(
                                 "{msg} (the -c command was not quoted: OpenOCD ran only `{}`)",
@@ -520,7 +520,7 @@ impl Invocation {
                 _ => {}
             }
             let mut p = Problem::new(
-                "unexpected-argument",
+                ProblemId::UnexpectedArgument,
                 Severity::Error,
                 msg,
                 Some(self.loc(a.span)),

@@ -4,6 +4,7 @@
 //! `invalid command name "…"`; the nearest known name is the suggestion.
 
 use crate::index::edit_distance;
+use crate::versions::Version;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -29,6 +30,42 @@ static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// Whether `name` is a command some OpenOCD (any release or fork) or Jim Tcl defines.
 pub fn is_known(name: &str) -> bool {
     KNOWN.contains(name.trim_start_matches("::"))
+}
+
+/// The release tag of `version` in the `sources` column of `commands.tsv`.
+fn release_tag(version: Version) -> &'static str {
+    match version {
+        Version::V0_10 => "0.10.0",
+        Version::V0_11 => "0.11.0",
+        Version::V0_12 => "0.12.0",
+        Version::Master => "master",
+    }
+}
+
+/// The first words of the commands each release registers (`commands.tsv`'s `sources`).
+static BY_RELEASE: LazyLock<HashSet<(&'static str, &'static str)>> = LazyLock::new(|| {
+    OPENOCD_COMMANDS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Some((f.first()?.split(' ').next()?, *f.get(4)?))
+        })
+        .flat_map(|(name, sources)| sources.split(',').map(move |s| (name, s)))
+        .collect()
+});
+
+/// Whether `name` is a command of OpenOCD `version` itself (or of Jim Tcl): what a fix may
+/// write for that version, unlike [`is_known`], which also knows other releases and forks.
+pub fn is_known_in(name: &str, version: Version) -> bool {
+    let name = name.trim_start_matches("::");
+    let jim = JIM_COMMANDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .any(|j| j == name);
+    jim || BY_RELEASE.contains(&(name, release_tag(version)))
 }
 
 /// The known command closest to `name` (`transprt` → `transport`), when one is close enough
@@ -70,5 +107,10 @@ mod tests {
         assert_eq!(suggest("transprt"), Some("transport"));
         assert_eq!(suggest("adaptr"), Some("adapter"));
         assert_eq!(suggest("qqqqqqqqqq"), None);
+        // `adapter` came with 0.11; `set` is Jim's in every release.
+        assert!(is_known_in("adapter", Version::V0_12));
+        assert!(!is_known_in("adapter", Version::V0_10));
+        assert!(is_known_in("set", Version::V0_10));
+        assert!(!is_known_in("transprt", Version::V0_12));
     }
 }

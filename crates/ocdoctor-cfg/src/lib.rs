@@ -27,7 +27,7 @@ pub use argv::{Arg, Invocation, Step, StepKind};
 pub use index::ScriptsIndex;
 pub use lines::LineIndex;
 pub use model::Model;
-pub use problem::{Location, Problem, Severity};
+pub use problem::{Location, Problem, ProblemId, Severity};
 pub use resolve::{
     FileSystem, NotAScript, RealFs, ResolveOptions, Session, SourceFile, binary_kind, resolve,
     resolve_with,

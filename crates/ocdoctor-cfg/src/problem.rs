@@ -44,7 +44,7 @@ pub enum Severity {
 /// One problem found in the invocation or its scripts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// Stable kebab-case id (see the crate README for the list).
+    /// Stable kebab-case id: a [`ProblemId`], as text (`Problem::new` takes the enum).
     pub id: String,
     pub severity: Severity,
     pub message: String,
@@ -58,13 +58,13 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(
-        id: &str,
+        id: ProblemId,
         severity: Severity,
         message: impl Into<String>,
         location: Option<Location>,
     ) -> Problem {
         Problem {
-            id: id.to_string(),
+            id: id.as_str().to_string(),
             severity,
             message: message.into(),
             location,
@@ -82,29 +82,68 @@ impl Problem {
     }
 }
 
-/// Every problem id this crate produces, for registries and docs.
-pub const PROBLEM_IDS: &[&str] = &[
-    "missing-file",
-    "unresolved-input",
-    "unexpected-argument",
-    "unknown-option",
-    "debug-level-with-space",
-    "invalid-debug-level",
-    "debug-level-out-of-range",
-    "deprecated-command",
-    "deprecated-file",
-    "removed-file",
-    "removed-command",
-    "command-needs-newer-version",
-    "no-adapter",
-    "two-adapters",
-    "unknown-adapter-driver",
-    "target-before-interface",
-    "transport-not-supported-by-adapter",
-    "transport-select-twice",
-    "reset-config-invalid",
-    "windows-path-backslashes",
-    "unquoted-space-in-path",
-    "port-clash",
-    "tcl-syntax",
-];
+/// Defines a crate's problem-id enum from one list of `Variant = "kebab-id"` lines: the
+/// variants, `ALL` (every id, for registries, docs and the test that ties ids to rules) and
+/// `as_str`. Producers name a variant, so the list is every id the crate can emit.
+#[macro_export]
+macro_rules! problem_ids {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $id:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name { $($variant,)* }
+        impl $name {
+            /// Every id, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+            /// The stable kebab-case id (`missing-file`).
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $id,)* }
+            }
+        }
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.as_str()
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+problem_ids! {
+    /// Every problem id this crate produces (`Problem::new` takes one).
+    pub enum ProblemId {
+        MissingFile = "missing-file",
+        UnresolvedInput = "unresolved-input",
+        UnexpectedArgument = "unexpected-argument",
+        UnknownOption = "unknown-option",
+        DebugLevelWithSpace = "debug-level-with-space",
+        InvalidDebugLevel = "invalid-debug-level",
+        DebugLevelOutOfRange = "debug-level-out-of-range",
+        DeprecatedCommand = "deprecated-command",
+        DeprecatedFile = "deprecated-file",
+        RemovedFile = "removed-file",
+        RemovedCommand = "removed-command",
+        CommandNeedsNewerVersion = "command-needs-newer-version",
+        NoAdapter = "no-adapter",
+        TwoAdapters = "two-adapters",
+        UnknownAdapterDriver = "unknown-adapter-driver",
+        TargetBeforeInterface = "target-before-interface",
+        TransportNotSupportedByAdapter = "transport-not-supported-by-adapter",
+        TransportSelectTwice = "transport-select-twice",
+        ResetConfigInvalid = "reset-config-invalid",
+        WindowsPathBackslashes = "windows-path-backslashes",
+        UnquotedSpaceInPath = "unquoted-space-in-path",
+        PortClash = "port-clash",
+        TclSyntax = "tcl-syntax",
+        IncludeCycle = "include-cycle",
+        InvalidCommandName = "invalid-command-name",
+    }
+}

@@ -25,7 +25,7 @@ use crate::expr::{self, Ev, UNKNOWN};
 use crate::index::{ScriptsIndex, edit_distance};
 use crate::lines::LineIndex;
 use crate::model::*;
-use crate::problem::{Location, Problem, Severity};
+use crate::problem::{Location, Problem, ProblemId, Severity};
 use crate::tcl::{self, Command, Part, Script, Span, Word, WordKind};
 use crate::versions::{self, Status, Version};
 use serde::Serialize;
@@ -604,7 +604,7 @@ impl<'a> Interp<'a> {
                             let var = unexpanded_variable(name).unwrap_or_default();
                             self.incomplete = true;
                             self.problem(Problem::new(
-                                "unresolved-input",
+                                ProblemId::UnresolvedInput,
                                 Severity::Warning,
                                 format!(
                                     "could not follow -f {name}: `{var}` is a variable only the program that starts OpenOCD expands, so the check did not read that file"
@@ -667,7 +667,7 @@ impl<'a> Interp<'a> {
         let suggestion = if level > max { max.min(3) } else { -3 };
         self.problem(
             Problem::new(
-                "debug-level-out-of-range",
+                ProblemId::DebugLevelOutOfRange,
                 if stops {
                     Severity::Error
                 } else {
@@ -693,7 +693,7 @@ impl<'a> Interp<'a> {
             let l = self.loc(0, span);
             self.problem(
                 Problem::new(
-                    "no-adapter",
+                    ProblemId::NoAdapter,
                     Severity::Error,
                     "no debug adapter is configured: OpenOCD will stop with `Debug Adapter has to be specified, see \"adapter driver\" command`",
                     Some(l),
@@ -727,7 +727,7 @@ impl<'a> Interp<'a> {
             Ok(text) => text,
             Err(NotAScript::Unreadable) => {
                 self.problem(Problem::new(
-                    "missing-file",
+                    ProblemId::MissingFile,
                     Severity::Error,
                     format!("couldn't read file \"{}\"", path.display()),
                     Some(from),
@@ -780,7 +780,7 @@ impl<'a> Interp<'a> {
         }
         chain.push(path.display().to_string());
         self.problem(Problem::new(
-            "include-cycle",
+            ProblemId::IncludeCycle,
             Severity::Error,
             format!(
                 "include cycle: {} (OpenOCD recurses until it fails)",
@@ -795,7 +795,7 @@ impl<'a> Interp<'a> {
         for e in errors {
             let l = self.loc(fid, e.span);
             self.problem(Problem::new(
-                "tcl-syntax",
+                ProblemId::TclSyntax,
                 Severity::Error,
                 e.message(),
                 Some(l),
@@ -1625,7 +1625,7 @@ impl<'a> Interp<'a> {
         if let Status::Removed { replacement, .. } = versions::lookup_file(&rel, self.opts.version)
         {
             let p = self.file_version_problem(
-                "removed-file",
+                ProblemId::RemovedFile,
                 Severity::Error,
                 format!("Can't find {name}: it was removed before OpenOCD"),
                 &rel,
@@ -1656,7 +1656,7 @@ impl<'a> Interp<'a> {
         if !sugg.is_empty() {
             msg.push_str(&format!(" (did you mean {}?)", sugg.join(", ")));
         }
-        let mut p = Problem::new("missing-file", Severity::Error, msg, Some(l));
+        let mut p = Problem::new(ProblemId::MissingFile, Severity::Error, msg, Some(l));
         p.suggestion = sugg.into_iter().next();
         self.problem(p);
     }
@@ -1666,7 +1666,7 @@ impl<'a> Interp<'a> {
     /// is no edit of the name.
     fn file_version_problem(
         &self,
-        id: &str,
+        id: ProblemId,
         severity: Severity,
         head: String,
         rel: &str,
@@ -1699,7 +1699,7 @@ impl<'a> Interp<'a> {
                 let key = format!("file:{rel}:{}", l.line);
                 if self.reported.insert(key) {
                     let p = self.file_version_problem(
-                        "deprecated-file",
+                        ProblemId::DeprecatedFile,
                         Severity::Warning,
                         format!("{rel} is deprecated in OpenOCD"),
                         &rel,
@@ -1731,7 +1731,7 @@ impl<'a> Interp<'a> {
             Status::Deprecated {
                 replacement, since, ..
             } => renamed(
-                "deprecated-command",
+                ProblemId::DeprecatedCommand,
                 Severity::Warning,
                 "is deprecated since",
                 &matched,
@@ -1740,7 +1740,7 @@ impl<'a> Interp<'a> {
                 l,
             ),
             Status::Removed { replacement, since } => renamed(
-                "removed-command",
+                ProblemId::RemovedCommand,
                 Severity::Error,
                 "was removed in",
                 &matched,
@@ -1749,7 +1749,7 @@ impl<'a> Interp<'a> {
                 l,
             ),
             Status::NotYet { since, old_name } => Problem::new(
-                "command-needs-newer-version",
+                ProblemId::CommandNeedsNewerVersion,
                 Severity::Error,
                 format!(
                     "'{matched}' needs OpenOCD {} or newer (this is {v}); here it is '{old_name}'",
@@ -1793,7 +1793,7 @@ impl<'a> Interp<'a> {
         let span = cmd.words[0].span;
         let l = self.loc(fid, span);
         let mut p = Problem::new(
-            "invalid-command-name",
+            ProblemId::InvalidCommandName,
             Severity::Error,
             format!("invalid command name \"{name}\""),
             Some(l),
@@ -1823,7 +1823,7 @@ impl<'a> Interp<'a> {
                 let fixed = raw.replace('\\', "/");
                 self.problem(
                     Problem::new(
-                        "windows-path-backslashes",
+                        ProblemId::WindowsPathBackslashes,
                         Severity::Error,
                         format!(
                             "Tcl treats `\\` in {raw} as an escape, so the path becomes `{}`: use `/` or braces",
@@ -1845,7 +1845,7 @@ impl<'a> Interp<'a> {
                 let l = self.loc(fid, span);
                 self.problem(
                     Problem::new(
-                        "unquoted-space-in-path",
+                        ProblemId::UnquotedSpaceInPath,
                         Severity::Error,
                         format!("`{name}` takes one path but got {} words: the path `{joined}` needs braces", cmd.words.len() - 1),
                         Some(l),
@@ -1893,7 +1893,7 @@ impl<'a> Interp<'a> {
         if let Some(first) = self.session.model.adapter_drivers.first().cloned() {
             self.problem(
                 Problem::new(
-                    "two-adapters",
+                    ProblemId::TwoAdapters,
                     Severity::Error,
                     format!(
                         "a second adapter driver '{driver}' is configured after '{}' ({}:{}): OpenOCD ignores it (\"Interface already configured, ignoring\"); load only one interface cfg",
@@ -1920,7 +1920,7 @@ impl<'a> Interp<'a> {
                     best.sort();
                     let wl = self.loc(fid, cmd.words.get(idx).map(|w| w.span).unwrap_or(cmd.span));
                     let mut p = Problem::new(
-                        "unknown-adapter-driver",
+                        ProblemId::UnknownAdapterDriver,
                         Severity::Error,
                         format!("The specified debug interface was not found ({driver})"),
                         Some(wl),
@@ -1966,7 +1966,7 @@ impl<'a> Interp<'a> {
         let inner = self.loc(fid, span);
         let at = self.step.clone().unwrap_or_else(|| inner.clone());
         let mut p = Problem::new(
-            "target-before-interface",
+            ProblemId::TargetBeforeInterface,
             Severity::Error,
             format!(
                 "the transport is queried at {}:{} before any adapter driver is configured: OpenOCD says \"Debug adapter does not support any transports? Check config file order.\" Load the interface cfg before the target cfg",
@@ -2002,7 +2002,7 @@ impl<'a> Interp<'a> {
                 // session OpenOCD ran, without the error (the finding says which one stays).
                 self.problem(
                     Problem::new(
-                        "transport-select-twice",
+                        ProblemId::TransportSelectTwice,
                         Severity::Error,
                         format!("Can't change session's transport after the initial selection was made (it is '{cur}', this asks for '{t}')"),
                         Some(l),
@@ -2030,7 +2030,7 @@ impl<'a> Interp<'a> {
                     .unwrap_or("?")
                     .to_string();
                 let mut p = Problem::new(
-                    "transport-not-supported-by-adapter",
+                    ProblemId::TransportNotSupportedByAdapter,
                     Severity::Error,
                     format!(
                         "Debug adapter doesn't support '{t}' transport (adapter driver '{drv}' supports: {})",
@@ -2205,7 +2205,7 @@ impl<'a> Interp<'a> {
                         .collect();
                     best.sort();
                     let mut p = Problem::new(
-                        "reset-config-invalid",
+                        ProblemId::ResetConfigInvalid,
                         Severity::Error,
                         format!("unknown reset_config flag ({a})"),
                         Some(wl),
@@ -2217,7 +2217,7 @@ impl<'a> Interp<'a> {
                     if let Some(prev) = seen.insert(group, i) {
                         let prev_v = args[prev].clone().unwrap_or_default();
                         self.problem(Problem::new(
-                            "reset-config-invalid",
+                            ProblemId::ResetConfigInvalid,
                             Severity::Error,
                             format!("extra reset_config {group} spec ({a}); '{prev_v}' already sets the {group} group"),
                             Some(wl),
@@ -2326,7 +2326,7 @@ impl<'a> Interp<'a> {
                     let (a, b) = (&used[j], &used[i]);
                     let at = b.2.clone().or_else(|| a.2.clone());
                     let mut p = Problem::new(
-                        "port-clash",
+                        ProblemId::PortClash,
                         Severity::Error,
                         format!(
                             "{} and {} both use port {}: the second bind fails (\"couldn't bind {} to socket on port {}: Address already in use\")",
@@ -2434,7 +2434,7 @@ fn glob_match(pat: &str, s: &str) -> bool {
 /// A command that was renamed or dropped: the problem names the version and, when there is one,
 /// the replacement (and suggests it when there is exactly one).
 fn renamed(
-    id: &str,
+    id: ProblemId,
     severity: Severity,
     what: &str,
     matched: &str,

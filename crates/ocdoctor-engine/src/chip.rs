@@ -8,6 +8,14 @@ use ocdoctor_core::report::{FixOut, Report};
 use ocdoctor_core::{Hints, ScanResult, SourceProblem};
 use std::path::PathBuf;
 
+ocdoctor_cfg::problem_ids! {
+    /// The problems the engine itself finds in a log (source `log`), besides the scan's rule
+    /// hits: the chip-identity reading's garbled ids (rule TGT054).
+    pub enum LogProblemId {
+        IdcodeGarbled = "idcode-garbled",
+    }
+}
+
 /// The installed scripts tree to index: `OPENOCD_SCRIPTS`, then the usual install places.
 pub fn scripts_dir(explicit: Option<PathBuf>) -> Option<PathBuf> {
     explicit
@@ -100,7 +108,7 @@ impl IdReading {
         };
         vec![SourceProblem {
             source: "log".into(),
-            id: "idcode-garbled".into(),
+            id: LogProblemId::IdcodeGarbled.to_string(),
             message: why.join("; "),
             path: path.map(str::to_string),
             line: self.line,

@@ -47,3 +47,20 @@ pub use log::{
     read_log_file,
 };
 pub use ocdoctor_core::Report;
+
+/// Every problem id the producers can hand to the rules, with the `source` it arrives under
+/// (what a rule's `[[match]] problem = "<id>"`, `source = "<source>"` listens for): the static
+/// check of cfgs and command lines (`config`), of IDE launch files (`ide`), and the engine's
+/// own reading of a log (`log`). Tied to the knowledge base by `tests/problem_ids.rs`.
+pub fn problem_producers() -> Vec<(&'static str, &'static str)> {
+    let cfg = ocdoctor_cfg::ProblemId::ALL
+        .iter()
+        .map(|id| ("config", id.as_str()));
+    let ide = ocdoctor_ide::ProblemId::ALL
+        .iter()
+        .map(|id| ("ide", id.as_str()));
+    let log = chip::LogProblemId::ALL
+        .iter()
+        .map(|id| ("log", id.as_str()));
+    cfg.chain(ide).chain(log).collect()
+}

@@ -5,7 +5,7 @@
 
 use crate::edit::Edit;
 use crate::text::{json_quote, xml_escape};
-use crate::{IdeContext, IdeProblem, LaunchConfig, Location, Os, Severity, Span};
+use crate::{IdeContext, IdeProblem, LaunchConfig, Location, Os, ProblemId, Severity, Span};
 use ocdoctor_cfg::{Invocation, ResolveOptions, ScriptsIndex, Version};
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -140,7 +140,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn problem(
         &self,
-        id: &'static str,
+        id: ProblemId,
         severity: Severity,
         message: impl Into<String>,
         span: Span,
@@ -262,7 +262,7 @@ pub(crate) fn run(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
             .map(|v| v.span.clone())
             .unwrap_or(plan.anchor.clone());
         cfg.problems
-            .push(cx.problem("server-not-openocd", sev, msg, span, edit));
+            .push(cx.problem(ProblemId::ServerNotOpenocd, sev, msg, span, edit));
         check_gdb(plan, cx, cfg);
         return;
     }
@@ -305,8 +305,13 @@ pub(crate) fn run(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
                 if let Some(f) = &found {
                     msg.push_str(&format!("; `{}` is on PATH", f.display()));
                 }
-                cfg.problems
-                    .push(cx.problem("server-not-found", Severity::Error, msg, span, edit));
+                cfg.problems.push(cx.problem(
+                    ProblemId::ServerNotFound,
+                    Severity::Error,
+                    msg,
+                    span,
+                    edit,
+                ));
             }
             Err(()) => cfg
                 .notes
@@ -442,8 +447,13 @@ fn check_files(
         {
             span = span.start + at..span.start + at + name.len();
         }
-        cfg.problems
-            .push(cx.problem("config-file-not-found", Severity::Error, msg, span, edit));
+        cfg.problems.push(cx.problem(
+            ProblemId::ConfigFileNotFound,
+            Severity::Error,
+            msg,
+            span,
+            edit,
+        ));
     }
     let _ = &cfg.name;
 }
@@ -494,7 +504,7 @@ fn check_tcl(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
         if bad {
             let fixed = fix_backslashes(&val.raw);
             cfg.problems.push(cx.problem(
-                "windows-path-backslashes",
+                ProblemId::WindowsPathBackslashes,
                 Severity::Error,
                 format!(
                     "Tcl reads the backslashes in `{cmd}` as escapes (`\\t`, `\\n`…), so the path OpenOCD gets is not the one written; use `/` (Windows accepts it) or braces"
@@ -519,7 +529,7 @@ fn check_tcl(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
             {
                 let (val, _) = &plan.vals[*oi];
                 cfg.problems.push(cx.problem(
-                    "windows-path-backslashes",
+                    ProblemId::WindowsPathBackslashes,
                     Severity::Error,
                     format!(
                         "`{name}` uses `\\`, which is not a path separator on this OS; use `/`"
@@ -572,7 +582,7 @@ fn check_serial(serial: &str, val: &Val, cx: &Ctx, cfg: &mut LaunchConfig) {
     };
     let now = format!("attached: {}", attached.join(", "));
     cfg.problems.push(cx.problem(
-        "stale-probe-serial",
+        ProblemId::StaleProbeSerial,
         Severity::Warning,
         format!("the probe serial `{serial}` matches no attached probe ({now}); OpenOCD will not find the probe"),
         val.span.clone(),
@@ -606,7 +616,7 @@ fn check_split(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
                     if !quoted_already {
                         let new_raw = format!("{}\"{}\"{}", &val.raw[..s], joined, &val.raw[e..]);
                         cfg.problems.push(cx.problem(
-                            "unquoted-space-in-args",
+                            ProblemId::UnquotedSpaceInArgs,
                             Severity::Error,
                             format!(
                                 "`{w} {joined}` is split at the space: OpenOCD gets `{w} {}` and then `{}` as stray arguments (\"Unexpected command line argument\"); quote it",
@@ -670,7 +680,7 @@ fn check_gdb(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
     if host_gdb(&g.value) {
         let pick = found_candidate().unwrap_or(gdb_candidates(plan)[0]);
         cfg.problems.push(cx.problem(
-            "gdb-is-host-gdb",
+            ProblemId::GdbIsHostGdb,
             Severity::Warning,
             format!(
                 "`{}` is the host's GDB, which does not debug ARM/RISC-V targets (\"Truncated register 16 in remote 'g' packet\"); use a cross GDB such as `{pick}`",
@@ -689,7 +699,7 @@ fn check_gdb(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
             found_candidate().map(|c| g.edit(c))
         };
         cfg.problems.push(cx.problem(
-            "gdb-not-found",
+            ProblemId::GdbNotFound,
             Severity::Error,
             format!("the GDB `{}` was not found", g.value),
             g.span.clone(),
@@ -758,7 +768,7 @@ pub(crate) fn check_port_pair(
         })
     };
     cfg.problems.push(cx.problem(
-        "gdb-port-mismatch",
+        ProblemId::GdbPortMismatch,
         Severity::Error,
         format!("GDB connects to port {port} but {what} is {server}: GDB gets \"Connection refused\" (or reaches another server)"),
         client.span.clone(),

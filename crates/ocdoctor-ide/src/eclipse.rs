@@ -4,7 +4,7 @@
 
 use crate::checks::{self, Ctx, Enc, Plan, Role, Val};
 use crate::text::subst;
-use crate::{FrontEnd, IdeContext, IdeFile, LaunchConfig, Os, Severity};
+use crate::{FrontEnd, IdeContext, IdeFile, LaunchConfig, Os, ProblemId, Severity};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
             let pos = e.pos();
             let at = offset_of(&text, pos.row, pos.col);
             file.problems.push(cx.problem(
-                "parse-error",
+                ProblemId::ParseError,
                 Severity::Error,
                 format!(".launch is not well-formed XML: {e}"),
                 at..(at + 1).min(text.len()).max(at),

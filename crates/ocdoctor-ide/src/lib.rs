@@ -139,8 +139,8 @@ impl Location {
 /// One thing the front end will get wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdeProblem {
-    /// Stable kebab-case id (see [`PROBLEM_IDS`] and the README).
-    pub id: &'static str,
+    /// Stable kebab-case id (see [`ProblemId`] and the README).
+    pub id: ProblemId,
     pub severity: Severity,
     pub message: String,
     pub location: Location,
@@ -148,24 +148,26 @@ pub struct IdeProblem {
     pub edit: Option<Edit>,
 }
 
-/// Every problem id this crate produces.
-pub const PROBLEM_IDS: &[&str] = &[
-    "parse-error",
-    "server-not-found",
-    "server-not-openocd",
-    "config-file-not-found",
-    "gdb-not-found",
-    "gdb-is-host-gdb",
-    "gdb-port-mismatch",
-    "server-started-pattern-mismatch",
-    "filter-stderr-false",
-    "unknown-key",
-    "deprecated-key",
-    "windows-path-backslashes",
-    "unquoted-space-in-args",
-    "stale-probe-serial",
-    "no-config-files",
-];
+ocdoctor_cfg::problem_ids! {
+    /// Every problem id this crate produces (`IdeProblem::id`).
+    pub enum ProblemId {
+        ParseError = "parse-error",
+        ServerNotFound = "server-not-found",
+        ServerNotOpenocd = "server-not-openocd",
+        ConfigFileNotFound = "config-file-not-found",
+        GdbNotFound = "gdb-not-found",
+        GdbIsHostGdb = "gdb-is-host-gdb",
+        GdbPortMismatch = "gdb-port-mismatch",
+        ServerStartedPatternMismatch = "server-started-pattern-mismatch",
+        FilterStderrFalse = "filter-stderr-false",
+        UnknownKey = "unknown-key",
+        DeprecatedKey = "deprecated-key",
+        WindowsPathBackslashes = "windows-path-backslashes",
+        UnquotedSpaceInArgs = "unquoted-space-in-args",
+        StaleProbeSerial = "stale-probe-serial",
+        NoConfigFiles = "no-config-files",
+    }
+}
 
 /// One launch configuration and the OpenOCD run it implies.
 #[derive(Debug, Clone)]
@@ -324,7 +326,7 @@ pub fn load(path: &Path, ctx: &IdeContext) -> IdeFile {
             lines: LineIndex::new(""),
             configs: Vec::new(),
             problems: vec![IdeProblem {
-                id: "parse-error",
+                id: ProblemId::ParseError,
                 severity: Severity::Error,
                 message: format!("cannot read {}: {e}", path.display()),
                 location: Location::in_text(path, "", 0..0),
@@ -345,7 +347,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], ctx: &IdeContext) -> IdeFile {
             f.problems.insert(
                 0,
                 IdeProblem {
-                    id: "parse-error",
+                    id: ProblemId::ParseError,
                     severity: Severity::Error,
                     message: format!(
                         "invalid UTF-8 at byte {at}; the IDE will not read this file as written"

@@ -3,7 +3,7 @@
 
 use crate::checks::{self, Ctx, Enc, Plan, Role, Val};
 use crate::ini::{Ini, IniEntry};
-use crate::{FrontEnd, IdeContext, IdeFile, LaunchConfig, Severity};
+use crate::{FrontEnd, IdeContext, IdeFile, LaunchConfig, ProblemId, Severity};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     let ini = Ini::parse(&text);
     for (span, msg) in &ini.errors {
         file.problems.push(cx.problem(
-            "parse-error",
+            ProblemId::ParseError,
             Severity::Error,
             format!("platformio.ini: {msg}"),
             span.clone(),

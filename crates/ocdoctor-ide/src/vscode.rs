@@ -2,7 +2,9 @@
 
 use crate::checks::{self, Ctx, Enc, Plan, Role, Val};
 use crate::text::{indent_at, subst};
-use crate::{FrontEnd, IdeContext, IdeFile, IdeProblem, LaunchConfig, Location, Os, Severity};
+use crate::{
+    FrontEnd, IdeContext, IdeFile, IdeProblem, LaunchConfig, Location, Os, ProblemId, Severity,
+};
 use jsonc_parser::ast::{Object, ObjectProp, Value};
 use jsonc_parser::common::Ranged;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
@@ -128,7 +130,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
         Err(e) => {
             let r = e.range();
             file.problems.push(IdeProblem {
-                id: "parse-error",
+                id: ProblemId::ParseError,
                 severity: Severity::Error,
                 message: format!("launch.json does not parse: {}", e.kind()),
                 location: Location::in_indexed(&path, &text, &lines, r.start..r.end.max(r.start)),
@@ -139,7 +141,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     };
     let Some(root) = ast.value.as_ref().and_then(|v| v.as_object()) else {
         file.problems.push(cx.problem(
-            "parse-error",
+            ProblemId::ParseError,
             Severity::Error,
             "launch.json is not a JSON object",
             0..0,
@@ -152,7 +154,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     };
     let Some(configs) = configs.as_array() else {
         file.problems.push(cx.problem(
-            "parse-error",
+            ProblemId::ParseError,
             Severity::Error,
             "`configurations` is not an array",
             configs.range().start..configs.range().end,
@@ -411,7 +413,7 @@ fn cortex_debug(props: &Props, obj: &Object, cx: &Ctx, vars: &Vars, cfg: &mut La
             .map(|p| p.range.start..p.range.end)
             .unwrap_or(anchor.clone());
         cfg.problems.push(cx.problem(
-            "no-config-files",
+            ProblemId::NoConfigFiles,
             Severity::Error,
             "Cortex-Debug refuses to start: \"At least one OpenOCD Configuration File must be specified.\"",
             span,
@@ -477,7 +479,7 @@ fn check_keys(obj: &Object, cx: &Ctx, cfg: &mut LaunchConfig) {
                 Some(crate::Edit::new(key_span.clone(), format!("\"{new}\"")))
             };
             cfg.problems.push(cx.problem(
-                "deprecated-key",
+                ProblemId::DeprecatedKey,
                 Severity::Warning,
                 format!("`{key}` is deprecated in Cortex-Debug; use `{new}`"),
                 key_span,
@@ -500,7 +502,7 @@ fn check_keys(obj: &Object, cx: &Ctx, cfg: &mut LaunchConfig) {
             None => format!("`{key}` is not a Cortex-Debug launch attribute; it is ignored"),
         };
         cfg.problems.push(cx.problem(
-            "unknown-key",
+            ProblemId::UnknownKey,
             Severity::Warning,
             msg,
             key_span.clone(),
@@ -571,7 +573,7 @@ fn cppdbg(props: &Props, cx: &Ctx, vars: &Vars, cfg: &mut LaunchConfig) {
         };
         if !ok {
             cfg.problems.push(cx.problem(
-                "server-started-pattern-mismatch",
+                ProblemId::ServerStartedPatternMismatch,
                 Severity::Error,
                 format!(
                     "serverStarted `{}` does not match OpenOCD's ready line `{}`: cpptools waits serverLaunchTimeout and gives up",
@@ -602,7 +604,7 @@ fn cppdbg(props: &Props, cx: &Ctx, vars: &Vars, cfg: &mut LaunchConfig) {
                 }
             };
             cfg.problems.push(cx.problem(
-                "filter-stderr-false",
+                ProblemId::FilterStderrFalse,
                 Severity::Error,
                 "OpenOCD prints its ready line on stderr, but cpptools only searches stdout unless `filterStderr` is true: the launch times out",
                 span,

@@ -448,7 +448,7 @@ fn unknown_attached_probes_do_not_make_a_serial_stale() {
     let ids: Vec<&str> = f
         .configs
         .iter()
-        .flat_map(|c| c.problems.iter().map(|p| p.id))
+        .flat_map(|c| c.problems.iter().map(|p| p.id.as_str()))
         .collect();
     assert!(!ids.contains(&"stale-probe-serial"), "{ids:?}");
 }

@@ -152,7 +152,7 @@ fn threadx_az3166_three_configs() {
     );
     assert_eq!(cpp.gdb_target.as_deref(), Some("localhost:3333"));
     // serverStarted matches and filterStderr is true: no front-end problem there.
-    let ids: Vec<_> = cpp.problems.iter().map(|p| p.id).collect();
+    let ids: Vec<_> = cpp.problems.iter().map(|p| p.id.as_str()).collect();
     assert!(!ids.contains(&"filter-stderr-false"), "{ids:?}");
     assert!(!ids.contains(&"server-started-pattern-mismatch"));
     assert!(!ids.contains(&"gdb-port-mismatch"));

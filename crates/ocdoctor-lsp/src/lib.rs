@@ -35,6 +35,7 @@ use lsp_types::{
 use serde::Deserialize;
 use server::State;
 use std::path::PathBuf;
+use text::Document;
 
 /// Why the server stopped other than by `shutdown`/`exit`.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +177,9 @@ fn notified(connection: &Connection, state: &mut State, n: Notification) -> Resu
         DidOpenTextDocument::METHOD => {
             let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params)?;
             let uri = p.text_document.uri;
-            state.docs.insert(uri.clone(), p.text_document.text);
+            state
+                .docs
+                .insert(uri.clone(), Document::new(p.text_document.text));
             check_if_ours(state, &uri)
         }
         DidChangeTextDocument::METHOD => {
@@ -184,7 +187,7 @@ fn notified(connection: &Connection, state: &mut State, n: Notification) -> Resu
             let uri = p.text_document.uri;
             // Full sync: the last change holds the whole text.
             if let Some(c) = p.content_changes.into_iter().last() {
-                state.docs.insert(uri.clone(), c.text);
+                state.docs.insert(uri.clone(), Document::new(c.text));
             }
             check_if_ours(state, &uri)
         }

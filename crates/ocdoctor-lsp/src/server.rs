@@ -2,7 +2,8 @@
 //! answers to hover, definition, completion and code actions.
 
 use crate::engine::{self, Finding};
-use crate::{knowledge, text};
+use crate::knowledge;
+use crate::text::{self, Document};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionItemKind,
     CompletionResponse, CompletionTextEdit, Diagnostic, DiagnosticSeverity, GotoDefinitionResponse,
@@ -11,6 +12,7 @@ use lsp_types::{
 };
 use ocdoctor_core::kb::Severity;
 use ocdoctor_engine::check::Options;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -27,8 +29,8 @@ pub struct Published {
 
 #[derive(Default)]
 pub struct State {
-    /// Open buffers by URI.
-    pub docs: HashMap<Url, String>,
+    /// Open buffers by URI, each with its line index (built once per version).
+    pub docs: HashMap<Url, Document>,
     /// The folder checks run in (the workspace root; `ocdoctor check` run there).
     pub root: PathBuf,
     pub options: Options,
@@ -74,16 +76,16 @@ impl State {
     }
 
     /// The text the check read for a file: the buffer when it is open, else the disk.
-    fn text_of(&self, path: &Path) -> Option<String> {
+    fn text_of(&self, path: &Path) -> Option<Cow<'_, Document>> {
         let open = self
             .docs
             .iter()
             .find(|(u, _)| u.to_file_path().is_ok_and(|p| same_file(&p, path)));
         match open {
-            Some((_, t)) => Some(t.clone()),
+            Some((_, d)) => Some(Cow::Borrowed(d)),
             None => std::fs::read(path)
                 .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                .map(|b| Cow::Owned(Document::new(String::from_utf8_lossy(&b).into_owned()))),
         }
     }
 
@@ -95,7 +97,7 @@ impl State {
         let overlays: Vec<(PathBuf, String)> = self
             .docs
             .iter()
-            .filter_map(|(u, t)| Some((u.to_file_path().ok()?, t.clone())))
+            .filter_map(|(u, d)| Some((u.to_file_path().ok()?, d.text.clone())))
             .collect();
         let found = match engine::check_file(&path, &overlays, &self.root, &self.options) {
             Ok(f) => f,
@@ -132,7 +134,10 @@ impl State {
             Some(p) if !same_file(p, path) => (Url::from_file_path(p).ok()?, self.text_of(p)?),
             _ => (
                 uri.clone(),
-                self.docs.get(uri).cloned().or_else(|| self.text_of(path))?,
+                self.docs
+                    .get(uri)
+                    .map(Cow::Borrowed)
+                    .or_else(|| self.text_of(path))?,
             ),
         };
         let mut message = f.title.clone();
@@ -141,7 +146,7 @@ impl State {
             message += " (on the OpenOCD command line that runs this file)";
         }
         let diagnostic = Diagnostic {
-            range: text::range(&target_text, f.bytes.start, f.bytes.end),
+            range: target_text.range(f.bytes.start, f.bytes.end),
             severity: Some(match f.severity {
                 Severity::Error => DiagnosticSeverity::ERROR,
                 Severity::Warning => DiagnosticSeverity::WARNING,
@@ -158,12 +163,12 @@ impl State {
             let t = if same_file(&e.path, path) {
                 self.docs
                     .get(uri)
-                    .cloned()
+                    .map(Cow::Borrowed)
                     .or_else(|| self.text_of(&e.path))?
             } else {
                 self.text_of(&e.path)?
             };
-            let range = text::range(&t, e.bytes.start, e.bytes.end);
+            let range = t.range(e.bytes.start, e.bytes.end);
             Some((
                 Url::from_file_path(&e.path).ok()?,
                 TextEdit::new(range, e.replacement),
@@ -216,8 +221,9 @@ impl State {
 
     /// Hover: a rule code anywhere, an OpenOCD command in a script or launch file.
     pub fn hover(&self, uri: &Url, pos: Position) -> Option<Hover> {
-        let doc = self.docs.get(uri)?;
-        let at = text::offset(doc, pos);
+        let d = self.docs.get(uri)?;
+        let doc = d.text.as_str();
+        let at = d.offset(pos);
         let (a, b) = text::word_at(doc, at)?;
         let word = &doc[a..b];
         let md = if is_rule_code(word) {
@@ -232,16 +238,17 @@ impl State {
                 kind: MarkupKind::Markdown,
                 value: md,
             }),
-            range: Some(text::range(doc, a, b)),
+            range: Some(d.range(a, b)),
         })
     }
 
     /// Go to the file a `source [find X]` / `-f X` / `configFiles` name resolves to.
     pub fn definition(&mut self, uri: &Url, pos: Position) -> Option<GotoDefinitionResponse> {
-        let doc = self.docs.get(uri)?.clone();
-        let at = text::offset(&doc, pos);
-        let (a, b) = text::word_at(&doc, at)?;
-        let name = &doc[a..b];
+        let d = self.docs.get(uri)?;
+        let at = d.offset(pos);
+        let (a, b) = text::word_at(&d.text, at)?;
+        let name = d.text[a..b].to_string();
+        let name = name.as_str();
         if !(name.ends_with(".cfg") || name.ends_with(".tcl")) {
             return None;
         }
@@ -266,17 +273,20 @@ impl State {
 
     /// Cfg names from the installed scripts tree that start with the name being typed.
     pub fn completion(&mut self, uri: &Url, pos: Position) -> Option<CompletionResponse> {
-        let doc = self.docs.get(uri)?.clone();
-        let at = text::offset(&doc, pos);
-        let start = text::word_at(&doc, at).map_or(at, |(a, _)| a.min(at));
-        let typed = &doc[start..at];
+        let d = self.docs.get(uri)?;
+        let at = d.offset(pos);
+        let start = text::word_at(&d.text, at).map_or(at, |(a, _)| a.min(at));
+        let typed = d.text[start..at].to_string();
+        let range = d.range(start, at);
         if self.cfg_names.is_none() {
             let names = cfg_names(self.scripts_dirs());
             self.cfg_names = Some(names);
         }
         let names = self.cfg_names.as_deref().unwrap_or(&[]);
-        let range = text::range(&doc, start, at);
-        let matching: Vec<&String> = names.iter().filter(|n| n.starts_with(typed)).collect();
+        let matching: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with(typed.as_str()))
+            .collect();
         let items = matching
             .iter()
             .take(MAX_COMPLETIONS)

@@ -1,51 +1,71 @@
 //! Byte offsets ↔ LSP positions. LSP counts columns in UTF-16 code units (the default
 //! `positionEncoding`); the engine counts bytes. A position past the end of a line is clamped
-//! to it, as the protocol asks.
+//! to it (before its `\r\n` or `\n`), as the protocol asks.
+//!
+//! A [`Document`] is a text and its [`LineIndex`], built once per document version (each
+//! `didOpen`/`didChange`, each file read from disk): a conversion finds its line by binary
+//! search and counts UTF-16 units in that line only, not from the start of the text.
 
 use lsp_types::{Position, Range};
+use ocdoctor_cfg::LineIndex;
 
-/// The UTF-16 position of a byte offset in `text` (clamped to a char boundary).
-pub fn position(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Position {
-        line: before.matches('\n').count() as u32,
-        character: before[line_start..].encode_utf16().count() as u32,
-    }
+/// A text and its line index.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub text: String,
+    lines: LineIndex,
 }
 
-pub fn range(text: &str, start: usize, end: usize) -> Range {
-    Range {
-        start: position(text, start),
-        end: position(text, end),
+impl Document {
+    pub fn new(text: String) -> Document {
+        Document {
+            lines: LineIndex::new(&text),
+            text,
+        }
     }
-}
 
-/// The byte offset of a UTF-16 position (a column inside a surrogate pair or past the line's
-/// end lands on the next boundary / the end of the line).
-pub fn offset(text: &str, pos: Position) -> usize {
-    let mut line_start = 0;
-    for _ in 0..pos.line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
+    /// The UTF-16 position of a byte offset (clamped to the text and to a char boundary).
+    pub fn position(&self, offset: usize) -> Position {
+        let text = self.text.as_str();
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.lines.line_of(offset);
+        let start = self.lines.line_start(line).unwrap_or(0);
+        Position {
+            line: (line - 1) as u32,
+            character: text[start..offset].encode_utf16().count() as u32,
         }
     }
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let mut units = 0u32;
-    for (i, c) in text[line_start..line_end].char_indices() {
-        if units >= pos.character {
-            return line_start + i;
+
+    pub fn range(&self, start: usize, end: usize) -> Range {
+        Range {
+            start: self.position(start),
+            end: self.position(end),
         }
-        units += c.len_utf16() as u32;
     }
-    line_end
+
+    /// The byte offset of a UTF-16 position (a column inside a surrogate pair lands on the
+    /// next boundary; past the line's end, on its end; past the last line, the text's end).
+    pub fn offset(&self, pos: Position) -> usize {
+        let text = self.text.as_str();
+        let Some(r) = self.lines.line_range(pos.line as usize + 1) else {
+            return text.len();
+        };
+        // The line's text without its `\r` (the `\n` is already outside the range).
+        let line = text[r.clone()]
+            .strip_suffix('\r')
+            .unwrap_or(&text[r.clone()]);
+        let mut units = 0u32;
+        for (i, c) in line.char_indices() {
+            if units >= pos.character {
+                return r.start + i;
+            }
+            units += c.len_utf16() as u32;
+        }
+        r.start + line.len()
+    }
 }
 
 /// The word at a byte offset: a run of characters that may form an OpenOCD command, a file
@@ -73,16 +93,59 @@ mod tests {
     #[test]
     fn utf16_columns_round_trip() {
         // `é` 2 bytes / 1 unit, `𝄞` 4 bytes / 2 units.
-        let t = "ab\né𝄞x\nlast";
-        let x = t.find('x').unwrap();
-        assert_eq!(position(t, x), Position::new(1, 3));
-        assert_eq!(offset(t, Position::new(1, 3)), x);
+        let d = Document::new("ab\né𝄞x\nlast".into());
+        let x = d.text.find('x').unwrap();
+        assert_eq!(d.position(x), Position::new(1, 3));
+        assert_eq!(d.offset(Position::new(1, 3)), x);
         // Inside the surrogate pair: the next boundary.
-        assert_eq!(offset(t, Position::new(1, 2)), x);
+        assert_eq!(d.offset(Position::new(1, 2)), x);
+        // Inside a UTF-8 sequence: that character's start.
+        assert_eq!(d.position(x - 1), Position::new(1, 1));
         // Past the end of a line, and past the last line.
-        assert_eq!(offset(t, Position::new(0, 99)), 2);
-        assert_eq!(offset(t, Position::new(9, 0)), t.len());
-        assert_eq!(position(t, t.len()), Position::new(2, 4));
+        assert_eq!(d.offset(Position::new(0, 99)), 2);
+        assert_eq!(d.offset(Position::new(9, 0)), d.text.len());
+        assert_eq!(d.position(d.text.len()), Position::new(2, 4));
+        assert_eq!(d.position(usize::MAX), Position::new(2, 4));
+    }
+
+    #[test]
+    fn crlf_lines_clamp_before_the_line_end() {
+        let d = Document::new("ü1\r\n𝄞 x\r\n\r\nend".into());
+        let x = d.text.find('x').unwrap();
+        assert_eq!(d.position(x), Position::new(1, 3));
+        assert_eq!(d.offset(Position::new(1, 3)), x);
+        // Past the end of `ü1`: before its `\r`, not between `\r` and `\n`.
+        assert_eq!(d.offset(Position::new(0, 99)), "ü1".len());
+        assert_eq!(
+            d.offset(Position::new(2, 5)),
+            d.text.find("\r\n\r\n").unwrap() + 2
+        );
+        assert_eq!(d.position(d.text.find("end").unwrap()), Position::new(3, 0));
+    }
+
+    /// The index gives what counting from the start of the text gives, at every offset and
+    /// every position of a text with non-ASCII characters, CRLF and an empty line.
+    #[test]
+    fn the_same_as_scanning_the_whole_text() {
+        let t = "set a \"ü\"\r\n\t𝄞 é\n\n# x\r\ny𝄞";
+        let d = Document::new(t.into());
+        for off in 0..=t.len() {
+            let mut o = off;
+            while !t.is_char_boundary(o) {
+                o -= 1;
+            }
+            let before = &t[..o];
+            let ls = before.rfind('\n').map_or(0, |i| i + 1);
+            let want = Position::new(
+                before.matches('\n').count() as u32,
+                before[ls..].encode_utf16().count() as u32,
+            );
+            assert_eq!(d.position(off), want, "offset {off}");
+            // Back again, except between `\r` and `\n` (clamped before the `\r`).
+            if o == off && !before.ends_with('\r') {
+                assert_eq!(d.offset(want), off, "position {want:?}");
+            }
+        }
     }
 
     #[test]

@@ -90,11 +90,12 @@ fn a_misspelt_command_in_a_cfg_is_found_and_fixed() {
             .unwrap()
             .contains("\ntransport select hla_swd\n")
     );
-    let after = serde_json::from_slice::<Value>(
-        &out.stdout[out.stdout.iter().position(|&b| b == b'{').unwrap()..],
-    )
-    .unwrap();
-    assert!(!rules(&after).contains(&"CFG124".to_string()), "{after:#}");
+    // `--format json`: one `ocdoctor.fix/v1` object, the re-check's report in it.
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "ocdoctor.fix/v1", "{doc:#}");
+    assert_eq!(doc["written"].as_array().map(Vec::len), Some(1), "{doc:#}");
+    let after = &doc["report"];
+    assert!(!rules(after).contains(&"CFG124".to_string()), "{after:#}");
 }
 
 #[test]

@@ -7,10 +7,12 @@
 //! path, line, text, facts and a unified diff) → the rules (`[[match]] problem = "<id>"`) → a
 //! `Report`, rendered like `diagnose`'s. `fix` applies the edits the problems carry.
 
+mod command_fix;
 mod convert;
 mod openocd;
 mod sources;
 
+pub use command_fix::{CommandChange, CommandFix};
 pub use openocd::{Installed, installed, prefetch_version};
 pub use sources::Sources;
 
@@ -76,6 +78,9 @@ pub struct Checked {
     pub problem_edits: Vec<Option<FileEdit>>,
     /// Every distinct edit, in the order found (what `fix` applies).
     pub edits: Vec<FileEdit>,
+    /// The corrected form of each command line given as an argv whose problems have a known
+    /// fix (a command line has no file to edit: `fix` prints it).
+    pub command_fixes: Vec<CommandFix>,
     pub inputs: Vec<ocdoctor_core::report::Input>,
     /// The OpenOCD the first resolution used (`openocd --version`), for the report.
     pub openocd: Option<String>,
@@ -156,14 +161,29 @@ fn check_ide_file(
     }
     // Configurations that run the same openocd with the same command line in the same folder
     // resolve to the same session: each distinct one is resolved once (a launch.json with
-    // thousands of near-identical configurations costs one resolution per distinct line).
+    // thousands of near-identical configurations costs one resolution per distinct line), and
+    // kept only until the last configuration that shares it is converted (a launch.json of
+    // thousands of distinct command lines holds one session at a time, not all of them).
+    let planned: Vec<Option<(Invocation, SessionKey)>> = file
+        .configs
+        .iter()
+        .map(|cfg| {
+            let inv = cfg.invocation()?;
+            let key = session_key(cfg, &inv, path);
+            Some((inv, key))
+        })
+        .collect();
+    let mut uses_left: HashMap<&SessionKey, usize> = HashMap::new();
+    for (_, key) in planned.iter().flatten() {
+        *uses_left.entry(key).or_default() += 1;
+    }
     let mut installs: HashMap<Option<String>, Rc<Installed>> = HashMap::new();
     let mut sessions: HashMap<SessionKey, Rc<ocdoctor_cfg::Session>> = HashMap::new();
-    for cfg in &file.configs {
+    for (cfg, plan) in file.configs.iter().zip(&planned) {
         for p in &cfg.problems {
             convert_ide(p, &file, file_hash, &cfg.name, out);
         }
-        let Some(inv) = cfg.invocation() else {
+        let Some((inv, key)) = plan else {
             continue;
         };
         // What the front end will run, shown with the report: most "exited with code 1"
@@ -174,34 +194,35 @@ fn check_ide_file(
             config: Some(cfg.name.clone()),
             command: Some(inv.line.clone()),
         });
-        let program = cfg.openocd_argv.as_ref().and_then(|a| a.first()).cloned();
+        let program = &key.3;
         let inst = Rc::clone(
             installs
                 .entry(program.clone())
                 .or_insert_with(|| Rc::new(installed(opts, program.as_deref()))),
         );
-        let cwd = cfg
-            .cwd
-            .clone()
-            .or_else(|| path.parent().map(Path::to_path_buf))
-            .unwrap_or_default();
+        let cwd = &key.2;
         if out.openocd.is_none() {
             out.openocd.clone_from(&inst.version_text);
         }
-        let key = (inv.line.clone(), inv.windows, cwd.clone(), program);
-        let session = Rc::clone(sessions.entry(key).or_insert_with(|| {
+        let session = Rc::clone(sessions.entry(key.clone()).or_insert_with(|| {
             Rc::new(ocdoctor_cfg::resolve_with(
-                &inv,
-                &resolve_options(&inst, &cwd),
+                inv,
+                &resolve_options(&inst, cwd),
                 src,
             ))
         }));
+        if let Some(left) = uses_left.get_mut(key) {
+            *left -= 1;
+            if *left == 0 {
+                sessions.remove(key);
+            }
+        }
         refuse_non_scripts(&session)?;
         let origin = IdeOrigin {
             file: &file,
             file_hash,
             config: cfg,
-            inv: &inv,
+            inv,
         };
         // The IDE reader already reports config files it cannot find with the IDE's own edit.
         let ide_missing: HashSet<&str> = cfg
@@ -256,10 +277,22 @@ fn check_ide_file(
             {
                 continue;
             }
-            convert_cfg(p, &session, &inv, &inst, Some(&origin), out);
+            convert_cfg(p, &session, inv, &inst, Some(&origin), out);
         }
     }
     Ok(())
+}
+
+/// What a configuration's resolution depends on: its command line and how it was split, the
+/// folder it runs in (its `cwd`, else the launch file's folder), the openocd it names.
+fn session_key(cfg: &ocdoctor_ide::LaunchConfig, inv: &Invocation, path: &Path) -> SessionKey {
+    let program = cfg.openocd_argv.as_ref().and_then(|a| a.first()).cloned();
+    let cwd = cfg
+        .cwd
+        .clone()
+        .or_else(|| path.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    (inv.line.clone(), inv.windows, cwd, program)
 }
 
 /// A file given as a config that is not one (an executable, a blob) is an input error: the
@@ -274,7 +307,12 @@ fn refuse_non_scripts(session: &ocdoctor_cfg::Session) -> Result<(), EngineError
     }
 }
 
-fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) -> Result<(), EngineError> {
+/// Check one invocation; its session is returned for what the caller derives from it.
+fn check_invocation(
+    inv: &Invocation,
+    src: &Sources,
+    out: &mut Checked,
+) -> Result<ocdoctor_cfg::Session, EngineError> {
     let inst = installed(&src.options, inv.program.as_ref().map(|a| a.value.as_str()));
     if out.openocd.is_none() {
         out.openocd.clone_from(&inst.version_text);
@@ -284,7 +322,7 @@ fn check_invocation(inv: &Invocation, src: &Sources, out: &mut Checked) -> Resul
     for p in kept(&session.problems) {
         convert_cfg(p, &session, inv, &inst, None, out);
     }
-    Ok(())
+    Ok(session)
 }
 
 /// Run every check on the inputs, reading files from disk, from the current directory.
@@ -305,7 +343,11 @@ pub fn check_sources(inputs: &[Input], src: &Sources) -> Result<Checked, EngineE
                     config: None,
                     command: None,
                 });
-                check_invocation(&inv, src, &mut out)?;
+                let session = check_invocation(&inv, src, &mut out)?;
+                let problems = kept(&session.problems);
+                if let Some(f) = command_fix::command_fix(argv, &inv, &session, &problems) {
+                    out.command_fixes.push(f);
+                }
             }
             Input::Path(p) if p.is_dir() => {
                 let found = ocdoctor_ide::discover(p);

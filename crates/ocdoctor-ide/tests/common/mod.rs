@@ -62,7 +62,7 @@ impl Drop for Machine {
 }
 
 pub fn ids(f: &IdeFile) -> Vec<&'static str> {
-    f.all_problems().map(|p| p.id).collect()
+    f.all_problems().map(|p| p.id.as_str()).collect()
 }
 
 pub fn data(rel: &str) -> PathBuf {

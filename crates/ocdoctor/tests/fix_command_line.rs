@@ -1,0 +1,429 @@
+//! `ocdoctor fix -- openocd …`: a command line has no file to edit, so `fix` answers with the
+//! corrected command line (and the file patches for the problems inside cfg files). Checked
+//! against the installed OpenOCD (Debian's 0.12.0 and its scripts): the original command line
+//! makes the real `openocd` warn or fail, the corrected one (with `-c shutdown` appended, so it
+//! stops after the configuration) is accepted without a deprecation warning, and `check` finds
+//! nothing left in it. Without `openocd` on PATH these tests fail unless OCDOCTOR_SKIP_LIVE=1.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn skip() -> bool {
+    let have = Command::new("openocd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !have && std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1") {
+        return true;
+    }
+    assert!(
+        have,
+        "no openocd on PATH (set OCDOCTOR_SKIP_LIVE=1 to skip)"
+    );
+    false
+}
+
+fn ocdoctor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ocdoctor"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("OCDOCTOR_NO_CACHE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ocdoctor")
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            text(o),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// The real openocd on `args` (the program name dropped) with `-c shutdown` appended and no
+/// servers, in `dir`, bounded to 15 s: (exit code, everything it printed).
+fn openocd(dir: &Path, args: &[String]) -> (Option<i32>, String) {
+    let args = args.strip_prefix(&["openocd".to_string()]).unwrap_or(args);
+    let mut child = Command::new("openocd")
+        .current_dir(dir)
+        .args(["-c", "gdb_port disabled", "-c", "tcl_port disabled"])
+        .args(["-c", "telnet_port disabled"])
+        .args(args)
+        .args(["-c", "shutdown"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn openocd");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// `fix --format json -- ARGV…`: the one corrected command of the `ocdoctor.fix/v1` object.
+fn corrected(dir: &Path, argv: &[&str]) -> (Value, Vec<String>) {
+    let mut args = vec!["fix", "--format", "json", "--"];
+    args.extend(argv);
+    let o = ocdoctor(dir, &args);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a fix to show: exit 1\n{}",
+        text(&o)
+    );
+    let doc = json(&o);
+    assert_eq!(doc["schema"], "ocdoctor.fix/v1");
+    assert_eq!(doc["applied"], false);
+    let cmds = doc["commands"].as_array().expect("commands");
+    assert_eq!(cmds.len(), 1, "{doc:#}");
+    assert_eq!(cmds[0]["argv"], serde_json::json!(argv), "{doc:#}");
+    let fixed: Vec<String> = cmds[0]["fixed_argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    (doc, fixed)
+}
+
+/// `check` on the corrected argv finds none of the command-line rules left.
+fn assert_clean(dir: &Path, fixed: &[String]) {
+    let mut args = vec!["check", "--format", "json", "--"];
+    args.extend(fixed.iter().map(String::as_str));
+    let r = json(&ocdoctor(dir, &args));
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.is_empty(), "left in {fixed:?}: {rules:?}\n{r:#}");
+}
+
+#[test]
+fn a_deprecated_command_becomes_its_replacement() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "interface/stlink.cfg",
+        "-f",
+        "target/stm32f1x.cfg",
+        "-c",
+        "adapter_khz 4000",
+    ];
+    let (before_code, before) = openocd(dir.path(), &strings(&argv));
+    assert_eq!(before_code, Some(0), "{before}");
+    assert!(
+        before.contains("DEPRECATED! use 'adapter speed' not 'adapter_khz'"),
+        "{before}"
+    );
+    let (doc, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/stm32f1x.cfg",
+            "-c",
+            "adapter speed 4000"
+        ])
+    );
+    assert_eq!(
+        doc["commands"][0]["fixed_line"],
+        "openocd -f interface/stlink.cfg -f target/stm32f1x.cfg -c 'adapter speed 4000'"
+    );
+    assert_eq!(doc["commands"][0]["changes"][0]["id"], "deprecated-command");
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("DEPRECATED"), "{log}");
+    assert!(log.contains("adapter speed: 4000 kHz"), "{log}");
+    assert_clean(dir.path(), &fixed);
+    // The text form: what changes, then the line to copy.
+    let o = ocdoctor(
+        dir.path(),
+        &[
+            "fix",
+            "--",
+            "openocd",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/stm32f1x.cfg",
+            "-c",
+            "adapter_khz 4000",
+        ],
+    );
+    let t = text(&o);
+    assert!(
+        t.contains("'adapter_khz 4000' → 'adapter speed 4000'   (deprecated-command)"),
+        "{t}"
+    );
+    assert!(
+        t.lines().any(|l| l
+            == "openocd -f interface/stlink.cfg -f target/stm32f1x.cfg -c 'adapter speed 4000'"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_removed_cfg_becomes_the_file_that_replaced_it() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "interface/stlink.cfg",
+        "-f",
+        "target/kl25z_hla.cfg",
+    ];
+    let (before_code, before) = openocd(dir.path(), &strings(&argv));
+    assert_eq!(before_code, Some(1), "{before}");
+    assert!(
+        before.contains("Can't find target/kl25z_hla.cfg"),
+        "{before}"
+    );
+    let (doc, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/kl25.cfg"
+        ]),
+        "{doc:#}"
+    );
+    assert_eq!(doc["commands"][0]["changes"][0]["id"], "removed-file");
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert_clean(dir.path(), &fixed);
+}
+
+#[test]
+fn deprecated_and_removed_parts_are_fixed_together_and_apply_says_it_wrote_no_command() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A cfg of the project's own with a deprecated command: that one is a file edit.
+    let board = dir.path().join("board.cfg");
+    std::fs::write(&board, "# speed\nadapter_khz 1000\n").unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "interface/stlink-v2.cfg",
+        "-f",
+        "target/kl25z_hla.cfg",
+        "-c",
+        "adapter_khz 4000",
+        "-f",
+        "board.cfg",
+    ];
+    let (doc, fixed) = corrected(dir.path(), &argv);
+    let want = strings(&[
+        "openocd",
+        "-f",
+        "interface/stlink.cfg",
+        "-f",
+        "target/kl25.cfg",
+        "-c",
+        "adapter speed 4000",
+        "-f",
+        "board.cfg",
+    ]);
+    assert_eq!(fixed, want, "{doc:#}");
+    let ids: Vec<&str> = doc["commands"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["deprecated-file", "removed-file", "deprecated-command"],
+        "{doc:#}"
+    );
+    // The file patch comes with it, and the dry run wrote nothing.
+    let diff = doc["edits"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains("+adapter speed 1000"), "{diff}");
+    assert_eq!(
+        std::fs::read_to_string(&board).unwrap(),
+        "# speed\nadapter_khz 1000\n"
+    );
+    // --apply: the file is written; the command line is printed, said plainly not written.
+    let mut args = vec!["fix", "--apply", "--"];
+    args.extend(argv);
+    let o = ocdoctor(dir.path(), &args);
+    let t = text(&o);
+    assert_eq!(
+        std::fs::read_to_string(&board).unwrap(),
+        "# speed\nadapter speed 1000\n",
+        "{t}"
+    );
+    assert!(t.contains("ocdoctor fix: wrote "), "{t}");
+    assert!(
+        t.contains("a command line cannot be written for you and nothing was run"),
+        "{t}"
+    );
+    assert!(
+        t.lines().any(|l| l
+            == "openocd -f interface/stlink.cfg -f target/kl25.cfg -c 'adapter speed 4000' -f board.cfg"),
+        "{t}"
+    );
+    // The re-check is of the corrected command and the written file: nothing left.
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert_clean(dir.path(), &fixed);
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        !log.contains("DEPRECATED") && !log.contains("deprecated"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_clean_command_line_gets_no_corrected_line() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "interface/stlink.cfg",
+        "-f",
+        "target/stm32f1x.cfg",
+        "-c",
+        "adapter speed 4000",
+    ];
+    let (code, log) = openocd(dir.path(), &strings(&argv));
+    assert_eq!(code, Some(0), "{log}");
+    let mut args = vec!["fix", "--"];
+    args.extend(argv);
+    let o = ocdoctor(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o), "ocdoctor fix: no edit to make\n");
+    let mut args = vec!["fix", "--format", "json", "--"];
+    args.extend(argv);
+    let doc = json(&ocdoctor(dir.path(), &args));
+    assert_eq!(doc["commands"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["edits"], serde_json::json!([]), "{doc:#}");
+}
+
+#[test]
+fn advice_is_not_written_into_the_command_line() {
+    if skip() {
+        return;
+    }
+    // No adapter: the finding's advice is `-f interface/<your probe>.cfg`, a placeholder, not a
+    // fix.
+    let dir = tempfile::tempdir().unwrap();
+    let o = ocdoctor(
+        dir.path(),
+        &["fix", "--", "openocd", "-f", "target/stm32f1x.cfg"],
+    );
+    let t = text(&o);
+    assert!(t.contains("no edit to make"), "{t}");
+    assert!(!t.contains("<your probe>"), "{t}");
+}
+
+#[test]
+fn a_misspelt_command_on_the_command_line_is_corrected_to_a_command_of_this_release() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "interface/stlink.cfg",
+        "-c",
+        "adaptr speed 1000",
+        "-f",
+        "target/stm32f4x.cfg",
+    ];
+    let (_, before) = openocd(dir.path(), &strings(&argv));
+    assert!(
+        before.contains("invalid command name \"adaptr\""),
+        "{before}"
+    );
+    let (_, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(fixed[4], "adapter speed 1000", "{fixed:?}");
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert_clean(dir.path(), &fixed);
+}
+
+#[test]
+fn the_interface_cfg_moves_before_the_target_cfg() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-f",
+        "target/stm32f1x.cfg",
+        "-f",
+        "interface/stlink.cfg",
+    ];
+    let (_, before) = openocd(dir.path(), &strings(&argv));
+    assert!(
+        before.contains("Debug adapter does not support any transports? Check config file order."),
+        "{before}"
+    );
+    let (_, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/stm32f1x.cfg"
+        ])
+    );
+    let (code, log) = openocd(dir.path(), &fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("Error"), "{log}");
+    assert_clean(dir.path(), &fixed);
+}
