@@ -173,7 +173,7 @@ pub fn audit(kb: &KnowledgeBase, catalog: &Catalog) -> Audit {
     }
 }
 
-/// One line of the allow-list `rules/catalog/wording_allow.tsv`: `rule<TAB>format<TAB>reason`,
+/// One line of the allow-list `tests/data/wording_allow.tsv`: `rule<TAB>format<TAB>reason`,
 /// a format the rule is meant not to match although a sibling wording matches.
 pub fn allowed(allow_list: &str) -> Vec<(String, String)> {
     allow_list
