@@ -13,16 +13,13 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 static CONVERSION: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(
-        r"%[-+ #0-9.*]*(?:hh|h|ll|l|L|q|j|z|t)?(?P<conv>[diouxXcsfFeEgGp%])",
-    )
-    .expect("conversion pattern")
+    regex::Regex::new(r"%[-+ #0-9.*]*(?:hh|h|ll|l|L|q|j|z|t)?(?P<conv>[diouxXcsfFeEgGp%])")
+        .expect("conversion pattern")
 });
 
 /// The `%s: ` / `[%s] ` / `%s ` target prefix newer releases put before many messages.
-static TARGET_PREFIX: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"\A(?:\[%s\]\s*|%s:\s*)").expect("target prefix pattern")
-});
+static TARGET_PREFIX: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"\A(?:\[%s\]\s*|%s:\s*)").expect("target prefix pattern"));
 
 /// A sample value for one conversion letter: a word for `%s`, a number, hex digits.
 fn sample_value(kind: &str) -> &'static str {
@@ -41,7 +38,9 @@ fn sample_value(kind: &str) -> &'static str {
 pub fn sample_message(format: &str) -> String {
     // the generator already expanded `PRIx32` and the like into plain conversions
     CONVERSION
-        .replace_all(format, |c: &regex::Captures| sample_value(&c["conv"]).to_string())
+        .replace_all(format, |c: &regex::Captures| {
+            sample_value(&c["conv"]).to_string()
+        })
         .into_owned()
 }
 

@@ -11,7 +11,11 @@ fn rules_match_every_versions_wording() {
     let catalog = Catalog::embedded();
     let audit = wording::audit(ocdoctor_core::KnowledgeBase::embedded(), catalog);
     // the audit must see something, or the test could not fail
-    assert!(audit.rules_audited > 100, "rules audited: {}", audit.rules_audited);
+    assert!(
+        audit.rules_audited > 100,
+        "rules audited: {}",
+        audit.rules_audited
+    );
     assert!(audit.groups > 500, "same-message groups: {}", audit.groups);
     let allowed = wording::allowed(include_str!("data/wording_allow.tsv"));
     let mut unexplained = Vec::new();
