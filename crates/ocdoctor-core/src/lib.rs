@@ -21,6 +21,7 @@ pub mod render_sarif;
 pub mod report;
 pub mod scan;
 pub mod version;
+pub mod wording;
 
 use std::sync::LazyLock;
 
