@@ -88,7 +88,7 @@ pub fn message_groups(catalog: &Catalog) -> BTreeMap<(String, String), Vec<usize
             continue;
         }
         groups
-            .entry((f.subsystem.clone(), words))
+            .entry((f.subsystem.to_string(), words))
             .or_default()
             .push(i);
     }
