@@ -21,13 +21,14 @@ const MIN_TOP3_202: f64 = 0.87;
 // 60.8 % / 84.0 %.
 const SECOND_GROWTH_CASES: usize = 306;
 const MIN_TOP1_306: f64 = 0.60;
-const MIN_TOP3_306: f64 = 0.83;
+const MIN_TOP3_306: f64 = 0.84;
 // Whole corpus (335 cases since the third growth of 2026-12-07), log alone. The 29 cases of that
 // growth were scored before any rule was written beside them: 41 % top-1, 62 % top-3 (also with
 // the second pass's rules alone, which were written without them); with the rules written after,
-// the whole set stands at 60.6 % / 83.3 %.
-const MIN_TOP1_ALL: f64 = 0.60;
-const MIN_TOP3_ALL: f64 = 0.83;
+// the whole set stands at 60.6 % / 83.3 %. After the fifth and sixth growths (368 cases; blind:
+// 6/13 and 3/10 top-1) and the rules written after them: 61.7 % / 84.5 %.
+const MIN_TOP1_ALL: f64 = 0.61;
+const MIN_TOP3_ALL: f64 = 0.84;
 // Calibration is fitted on the whole corpus (rules/calibration.toml), so its ceiling is measured
 // there. On the 202 cases of the first growth it was 0.05; the 104 harder cases that followed
 // put cases 1–306 at 0.061 (5-fold grouped CV: 0.087 pooled); after issue 10's second pass
