@@ -8,7 +8,6 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn ocdoctor(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ocdoctor"));
@@ -20,47 +19,12 @@ fn skip_live() -> bool {
     std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1")
 }
 
-fn have_openocd() -> bool {
-    Command::new("openocd")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
+mod live_support;
+use live_support::have_openocd;
 
 /// Run the real openocd in `dir` (ports disabled unless `keep_ports`), bounded to 15 s.
 fn openocd(dir: &Path, args: &[String], keep_ports: bool) -> String {
-    let mut c = Command::new("openocd");
-    c.current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if !keep_ports {
-        for p in [
-            "gdb_port disabled",
-            "tcl_port disabled",
-            "telnet_port disabled",
-        ] {
-            c.args(["-c", p]);
-        }
-    }
-    c.args(args);
-    let mut child = c.spawn().expect("spawn openocd");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    live_support::printed(&live_support::run_openocd(dir, args, keep_ports))
 }
 
 fn json_of(out: &std::process::Output) -> Value {

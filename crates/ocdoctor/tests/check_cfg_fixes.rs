@@ -7,18 +7,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod live_support;
+
 fn skip() -> bool {
-    let have = Command::new("openocd")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !have && std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1") {
-        return true;
-    }
-    assert!(have, "openocd is not on PATH (OCDOCTOR_SKIP_LIVE=1 skips)");
-    false
+    live_support::skip_without_openocd()
 }
 
 /// `ocdoctor check --format json ARGS` in `dir`: (report, exit code).

@@ -8,23 +8,11 @@
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+
+mod live_support;
 
 fn skip() -> bool {
-    let have = Command::new("openocd")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !have && std::env::var_os("OCDOCTOR_SKIP_LIVE").is_some_and(|v| v == "1") {
-        return true;
-    }
-    assert!(
-        have,
-        "no openocd on PATH (set OCDOCTOR_SKIP_LIVE=1 to skip)"
-    );
-    false
+    live_support::skip_without_openocd()
 }
 
 fn ocdoctor(dir: &Path, args: &[&str]) -> Output {
@@ -55,35 +43,13 @@ fn json(o: &Output) -> Value {
 /// The real openocd on `args` (the program name dropped) with `-c shutdown` appended and no
 /// servers, in `dir`, bounded to 15 s: (exit code, everything it printed).
 fn openocd(dir: &Path, args: &[String]) -> (Option<i32>, String) {
-    let args = args.strip_prefix(&["openocd".to_string()]).unwrap_or(args);
-    let mut child = Command::new("openocd")
-        .current_dir(dir)
-        .args(["-c", "gdb_port disabled", "-c", "tcl_port disabled"])
-        .args(["-c", "telnet_port disabled"])
-        .args(args)
-        .args(["-c", "shutdown"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn openocd");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    let mut args = args
+        .strip_prefix(&["openocd".to_string()])
+        .unwrap_or(args)
+        .to_vec();
+    args.extend(["-c".to_string(), "shutdown".to_string()]);
+    let out = live_support::run_openocd(dir, &args, false);
+    (out.status.code(), live_support::printed(&out))
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
