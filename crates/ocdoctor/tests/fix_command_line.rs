@@ -82,6 +82,15 @@ fn corrected(dir: &Path, argv: &[&str]) -> (Value, Vec<String>) {
     (doc, fixed)
 }
 
+/// The corrected argv is accepted: the real openocd exits 0 on it and `check` finds nothing
+/// left. Returns what openocd printed.
+fn accepted(dir: &Path, fixed: &[String]) -> String {
+    let (code, log) = openocd(dir, fixed);
+    assert_eq!(code, Some(0), "{log}");
+    assert_clean(dir, fixed);
+    log
+}
+
 /// `check` on the corrected argv finds none of the command-line rules left.
 fn assert_clean(dir: &Path, fixed: &[String]) {
     let mut args = vec!["check", "--format", "json", "--"];
@@ -135,11 +144,9 @@ fn a_deprecated_command_becomes_its_replacement() {
         "openocd -f interface/stlink.cfg -f target/stm32f1x.cfg -c 'adapter speed 4000'"
     );
     assert_eq!(doc["commands"][0]["changes"][0]["id"], "deprecated-command");
-    let (code, log) = openocd(dir.path(), &fixed);
-    assert_eq!(code, Some(0), "{log}");
+    let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("DEPRECATED"), "{log}");
     assert!(log.contains("adapter speed: 4000 kHz"), "{log}");
-    assert_clean(dir.path(), &fixed);
     // The text form: what changes, then the line to copy.
     let o = ocdoctor(
         dir.path(),
@@ -199,9 +206,7 @@ fn a_removed_cfg_becomes_the_file_that_replaced_it() {
         "{doc:#}"
     );
     assert_eq!(doc["commands"][0]["changes"][0]["id"], "removed-file");
-    let (code, log) = openocd(dir.path(), &fixed);
-    assert_eq!(code, Some(0), "{log}");
-    assert_clean(dir.path(), &fixed);
+    accepted(dir.path(), &fixed);
 }
 
 #[test]
@@ -277,9 +282,7 @@ fn deprecated_and_removed_parts_are_fixed_together_and_apply_says_it_wrote_no_co
     );
     // The re-check is of the corrected command and the written file: nothing left.
     assert_eq!(o.status.code(), Some(0), "{t}");
-    assert_clean(dir.path(), &fixed);
-    let (code, log) = openocd(dir.path(), &fixed);
-    assert_eq!(code, Some(0), "{log}");
+    let log = accepted(dir.path(), &fixed);
     assert!(
         !log.contains("DEPRECATED") && !log.contains("deprecated"),
         "{log}"
@@ -354,9 +357,7 @@ fn a_misspelt_command_on_the_command_line_is_corrected_to_a_command_of_this_rele
     );
     let (_, fixed) = corrected(dir.path(), &argv);
     assert_eq!(fixed[4], "adapter speed 1000", "{fixed:?}");
-    let (code, log) = openocd(dir.path(), &fixed);
-    assert_eq!(code, Some(0), "{log}");
-    assert_clean(dir.path(), &fixed);
+    accepted(dir.path(), &fixed);
 }
 
 #[test]
@@ -388,8 +389,6 @@ fn the_interface_cfg_moves_before_the_target_cfg() {
             "target/stm32f1x.cfg"
         ])
     );
-    let (code, log) = openocd(dir.path(), &fixed);
-    assert_eq!(code, Some(0), "{log}");
+    let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("Error"), "{log}");
-    assert_clean(dir.path(), &fixed);
 }
