@@ -7,41 +7,48 @@
 //! Used by `examples/rule_wording.rs` (the audit) and `tests/wording.rs` (keeps gaps closed).
 
 use crate::catalog::{Catalog, Format};
+use crate::catalog_rows::{Conv, Piece, parse_format};
 use crate::kb::{Anchor, KnowledgeBase};
 use crate::logline::LogLine;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-static CONVERSION: LazyLock<regex::Regex> = LazyLock::new(|| {
-    regex::Regex::new(r"%[-+ #0-9.*]*(?:hh|h|ll|l|L|q|j|z|t)?(?P<conv>[diouxXcsfFeEgGp%])")
-        .expect("conversion pattern")
-});
-
 /// The `%s: ` / `[%s] ` / `%s ` target prefix newer releases put before many messages.
 static TARGET_PREFIX: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"\A(?:\[%s\]\s*|%s:\s*)").expect("target prefix pattern"));
 
-/// A sample value for one conversion letter: a word for `%s`, a number, hex digits.
-fn sample_value(kind: &str) -> &'static str {
-    match kind.chars().last() {
-        Some('%') => "%",
-        Some('s') => "stm32f1x.cpu",
-        Some('c') => "c",
-        Some('p') => "0x1f",
-        Some('x' | 'X' | 'o') => "1f",
-        Some('d' | 'i' | 'u') => "1",
-        _ => "1.0",
+/// A sample value for one conversion: a word for `%s`, a number, hex digits.
+fn sample_value(conv: Conv) -> &'static str {
+    match conv {
+        Conv::Text => "stm32f1x.cpu",
+        Conv::Char => "c",
+        Conv::Pointer => "0x1f",
+        Conv::Hex => "1f",
+        Conv::Signed | Conv::Unsigned => "1",
+        Conv::Float => "1.0",
     }
+}
+
+/// The format's pieces as the catalog's matcher reads them (`%%` already a literal `%`); a
+/// format it cannot take (`%n`) is one literal, trimmed like the pieces.
+fn pieces(format: &str) -> Vec<Piece> {
+    parse_format(format).unwrap_or_else(|| vec![Piece::Lit(format.trim().to_string())])
 }
 
 /// The message a format prints with sample values (`%s` a word, numbers, hex digits).
 pub fn sample_message(format: &str) -> String {
     // the generator already expanded `PRIx32` and the like into plain conversions
-    CONVERSION
-        .replace_all(format, |c: &regex::Captures| {
-            sample_value(&c["conv"]).to_string()
+    let body: String = pieces(format)
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(l) => l.as_str(),
+            Piece::Conv(c) => sample_value(*c),
         })
-        .into_owned()
+        .collect();
+    // The matcher's pieces drop the spaces around a format; OpenOCD prints them.
+    let lead = &format[..format.len() - format.trim_start().len()];
+    let trail = &format[format.trim_end().len()..];
+    format!("{lead}{body}{trail}")
 }
 
 /// The prefix OpenOCD prints before a message of this catalog level.
@@ -68,7 +75,13 @@ pub fn sample_line(format: &Format) -> String {
 /// lower-case words, without `%` conversions and a leading target prefix.
 pub fn normalise(format: &str) -> String {
     let body = TARGET_PREFIX.replace(format, "");
-    let body = CONVERSION.replace_all(&body, " ");
+    let body: String = pieces(&body)
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(l) => l.as_str(),
+            Piece::Conv(_) => " ",
+        })
+        .collect();
     body.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
