@@ -120,6 +120,15 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// An argv as one POSIX shell command line: each word [`shell_quote`]d, joined by spaces.
+pub fn shell_join<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| shell_quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Invocation {
     /// Parse an argv as the shell passed it. The first element may be the program name.
     pub fn parse_args(args: &[String]) -> Invocation {

@@ -8,7 +8,7 @@
 //! renames of the deprecation table followed to that release. Suggestions that are advice
 //! (`-f interface/<your probe>.cfg`) or whole options never become part of the line.
 
-use ocdoctor_cfg::argv::{COMMAND_LINE, shell_quote};
+use ocdoctor_cfg::argv::{COMMAND_LINE, shell_join, shell_quote};
 use ocdoctor_cfg::{Invocation, Problem, Session};
 use std::ops::Range;
 
@@ -67,15 +67,8 @@ pub struct CommandFix {
 impl CommandFix {
     /// The corrected command line, each word shell-quoted.
     pub fn fixed_line(&self) -> String {
-        join(&self.fixed)
+        shell_join(&self.fixed)
     }
-}
-
-fn join(argv: &[String]) -> String {
-    argv.iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A replacement inside argv word `word`: bytes `range` of its value become `with`.

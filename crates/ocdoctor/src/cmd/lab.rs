@@ -142,11 +142,7 @@ pub fn run(cmd: LabCommand, color: bool) -> Result<u8, UsageError> {
                     "$ {} -f {} {}",
                     openocd.display(),
                     ocdoctor_cfg::argv::shell_quote(&iface.display().to_string()),
-                    run.args
-                        .iter()
-                        .map(|a| ocdoctor_cfg::argv::shell_quote(a))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    ocdoctor_cfg::argv::shell_join(&run.args)
                 );
                 match ocdoctor_lab::run_openocd_with(&openocd, &iface_text, &run.args, run.timeout)
                 {
