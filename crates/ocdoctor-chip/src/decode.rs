@@ -273,6 +273,37 @@ pub const KNOWN_DEBUG_PORTS: &[(u32, &str)] = &[
     (0x4c013477, "ARM CoreSight SoC-600 SW-DPv3 (RP2350)"),
 ];
 
+/// ARM Ltd's JEP106 code (bank 4, id 0x3b) as OpenOCD prints it: `mfg: 0x23b (ARM Ltd)`.
+pub const ARM_DESIGNER: u16 = 0x23b;
+
+/// An id whose designer (manufacturer) field is ARM's own: the JTAG-DP IDCODE or the SW-DP
+/// DPIDR of ARM's debug-port IP (0x?ba00477, 0x?ba01477, 0x?ba02477, 0x?bb11477, 0x?bc11477,
+/// 0x?ba04477…), which every licensee's chip carries unchanged. Such an id names the debug port
+/// and its generation, never the chip or its vendor: every id with designer 0x23b that the 0.12
+/// scripts declare is one of these, and each is declared by many vendors' cfgs (0x4ba00477 by 57
+/// files, 0x2ba01477 by 28). A vendor's own TAP (a boundary-scan TAP, a DBGMCU id) carries the
+/// vendor's code instead.
+pub fn is_arm_debug_port(raw: u32) -> bool {
+    let j = JtagIdcode::decode(raw);
+    j.lsb && j.mfg_code() == ARM_DESIGNER
+}
+
+/// What an ARM debug-port id is, for a sentence: the table's name when it is a well-known one,
+/// else the decoded part.
+pub fn arm_debug_port_name(raw: u32) -> Option<String> {
+    if !is_arm_debug_port(raw) {
+        return None;
+    }
+    Some(match known_debug_port(raw) {
+        Some(name) => name.to_string(),
+        None => format!(
+            "an ARM debug port, part 0x{:04x} version {}",
+            JtagIdcode::decode(raw).part,
+            raw >> 28
+        ),
+    })
+}
+
 pub fn known_debug_port(raw: u32) -> Option<&'static str> {
     KNOWN_DEBUG_PORTS
         .iter()

@@ -288,6 +288,12 @@ pub fn explain_id_with(input: &str, index: Option<&ScriptsIndex>) -> Result<IdRe
         kind,
         IdKind::JtagIdcode | IdKind::DebugPortId | IdKind::Dpidr
     );
+    if is_id && crate::decode::is_arm_debug_port(v) {
+        details.push(
+            "designer 0x23b (ARM Ltd): ARM's own debug-port id, carried unchanged by chips of many vendors — it names the debug port, not the chip (the cfgs that expect it are of many vendors; the chip's own id is its DBGMCU/ROM-table part number)"
+                .into(),
+        );
+    }
     if let Some(dev) = crate::mismatch::st_bs_tap_dev_id(v).filter(|_| is_id) {
         let fam = crate::stm32::family(dev);
         details.push(format!(

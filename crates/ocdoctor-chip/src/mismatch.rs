@@ -1,7 +1,7 @@
 //! Telling an id mismatch apart: wrong config, known clone, or noise.
 
 use crate::clones::{self, CloneEntry};
-use crate::decode::{CoreInfo, JtagIdcode, known_debug_port};
+use crate::decode::{CoreInfo, JtagIdcode, arm_debug_port_name, is_arm_debug_port, known_debug_port};
 use crate::jep106::Maker;
 use crate::scripts::{Declared, ScriptsIndex};
 use crate::stm32::{self, Stm32DevId};
@@ -55,6 +55,15 @@ pub enum MismatchKind {
     },
     /// Garbled bits: a signal-integrity problem, not a config problem.
     Noise { why: Vec<String> },
+    /// Only ARM's own debug-port id was read (designer 0x23b: a JTAG-DP IDCODE or SW-DP DPIDR
+    /// that chips of many vendors share), the log does not say what the cfg expected, and
+    /// nothing else in it (a vendor's TAP, a DBGMCU id) names the chip: neither a clone nor a
+    /// cfg can be told from it.
+    DebugPortOnly {
+        found: u32,
+        /// What the id is (`ARM Cortex-M3/M4 SW-DP`).
+        port: String,
+    },
 }
 
 /// Ids and context pulled out of an OpenOCD log.
@@ -260,9 +269,13 @@ pub fn classify_mismatch(
         };
     }
 
-    MismatchKind::WrongConfig {
-        suggestions: suggest_cfgs(found, context),
+    let suggestions = suggest_cfgs(found, context);
+    if let ([f], [], true) = (found, expected, suggestions.is_empty()) {
+        if let Some(port) = arm_debug_port_name(*f) {
+            return MismatchKind::DebugPortOnly { found: *f, port };
+        }
     }
+    MismatchKind::WrongConfig { suggestions }
 }
 
 /// The core a cfg is for, when the STM32 table or the cfg's comments say.
@@ -289,7 +302,11 @@ fn stem(cfg: &str) -> &str {
     base.strip_suffix(".cfg").unwrap_or(base)
 }
 
-/// Rank cfgs that expect one of `found`, by fit with the rest of the evidence.
+/// Rank cfgs that expect one of `found`, by fit with the rest of the evidence. ARM's own
+/// debug-port ids ([`is_arm_debug_port`]) are declared by many vendors' cfgs alike, so a cfg
+/// that declares one is suggested only when it also declares another TAP of the chain (a
+/// vendor's boundary-scan TAP names the chip); a DBGMCU or boundary-scan dev id names the family
+/// on its own.
 pub fn suggest_cfgs(found: &[u32], ctx: &MismatchContext) -> Vec<CfgSuggestion> {
     let mut out: Vec<CfgSuggestion> = Vec::new();
     fn add(out: &mut Vec<CfgSuggestion>, s: CfgSuggestion) {
@@ -328,11 +345,16 @@ pub fn suggest_cfgs(found: &[u32], ctx: &MismatchContext) -> Vec<CfgSuggestion> 
                     }
                 }
                 let decl_here = ix.declared_in(&d.cfg);
+                let mut names_the_chip = !is_arm_debug_port(f);
                 for o in &ctx.other_found {
                     if decl_here.iter().any(|x| x.idcode == Some(*o)) {
                         score += 4.0;
                         why.push(format!("also declares the other TAP 0x{o:08x}"));
+                        names_the_chip |= !is_arm_debug_port(*o);
                     }
+                }
+                if !names_the_chip {
+                    continue;
                 }
                 if let Some(drv) = &ctx.flash_driver {
                     if ix

@@ -1,6 +1,7 @@
 //! Chip identity: `ocdoctor idcode VALUE`, and the enrichment of idcode findings in a log's
 //! report (which chip was found, which cfg fits, clone or noise).
 
+use ocdoctor_chip::decode::is_arm_debug_port;
 use ocdoctor_chip::{
     MismatchKind, ScriptsIndex, classify_mismatch, explain_id_with, extract_from_log,
 };
@@ -49,9 +50,17 @@ fn installed_index() -> Option<&'static ScriptsIndex> {
         .as_ref()
 }
 
+/// What names the chip when the id read names only ARM's debug port.
+const WHAT_NAMES_THE_CHIP: &str = "What names the chip: the id your target cfg expects (the `expected 1 of 1: 0x…` line OpenOCD prints after UNEXPECTED, or the `-expected-id` / `set CPUTAPID` value in the target cfg you load), the marking on the package, or the part's own id register once it connects (the flash driver's `device id = 0x…` line; the ROM table's part number in `dap info`).";
+
+/// The check that reads the chip's own id.
+const CHIP_ID_CHECK: &str = "find the id the target cfg expects (`-expected-id` or `set CPUTAPID` in it) and compare it with the one found; then read the chip's own id: the flash driver's `device id` line, or `dap info` in the telnet console";
+
 /// What the ids in a log mean, read once per diagnosis.
 pub struct IdReading {
     kind: MismatchKind,
+    /// Every id found and every id expected is ARM's own debug-port id (designer 0x23b).
+    only_arm_debug_ports: bool,
     /// 1-based line of the first UNEXPECTED line, and its text.
     line: u64,
     text: String,
@@ -75,6 +84,11 @@ impl IdReading {
             .map(|(i, l)| (i as u64 + 1, l.trim_end().to_string()))?;
         Some(IdReading {
             kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
+            only_arm_debug_ports: ids
+                .found
+                .iter()
+                .chain(&ids.expected)
+                .all(|&id| is_arm_debug_port(id)),
             line,
             text,
         })
@@ -95,6 +109,11 @@ impl IdReading {
         }
         Some(IdReading {
             kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
+            only_arm_debug_ports: ids
+                .found
+                .iter()
+                .chain(&ids.expected)
+                .all(|&id| is_arm_debug_port(id)),
             line: *line,
             text: first.trim_end().to_string(),
         })
@@ -153,8 +172,22 @@ impl IdReading {
                     },
                 );
             }
+            MismatchKind::DebugPortOnly { found, port } => {
+                f.explanation.push_str(&format!(
+                    " 0x{found:08x} is ARM's own debug-port id ({port}; designer 0x23b, ARM Ltd), which chips of many vendors carry unchanged: it names the debug port, not the chip, and no target cfg can be picked from it. {WHAT_NAMES_THE_CHIP}"
+                ));
+                f.checks.insert(0, CHIP_ID_CHECK.to_string());
+            }
             MismatchKind::WrongConfig { suggestions } => {
                 let Some(best) = suggestions.first() else {
+                    // Another debug port than the cfg expects (an M0's SW-DP where an M4's was
+                    // expected): the cfg is for another core, but ARM's ids name no vendor.
+                    if self.only_arm_debug_ports {
+                        f.explanation.push_str(&format!(
+                            " The id found and the one expected are both ARM's own debug-port ids (designer 0x23b), which chips of many vendors share: the chip has another core or debug port than the cfg was written for, but the id does not say which chip it is. {WHAT_NAMES_THE_CHIP}"
+                        ));
+                        f.checks.insert(0, CHIP_ID_CHECK.to_string());
+                    }
                     return;
                 };
                 f.explanation.push_str(&format!(

@@ -174,3 +174,50 @@ fn an_id_from_another_transport_is_not_read_as_a_clone() {
     let config = all_config_lines(&r);
     assert!(!config.iter().any(|c| c.contains('<')), "{config:?}");
 }
+
+/// A log whose only id line is `UNEXPECTED idcode: 0x2ba01477` (corpus case
+/// corpusB-electroninjection: a CS32F103 clone under PlatformIO): ARM's own SW-DP id, which
+/// cfgs of many vendors declare. The idcode finding says the id names the debug port and what
+/// names the chip, and no fix names a vendor's cfg (it used to put Milandr's
+/// target/1986ве1т.cfg first); the rule's own "accept the id" fix comes first.
+#[test]
+fn a_lone_arm_debug_port_id_names_no_vendor_cfg() {
+    let corpus = include_str!("../../ocdoctor-core/tests/data/corpus/cases.jsonl");
+    let case: serde_json::Value = corpus
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["id"] == "corpusB-electroninjection-cs32-platformio-cputapid")
+        .expect("the corpus holds the lone-id case");
+    for log in [
+        case["log"].as_str().unwrap().to_string(),
+        // The same over JTAG-DP ids and an M0+'s SW-DP, with an HLA adapter's banner before it.
+        "Info : STLINK V2J37S7 (API v2) VID:PID 0483:3748\nInfo : Target voltage: 3.25\nWarn : UNEXPECTED idcode: 0x4ba00477\n".to_string(),
+        "Info : Target voltage: 3.25\nWarn : UNEXPECTED idcode: 0x0bc11477\n".to_string(),
+    ] {
+        let r = diagnose_json(&log);
+        assert_eq!(r["causes"][0]["cause"], "idcode-mismatch", "{r:#}");
+        let f = &r["findings"][0];
+        assert_eq!(f["rule"], "TGT005", "{r:#}");
+        let explanation = f["explanation"].as_str().unwrap();
+        assert!(
+            explanation.contains("names the debug port, not the chip")
+                && explanation.contains("What names the chip"),
+            "{explanation}"
+        );
+        let config = all_config_lines(&r);
+        assert!(
+            !config.iter().any(|c| c.contains("-f ") || c.contains("target/")),
+            "a generic ARM DP id picked a cfg: {config:?}"
+        );
+        let found = log.rsplit("0x").next().unwrap().trim();
+        assert_eq!(
+            f["fixes"][0]["config"][0],
+            format!("set CPUTAPID 0x{found}"),
+            "{f:#}"
+        );
+        assert!(
+            f["checks"][0].as_str().unwrap().contains("expected-id"),
+            "{f:#}"
+        );
+    }
+}
