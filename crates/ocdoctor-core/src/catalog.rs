@@ -61,6 +61,38 @@ pub struct Subsystem {
     /// Likelihood ratios per cause; an empty table means the subsystem's errors say nothing.
     #[serde(default)]
     pub causes: BTreeMap<String, f64>,
+    /// A message family rather than a source file's subsystem: every format whose text this
+    /// regex matches (and `not_format` does not) is read as this entry, whatever file prints it
+    /// (each core's breakpoint code says the same thing about the cause).
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub not_format: Option<String>,
+}
+
+/// A message family of subsystems.toml, compiled.
+struct Family {
+    id: String,
+    format: regex::Regex,
+    not_format: Option<regex::Regex>,
+}
+
+/// The families of `subsystems`, in id order; an entry whose regex does not compile is no
+/// family (tests/catalog.rs checks every one compiles).
+fn families_of(subsystems: &BTreeMap<String, Subsystem>) -> Vec<Family> {
+    subsystems
+        .iter()
+        .filter_map(|(id, s)| {
+            Some(Family {
+                id: id.clone(),
+                format: regex::Regex::new(s.format.as_deref()?).ok()?,
+                not_format: match s.not_format.as_deref() {
+                    Some(n) => Some(regex::Regex::new(n).ok()?),
+                    None => None,
+                },
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -81,6 +113,8 @@ impl Format {
 pub struct Catalog {
     pub formats: Cow<'static, [Format]>,
     pub subsystems: BTreeMap<String, Subsystem>,
+    /// The message families among `subsystems`, compiled on first use.
+    families: OnceLock<Vec<Family>>,
     /// The distinct key literals (each format's longest literal).
     keys: Cow<'static, [Cow<'static, str>]>,
     /// (first `KEY_GRAM` bytes of a key, key id), sorted. A sorted table rather than an
@@ -222,6 +256,7 @@ impl Catalog {
         Ok(Catalog {
             formats: Cow::Owned(formats),
             subsystems: subsystems.subsystem,
+            families: OnceLock::new(),
             keys: Cow::Owned(keys.into_iter().map(Cow::Owned).collect()),
             by_gram: Cow::Owned(by_gram),
             key_starts: Cow::Owned(key_starts),
@@ -238,6 +273,7 @@ impl Catalog {
             Catalog {
                 formats: Cow::Borrowed(&EMBEDDED_FORMATS),
                 subsystems: subsystems.subsystem,
+                families: OnceLock::new(),
                 keys: Cow::Borrowed(&EMBEDDED_KEYS),
                 by_gram: Cow::Borrowed(&EMBEDDED_GRAMS),
                 key_starts: Cow::Borrowed(&EMBEDDED_KEY_STARTS),
@@ -335,6 +371,20 @@ impl Catalog {
             .iter()
             .all(|&a| self.formats[a as usize].level == best.level)
             .then_some((level, m))
+    }
+
+    /// The subsystem a format's line counts for: the message family its text belongs to, else
+    /// the subsystem of the file that prints it.
+    pub fn subsystem_id(&self, format: u32) -> &str {
+        let f = &self.formats[format as usize];
+        let families = self.families.get_or_init(|| families_of(&self.subsystems));
+        families
+            .iter()
+            .find(|fam| {
+                fam.format.is_match(&f.text)
+                    && !fam.not_format.as_ref().is_some_and(|n| n.is_match(&f.text))
+            })
+            .map_or(&f.subsystem, |fam| &fam.id)
     }
 
     /// The subsystem's entry; `family:name` falls back to `family`.

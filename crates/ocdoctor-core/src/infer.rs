@@ -467,9 +467,9 @@ pub fn diagnose_calibrated<'k>(
             .catalogued
             .iter()
             .filter_map(|l| {
-                let f = &crate::catalog::Catalog::embedded().formats[l.found.format as usize];
-                let stage = crate::catalog::Catalog::embedded()
-                    .subsystem(&f.subsystem)?
+                let catalog = crate::catalog::Catalog::embedded();
+                let stage = catalog
+                    .subsystem(catalog.subsystem_id(l.found.format))?
                     .stage
                     .as_deref()?;
                 Some((l.line.line, stage))
@@ -534,18 +534,18 @@ fn catalog_findings(
         })
     };
     for l in scan.catalogued.iter().filter(|l| !explained(l)) {
-        let sub_id = &catalog.formats[l.found.format as usize].subsystem;
+        let sub_id = catalog.subsystem_id(l.found.format);
         let Some(sub) = catalog.subsystem(sub_id) else {
             continue;
         };
-        match out.iter_mut().find(|c| c.subsystem_id == *sub_id) {
+        match out.iter_mut().find(|c| c.subsystem_id == sub_id) {
             Some(c) => c.lines.push(l.clone()),
             None => out.push(CatalogFinding {
                 id: format!("catalog:{sub_id}"),
                 subsystem_id: sub_id.to_string(),
                 subsystem: sub,
                 lines: vec![l.clone()],
-                count: scan.catalogued_count.get(&**sub_id).copied().unwrap_or(1),
+                count: scan.catalogued_count.get(sub_id).copied().unwrap_or(1),
             }),
         }
     }

@@ -713,7 +713,7 @@ impl ScanState<'_> {
                 let catalog = crate::catalog::Catalog::embedded();
                 match pasted.take().or_else(|| catalog.lookup(msg)) {
                     Some(found) => {
-                        let sub = &catalog.formats[found.format as usize].subsystem;
+                        let sub = catalog.subsystem_id(found.format);
                         let n = r.catalogued_count.entry(sub.to_string()).or_default();
                         *n += 1;
                         if *n as usize <= MAX_CATALOG_LINES_PER_SUBSYSTEM {

@@ -86,3 +86,54 @@ fn release_tables_know_when_names_first_shipped() {
         None
     );
 }
+
+/// A message family (subsystems.toml entries with `format`): breakpoint and watchpoint errors
+/// count for the breakpoint family whichever core's file prints them, and its causes are the
+/// debugger's side of the session, not the target connection of the file's subsystem.
+#[test]
+fn breakpoint_errors_of_every_core_are_one_family() {
+    let c = Catalog::embedded();
+    for (id, s) in &c.subsystems {
+        for re in [&s.format, &s.not_format].into_iter().flatten() {
+            assert!(regex::Regex::new(re).is_ok(), "{id}: bad regex {re}");
+        }
+    }
+    let family = |msg: &str| {
+        let m = c
+            .lookup(msg)
+            .unwrap_or_else(|| panic!("not catalogued: {msg}"));
+        (
+            c.subsystem_id(m.format).to_string(),
+            c.formats[m.format as usize].subsystem.to_string(),
+        )
+    };
+    for (msg, file_subsystem) in [
+        ("[stm32f4x.cpu] Can not find free FPB Comparator!", "cortex_m"),
+        ("Can not find free FPB Comparator!", "cortex_m"),
+        ("[esp32.cpu0] No free slots to add HW breakpoint!", "xtensa"),
+        ("Couldn't find an available hardware trigger.", "riscv"),
+        ("ERROR Can not find free Breakpoint Register Pair", "aarch64"),
+        ("[rp2040.core0] could not add breakpoint", "target"),
+    ] {
+        let (id, file) = family(msg);
+        assert_eq!(id, "breakpoint", "{msg}");
+        assert!(file.starts_with(file_subsystem), "{msg}: {file}");
+    }
+    // Words of the family in a message about something else keep the file's subsystem.
+    let (id, _) = family("[stm32f4x.cpu] No comparator list. Not examined?");
+    assert_ne!(id, "breakpoint");
+    let (id, _) = family("Error connecting DP: cannot read IDR");
+    assert!(id.starts_with("adi"), "{id}");
+
+    let log = b"Open On-Chip Debugger 0.12.0\nInfo : [stm32f4x.cpu] Cortex-M4 r0p1 processor detected\nError: [stm32f4x.cpu] could not add breakpoint\n";
+    let report = ocdoctor_core::diagnose_bytes(log, None);
+    let top: Vec<&str> = report.causes[..3].iter().map(|c| &*c.cause).collect();
+    // The debugger's side, in the order the priors give them (ide-config is the likelier cause
+    // a priori); the target connection the cortex_m subsystem would point at is not among them.
+    assert!(
+        top[..2].contains(&"gdb-connection") && top[..2].contains(&"ide-config"),
+        "{top:?}"
+    );
+    assert!(!top.contains(&"no-target-connection"), "{top:?}");
+    assert_eq!(report.stage.as_deref(), Some("session"));
+}
