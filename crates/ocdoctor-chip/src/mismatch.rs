@@ -1,7 +1,9 @@
 //! Telling an id mismatch apart: wrong config, known clone, or noise.
 
 use crate::clones::{self, CloneEntry};
-use crate::decode::{CoreInfo, JtagIdcode, arm_debug_port_name, is_arm_debug_port, known_debug_port};
+use crate::decode::{
+    CoreInfo, JtagIdcode, arm_debug_port_name, is_arm_debug_port, known_debug_port,
+};
 use crate::jep106::Maker;
 use crate::scripts::{Declared, ScriptsIndex};
 use crate::stm32::{self, Stm32DevId};

@@ -108,9 +108,18 @@ fn installed_index() -> Option<ocdoctor_chip::ScriptsIndex> {
 fn a_lone_arm_debug_port_id_names_no_cfg() {
     let index = installed_index();
     if let Some(ix) = &index {
-        assert!(ix.expecting(0x2ba01477).len() > 5, "the scripts declare it many times");
+        assert!(
+            ix.expecting(0x2ba01477).len() > 5,
+            "the scripts declare it many times"
+        );
     }
-    for id in [0x2ba01477u32, 0x4ba00477, 0x0bc11477, 0x6ba02477, 0x0ba04477] {
+    for id in [
+        0x2ba01477u32,
+        0x4ba00477,
+        0x0bc11477,
+        0x6ba02477,
+        0x0ba04477,
+    ] {
         let log = format!("Warn : UNEXPECTED idcode: 0x{id:08x}\n");
         let ids = extract_from_log(&log, None, index.as_ref());
         match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
@@ -150,7 +159,10 @@ fn a_vendor_id_still_names_its_cfg() {
     let ids = extract_from_log(log, None, Some(&index));
     match classify_mismatch(&ids.found, &ids.expected, &ids.context) {
         MismatchKind::WrongConfig { suggestions } => assert!(
-            !suggestions.is_empty() && suggestions.iter().all(|s| s.expected_id == Some(0x120034e5)),
+            !suggestions.is_empty()
+                && suggestions
+                    .iter()
+                    .all(|s| s.expected_id == Some(0x120034e5)),
             "{suggestions:#?}"
         ),
         other => panic!("{other:?}"),

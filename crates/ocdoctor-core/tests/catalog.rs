@@ -108,11 +108,17 @@ fn breakpoint_errors_of_every_core_are_one_family() {
         )
     };
     for (msg, file_subsystem) in [
-        ("[stm32f4x.cpu] Can not find free FPB Comparator!", "cortex_m"),
+        (
+            "[stm32f4x.cpu] Can not find free FPB Comparator!",
+            "cortex_m",
+        ),
         ("Can not find free FPB Comparator!", "cortex_m"),
         ("[esp32.cpu0] No free slots to add HW breakpoint!", "xtensa"),
         ("Couldn't find an available hardware trigger.", "riscv"),
-        ("ERROR Can not find free Breakpoint Register Pair", "aarch64"),
+        (
+            "ERROR Can not find free Breakpoint Register Pair",
+            "aarch64",
+        ),
         ("[rp2040.core0] could not add breakpoint", "target"),
     ] {
         let (id, file) = family(msg);
