@@ -430,10 +430,11 @@ impl Invocation {
         id: ProblemId,
         message: String,
         value: &Arg,
-        strays: Span,
-        joined: &str,
+        strays: &[&Arg],
+        strays_span: Span,
     ) {
-        let span = Span::new(value.span.start, strays.end);
+        let span = Span::new(value.span.start, strays_span.end);
+        let joined = rejoined(value, strays);
         self.problems.push(
             Problem::new(id, Severity::Error, message, Some(self.loc(span)))
                 .with_suggestion(format!("\"{joined}\"")),
@@ -480,7 +481,9 @@ impl Invocation {
                 run[0].span.start,
                 run.last().map(|x| x.span.end).unwrap_or(a.span.end),
             );
-            match prev {
+            // An option's value the shell split at its spaces: its index, the problem and what
+            // to say.
+            let split_value = match prev {
                 Some(('d', _))
                     if a.value.bytes().all(|b| b.is_ascii_digit()) && !a.value.is_empty() =>
                 {
@@ -505,36 +508,28 @@ impl Invocation {
                     if !is_script_name(&args[vi].value) && looks_like_path(&args[vi].value) =>
                 {
                     let joined = rejoined(&args[vi], &run);
-                    let message = format!(
-                        "{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"
-                    );
-                    self.split_value(
+                    Some((
+                        vi,
                         ProblemId::UnquotedSpaceInPath,
-                        message,
-                        &args[vi],
-                        run_span,
-                        &joined,
-                    );
-                    k = run_end + 1;
-                    continue;
+                        format!(
+                            "{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"
+                        ),
+                    ))
                 }
-                Some(('c', vi)) => {
-                    let joined = rejoined(&args[vi], &run);
-                    let message = format!(
+                Some(('c', vi)) => Some((
+                    vi,
+                    ProblemId::UnexpectedArgument,
+                    format!(
                         "{msg} (the -c command was not quoted: OpenOCD ran only `{}`)",
                         args[vi].value
-                    );
-                    self.split_value(
-                        ProblemId::UnexpectedArgument,
-                        message,
-                        &args[vi],
-                        run_span,
-                        &joined,
-                    );
-                    k = run_end + 1;
-                    continue;
-                }
-                _ => {}
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((vi, id, message)) = split_value {
+                self.split_value(id, message, &args[vi], &run, run_span);
+                k = run_end + 1;
+                continue;
             }
             let mut p = Problem::new(
                 ProblemId::UnexpectedArgument,
