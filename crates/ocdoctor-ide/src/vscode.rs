@@ -425,32 +425,30 @@ fn cortex_debug(props: &Props, obj: &Object, cx: &Ctx, vars: &Vars, cfg: &mut La
         let v = plan.vals[i].0.value.clone();
         plan.push(v, Some(i));
     }
-    if props
-        .get("swoConfig")
-        .and_then(|p| p.value.as_object())
-        .and_then(|o| o.get("enabled"))
-        .and_then(|p| p.value.as_boolean_lit())
-        .is_some_and(|b| b.value)
-    {
+    if enabled(props, "swoConfig") {
         cfg.notes
             .push("swoConfig enabled: Cortex-Debug adds SWO `-c` commands (not shown)".into());
     }
     for c in string_list(props, "openOCDLaunchCommands", vars) {
         plan.push_c(c);
     }
-    if props
-        .get("liveWatch")
-        .and_then(|p| p.value.as_object())
-        .and_then(|o| o.get("enabled"))
-        .and_then(|p| p.value.as_boolean_lit())
-        .is_some_and(|b| b.value)
-    {
+    if enabled(props, "liveWatch") {
         plan.push("-c", None);
         plan.push("CDLiveWatchSetup", None);
     }
     checks::run(&plan, cx, cfg);
     // GDB connects to the gdb port of `targetProcessor`.
     cfg.gdb_target = Some(format!("localhost:{}", base + target_proc));
+}
+
+/// `"KEY": { "enabled": true }`.
+fn enabled(props: &Props, key: &str) -> bool {
+    props
+        .get(key)
+        .and_then(|p| p.value.as_object())
+        .and_then(|o| o.get("enabled"))
+        .and_then(|p| p.value.as_boolean_lit())
+        .is_some_and(|b| b.value)
 }
 
 fn check_keys(obj: &Object, cx: &Ctx, cfg: &mut LaunchConfig) {
