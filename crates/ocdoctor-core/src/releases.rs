@@ -130,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn commands_newer_than_the_build() {
+    fn commands_cfg_files_and_flash_drivers_newer_than_the_build() {
         check(&[
             (Table::Commands, "rtt", "0.10.0", Some("0.11.0")),
             (
@@ -145,12 +145,6 @@ mod tests {
             (Table::Commands, "adaptr", "0.10.0", None),
             // Nothing is newer than master.
             (Table::Commands, "rtt", "0.13.0", None),
-        ]);
-    }
-
-    #[test]
-    fn cfg_files_newer_than_the_build() {
-        check(&[
             (
                 Table::CfgFiles,
                 "target/rp2040.cfg",
@@ -160,12 +154,6 @@ mod tests {
             (Table::CfgFiles, "target/rp2040.cfg", "0.12.0", None),
             (Table::CfgFiles, "target/stm32f4x.cfg", "0.10.0", None),
             (Table::CfgFiles, "target/no-such-chip.cfg", "0.10.0", None),
-        ]);
-    }
-
-    #[test]
-    fn flash_drivers_newer_than_the_build() {
-        check(&[
             // rp2040.c first ships in 0.12.0; master renamed its driver rp2xxx.
             (
                 Table::FlashDrivers,
