@@ -422,6 +422,25 @@ impl Invocation {
         }
     }
 
+    /// An option's value that the shell split at its spaces: the problem spans the value and
+    /// the stray words after it (not the option, which stays as it is), and the fix is the
+    /// words quoted as one.
+    fn split_value(
+        &mut self,
+        id: ProblemId,
+        message: String,
+        value: &Arg,
+        strays: &[&Arg],
+        strays_span: Span,
+    ) {
+        let span = Span::new(value.span.start, strays_span.end);
+        let joined = rejoined(value, strays);
+        self.problems.push(
+            Problem::new(id, Severity::Error, message, Some(self.loc(span)))
+                .with_suggestion(format!("\"{joined}\"")),
+        );
+    }
+
     fn unknown_option(&mut self, msg: String, span: Span, name: &str) {
         let mut p = Problem::new(
             ProblemId::UnknownOption,
@@ -462,7 +481,9 @@ impl Invocation {
                 run[0].span.start,
                 run.last().map(|x| x.span.end).unwrap_or(a.span.end),
             );
-            match prev {
+            // An option's value the shell split at its spaces: its index, the problem and what
+            // to say.
+            let split_value = match prev {
                 Some(('d', _))
                     if a.value.bytes().all(|b| b.is_ascii_digit()) && !a.value.is_empty() =>
                 {
@@ -486,47 +507,29 @@ impl Invocation {
                 Some(('f' | 's' | 'l', vi))
                     if !is_script_name(&args[vi].value) && looks_like_path(&args[vi].value) =>
                 {
-                    let joined = std::iter::once(args[vi].value.as_str())
-                        .chain(run.iter().map(|x| x.value.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let span = Span::new(args[vi].span.start, run_span.end);
-                    self.problems.push(
-                        Problem::new(
-                            ProblemId::UnquotedSpaceInPath,
-                            Severity::Error,
-                            format!("{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"),
-                            Some(self.loc(span)),
-                        )
-                        // The span starts at the value: the option letter stays as it is.
-                        .with_suggestion(format!("\"{joined}\"")),
-                    );
-                    k = run_end + 1;
-                    continue;
+                    let joined = rejoined(&args[vi], &run);
+                    Some((
+                        vi,
+                        ProblemId::UnquotedSpaceInPath,
+                        format!(
+                            "{msg} (the path `{joined}` has a space and was not quoted, so it became several arguments)"
+                        ),
+                    ))
                 }
-                Some(('c', vi)) => {
-                    let joined = std::iter::once(args[vi].value.as_str())
-                        .chain(run.iter().map(|x| x.value.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let span = Span::new(args[vi].span.start, run_span.end);
-                    self.problems.push(
-                        Problem::new(
-                            ProblemId::UnexpectedArgument,
-                            Severity::Error,
-                            format!(
-                                "{msg} (the -c command was not quoted: OpenOCD ran only `{}`)",
-                                args[vi].value
-                            ),
-                            Some(self.loc(span)),
-                        )
-                        // The span starts at the value: the `-c` stays as it is.
-                        .with_suggestion(format!("\"{joined}\"")),
-                    );
-                    k = run_end + 1;
-                    continue;
-                }
-                _ => {}
+                Some(('c', vi)) => Some((
+                    vi,
+                    ProblemId::UnexpectedArgument,
+                    format!(
+                        "{msg} (the -c command was not quoted: OpenOCD ran only `{}`)",
+                        args[vi].value
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((vi, id, message)) = split_value {
+                self.split_value(id, message, &args[vi], &run, run_span);
+                k = run_end + 1;
+                continue;
             }
             let mut p = Problem::new(
                 ProblemId::UnexpectedArgument,
@@ -605,30 +608,82 @@ pub fn looks_like_windows(line: &str) -> bool {
     line.to_ascii_lowercase().contains("openocd.exe")
 }
 
+/// An option's value and the stray words after it, joined by spaces as they were typed.
+fn rejoined(value: &Arg, strays: &[&Arg]) -> String {
+    std::iter::once(value.value.as_str())
+        .chain(strays.iter().map(|x| x.value.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The words a splitter has ended, and the one it is in (its start and its value so far).
+struct Words<'l> {
+    line: &'l str,
+    done: Vec<Arg>,
+    cur: Option<(usize, String)>,
+}
+
+impl<'l> Words<'l> {
+    fn new(line: &'l str) -> Words<'l> {
+        Words {
+            line,
+            done: Vec::new(),
+            cur: None,
+        }
+    }
+
+    /// The word being read, started at `at` when there is none.
+    fn at(&mut self, at: usize) -> &mut (usize, String) {
+        self.cur.get_or_insert((at, String::new()))
+    }
+
+    /// Unquoted white space (or the end of the line) at `at`: the word being read ends there.
+    fn end(&mut self, at: usize) {
+        if let Some((s, v)) = self.cur.take() {
+            self.done.push(Arg {
+                value: v,
+                span: Span::new(s, at),
+            });
+        }
+    }
+
+    /// The character at `i` taken as it is; the index after it.
+    fn push_char(&mut self, i: usize) -> usize {
+        let line = self.line;
+        push_char_at(&mut self.at(i).1, line, i)
+    }
+
+    fn finish(mut self) -> Vec<Arg> {
+        self.end(self.line.len());
+        self.done
+    }
+}
+
+/// Add the character of `line` at `i` to `word`; the index after it.
+fn push_char_at(word: &mut String, line: &str, i: usize) -> usize {
+    let ch = line[i..].chars().next().unwrap_or(' ');
+    word.push(ch);
+    i + ch.len_utf8()
+}
+
 /// Split like a POSIX shell (quotes, backslash escapes, line continuations); no expansion.
 pub fn split_posix(line: &str) -> Vec<Arg> {
     let b = line.as_bytes();
-    let mut out = Vec::new();
+    let mut words = Words::new(line);
     let mut i = 0;
-    let mut cur: Option<(usize, String)> = None;
     while i < b.len() {
-        let c = b[i];
-        match c {
+        match b[i] {
             b' ' | b'\t' | b'\n' | b'\r' => {
-                if let Some((s, v)) = cur.take() {
-                    out.push(Arg {
-                        value: v,
-                        span: Span::new(s, i),
-                    });
-                }
+                words.end(i);
                 i += 1;
             }
             b'\\' => {
-                let w = cur.get_or_insert((i, String::new()));
+                let w = words.at(i);
                 if b.get(i + 1) == Some(&b'\n') {
                     i += 2;
+                    // A line continuation alone is no word.
                     if w.1.is_empty() && w.0 + 2 == i {
-                        cur = None;
+                        words.cur = None;
                     }
                     continue;
                 }
@@ -641,48 +696,34 @@ pub fn split_posix(line: &str) -> Vec<Arg> {
                 }
             }
             b'\'' => {
-                let w = cur.get_or_insert((i, String::new()));
                 let close = line[i + 1..]
                     .find('\'')
                     .map(|p| i + 1 + p)
                     .unwrap_or(b.len());
-                w.1.push_str(&line[i + 1..close]);
+                words.at(i).1.push_str(&line[i + 1..close]);
                 i = (close + 1).min(b.len());
             }
             b'"' => {
-                let w = cur.get_or_insert((i, String::new()));
+                let w = &mut words.at(i).1;
                 i += 1;
                 while i < b.len() && b[i] != b'"' {
                     if b[i] == b'\\'
                         && matches!(b.get(i + 1), Some(b'"' | b'\\' | b'$' | b'`' | b'\n'))
                     {
                         if b[i + 1] != b'\n' {
-                            w.1.push(b[i + 1] as char);
+                            w.push(b[i + 1] as char);
                         }
                         i += 2;
                     } else {
-                        let ch = line[i..].chars().next().unwrap_or(' ');
-                        w.1.push(ch);
-                        i += ch.len_utf8();
+                        i = push_char_at(w, line, i);
                     }
                 }
                 i = (i + 1).min(b.len());
             }
-            _ => {
-                let w = cur.get_or_insert((i, String::new()));
-                let ch = line[i..].chars().next().unwrap_or(' ');
-                w.1.push(ch);
-                i += ch.len_utf8();
-            }
+            _ => i = words.push_char(i),
         }
     }
-    if let Some((s, v)) = cur {
-        out.push(Arg {
-            value: v,
-            span: Span::new(s, b.len()),
-        });
-    }
-    out
+    words.finish()
 }
 
 /// Split with the MSVC runtime rules (what `CommandLineToArgvW` and most Windows programs do):
@@ -690,23 +731,17 @@ pub fn split_posix(line: &str) -> Vec<Arg> {
 /// is a literal quote.
 pub fn split_windows(line: &str) -> Vec<Arg> {
     let b = line.as_bytes();
-    let mut out = Vec::new();
+    let mut words = Words::new(line);
     let mut i = 0;
-    let mut cur: Option<(usize, String)> = None;
     let mut quoted = false;
     while i < b.len() {
         let c = b[i];
         if !quoted && matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
-            if let Some((s, v)) = cur.take() {
-                out.push(Arg {
-                    value: v,
-                    span: Span::new(s, i),
-                });
-            }
+            words.end(i);
             i += 1;
             continue;
         }
-        let w = cur.get_or_insert((i, String::new()));
+        let w = &mut words.at(i).1;
         match c {
             b'\\' => {
                 let mut n = 0;
@@ -714,41 +749,31 @@ pub fn split_windows(line: &str) -> Vec<Arg> {
                     n += 1;
                 }
                 if b.get(i + n) == Some(&b'"') {
-                    w.1.extend(std::iter::repeat_n('\\', n / 2));
+                    w.extend(std::iter::repeat_n('\\', n / 2));
                     if n % 2 == 1 {
-                        w.1.push('"');
+                        w.push('"');
                         i += n + 1;
                     } else {
                         i += n;
                     }
                 } else {
-                    w.1.extend(std::iter::repeat_n('\\', n));
+                    w.extend(std::iter::repeat_n('\\', n));
                     i += n;
                 }
             }
             b'"' => {
                 if quoted && b.get(i + 1) == Some(&b'"') {
-                    w.1.push('"');
+                    w.push('"');
                     i += 2;
                 } else {
                     quoted = !quoted;
                     i += 1;
                 }
             }
-            _ => {
-                let ch = line[i..].chars().next().unwrap_or(' ');
-                w.1.push(ch);
-                i += ch.len_utf8();
-            }
+            _ => i = push_char_at(w, line, i),
         }
     }
-    if let Some((s, v)) = cur {
-        out.push(Arg {
-            value: v,
-            span: Span::new(s, b.len()),
-        });
-    }
-    out
+    words.finish()
 }
 
 /// The number `debug_level` reads from `-dN`: OpenOCD's `parse_int` is `strtol(s, &end, 0)`

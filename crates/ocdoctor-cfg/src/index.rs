@@ -146,22 +146,15 @@ mod tests {
             ]
             .map(String::from),
         );
-        assert_eq!(
-            idx.did_you_mean("target/stm32f4xx.cfg", Version::V0_12)[0],
-            "target/stm32f4x.cfg"
-        );
-        assert_eq!(
-            idx.did_you_mean("stm32f4x.cfg", Version::V0_12)[0],
-            "target/stm32f4x.cfg"
-        );
-        assert_eq!(
-            idx.did_you_mean("interface/stlink-v2.cfg", Version::V0_12)[0],
-            "interface/stlink.cfg"
-        );
-        assert_eq!(
-            idx.did_you_mean("target\\stm32f1x.cfg", Version::V0_12)[0],
-            "target/stm32f1x.cfg"
-        );
+        // A misspelt, folderless, renamed or backslashed name and the script it means.
+        for (name, meant) in [
+            ("target/stm32f4xx.cfg", "target/stm32f4x.cfg"),
+            ("stm32f4x.cfg", "target/stm32f4x.cfg"),
+            ("interface/stlink-v2.cfg", "interface/stlink.cfg"),
+            ("target\\stm32f1x.cfg", "target/stm32f1x.cfg"),
+        ] {
+            assert_eq!(idx.did_you_mean(name, Version::V0_12)[0], meant, "{name}");
+        }
         assert!(
             idx.did_you_mean("completely/else.cfg", Version::V0_12)
                 .is_empty()

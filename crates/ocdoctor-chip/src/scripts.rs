@@ -303,22 +303,21 @@ pub fn index_text(rel: &str, text: &str) -> (Vec<IdDecl>, CfgInfo) {
     }
     let mut seen_set = std::collections::HashSet::new();
     for (var, v, line, ctx) in &sets {
-        if used.contains(&var.as_str()) {
-            if seen_set.insert((var.clone(), *line)) {
-                decls.push(IdDecl {
-                    cfg: rel.into(),
-                    idcode: Some(*v),
-                    line: *line,
-                    declared: Declared::Variable(var.clone()),
-                    transport_context: ctx.clone(),
-                });
-            }
-        } else if id_like(var) {
+        // A variable the file uses is a declaration; one it only sets counts when its name
+        // says it is an id.
+        let declared = if used.contains(&var.as_str()) {
+            seen_set
+                .insert((var.clone(), *line))
+                .then(|| Declared::Variable(var.clone()))
+        } else {
+            id_like(var).then(|| Declared::SetOnly(var.clone()))
+        };
+        if let Some(declared) = declared {
             decls.push(IdDecl {
                 cfg: rel.into(),
                 idcode: Some(*v),
                 line: *line,
-                declared: Declared::SetOnly(var.clone()),
+                declared,
                 transport_context: ctx.clone(),
             });
         }

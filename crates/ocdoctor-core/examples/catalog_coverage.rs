@@ -6,30 +6,16 @@
 //! `cargo run --release -p ocdoctor-core --example catalog_coverage`
 
 use ocdoctor_core::catalog::Catalog;
+use ocdoctor_core::wording::sample_line;
 use std::collections::BTreeMap;
-
-/// A sample line for a printf format: numbers for numeric conversions, a word for `%s`.
-fn sample(format: &str) -> String {
-    let re =
-        regex::Regex::new(r"%[-+ #0-9.*]*(?:hh|h|ll|l|L|q|j|z|t)?([diouxXcsfFeEgGp%])").unwrap();
-    re.replace_all(format, |c: &regex::Captures| match &c[1] {
-        "%" => "%".to_string(),
-        "d" | "i" | "u" => "1".to_string(),
-        "x" | "X" | "o" => "1f".to_string(),
-        "c" => "c".to_string(),
-        "p" => "0x1f".to_string(),
-        "s" => "stm32f1x.cpu".to_string(),
-        _ => "1.0".to_string(),
-    })
-    .into_owned()
-}
 
 fn main() {
     let catalog = Catalog::embedded();
     let mut per_family: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     let (mut total, mut placed, mut by_rule) = (0, 0, 0);
     for f in catalog.formats.iter().filter(|f| f.level == "error") {
-        let log = format!("Open On-Chip Debugger 0.12.0\nError: {}\n", sample(&f.text));
+        // The line OpenOCD prints for it (`Error: ` and sample values), as the wording audit has it.
+        let log = format!("Open On-Chip Debugger 0.12.0\n{}\n", sample_line(f));
         let r = ocdoctor_core::diagnose_bytes(log.as_bytes(), None);
         let top_known = r.causes.first().is_some_and(|c| c.cause != "unknown");
         let rule = r.findings.iter().any(|x| x.rule != "catalog");

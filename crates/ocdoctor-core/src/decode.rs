@@ -275,11 +275,21 @@ mod tests {
     }
 
     #[test]
-    fn cr_and_nul_line_ends() {
-        assert_eq!(decode(b"a line\rError: x\r", 2), "a line\nError: x\n");
-        assert_eq!(decode(b"a line\0Error: x\0\0\0b", 3), "a line\nError: x\nb");
-        // A file with newlines keeps its CRs and NULs as they are.
-        assert_eq!(decode(b"a\r\nb\0c\n", 1), "a\r\nb\0c\n");
+    fn cr_and_nul_line_ends_utf8_bom_and_plain() {
+        // Each input, the size of the pieces it is fed in, and the text it decodes to.
+        let cases: [(&[u8], usize, &str); 6] = [
+            (b"a line\rError: x\r", 2, "a line\nError: x\n"),
+            (b"a line\0Error: x\0\0\0b", 3, "a line\nError: x\nb"),
+            // A file with newlines keeps its CRs and NULs as they are.
+            (b"a\r\nb\0c\n", 1, "a\r\nb\0c\n"),
+            // A UTF-8 BOM is dropped; plain text is left alone.
+            (b"\xEF\xBB\xBFError: x\n", 1, "Error: x\n"),
+            (b"plain\n", 2, "plain\n"),
+            (b"", 2, ""),
+        ];
+        for (input, step, text) in cases {
+            assert_eq!(decode(input, step), text, "{input:?}");
+        }
         // Binary with NULs (and no line end at all) is not a NUL-separated log.
         let bin: Vec<u8> = (0u8..=255)
             .filter(|b| !matches!(b, b'\n' | b'\r'))
@@ -287,12 +297,5 @@ mod tests {
             .take(5000)
             .collect();
         assert_eq!(decode_bytes(&bin, 100), bin);
-    }
-
-    #[test]
-    fn utf8_bom_and_plain() {
-        assert_eq!(decode(b"\xEF\xBB\xBFError: x\n", 1), "Error: x\n");
-        assert_eq!(decode(b"plain\n", 2), "plain\n");
-        assert_eq!(decode(b"", 2), "");
     }
 }

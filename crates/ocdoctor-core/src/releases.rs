@@ -116,81 +116,57 @@ pub fn newer_than_oldest(table: Table, name: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
+    /// Each case: the table, the name, the build's version and the release or fork that first
+    /// has the name when it is newer than the build.
+    fn check(cases: &[(Table, &str, &str, Option<&str>)]) {
+        for &(table, name, build, newer) in cases {
+            let build = Version::parse(build).unwrap();
+            assert_eq!(
+                newer_than_build(table, name, build),
+                newer,
+                "{name} on {build:?}"
+            );
+        }
     }
 
     #[test]
-    fn commands_newer_than_the_build() {
-        assert_eq!(
-            newer_than_build(Table::Commands, "rtt", v("0.10.0")),
-            Some("0.11.0")
-        );
-        assert_eq!(
-            newer_than_build(Table::Commands, "rtt server start", v("0.10.0+dev")),
-            Some("0.11.0")
-        );
-        assert_eq!(newer_than_build(Table::Commands, "rtt", v("0.11.0")), None);
-        assert_eq!(
-            newer_than_build(Table::Commands, "read_memory", v("0.11.0")),
-            Some("0.12.0")
-        );
-        // A typo is in no release: not "newer".
-        assert_eq!(
-            newer_than_build(Table::Commands, "adaptr", v("0.10.0")),
-            None
-        );
-        // Nothing is newer than master.
-        assert_eq!(newer_than_build(Table::Commands, "rtt", v("0.13.0")), None);
-    }
-
-    #[test]
-    fn cfg_files_newer_than_the_build() {
-        assert_eq!(
-            newer_than_build(Table::CfgFiles, "target/rp2040.cfg", v("0.11.0")),
-            Some("0.12.0")
-        );
-        assert_eq!(
-            newer_than_build(Table::CfgFiles, "target/rp2040.cfg", v("0.12.0")),
-            None
-        );
-        assert_eq!(
-            newer_than_build(Table::CfgFiles, "target/stm32f4x.cfg", v("0.10.0")),
-            None
-        );
-        assert_eq!(
-            newer_than_build(Table::CfgFiles, "target/no-such-chip.cfg", v("0.10.0")),
-            None
-        );
-    }
-
-    #[test]
-    fn flash_drivers_newer_than_the_build() {
-        // rp2040.c first ships in 0.12.0; master renamed its driver rp2xxx.
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "rp2040_flash", v("0.11.0")),
-            Some("0.12.0")
-        );
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "rp2xxx", v("0.12.0")),
-            Some("master")
-        );
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "stm32h7x", v("0.10.0")),
-            Some("0.11.0")
-        );
-        // Only Espressif's fork has the ESP32 flash drivers.
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "esp32", v("0.12.0")),
-            Some("espressif")
-        );
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "stm32f1x", v("0.10.0")),
-            None
-        );
-        assert_eq!(
-            newer_than_build(Table::FlashDrivers, "nosuch", v("0.10.0")),
-            None
-        );
+    fn commands_cfg_files_and_flash_drivers_newer_than_the_build() {
+        check(&[
+            (Table::Commands, "rtt", "0.10.0", Some("0.11.0")),
+            (
+                Table::Commands,
+                "rtt server start",
+                "0.10.0+dev",
+                Some("0.11.0"),
+            ),
+            (Table::Commands, "rtt", "0.11.0", None),
+            (Table::Commands, "read_memory", "0.11.0", Some("0.12.0")),
+            // A typo is in no release: not "newer".
+            (Table::Commands, "adaptr", "0.10.0", None),
+            // Nothing is newer than master.
+            (Table::Commands, "rtt", "0.13.0", None),
+            (
+                Table::CfgFiles,
+                "target/rp2040.cfg",
+                "0.11.0",
+                Some("0.12.0"),
+            ),
+            (Table::CfgFiles, "target/rp2040.cfg", "0.12.0", None),
+            (Table::CfgFiles, "target/stm32f4x.cfg", "0.10.0", None),
+            (Table::CfgFiles, "target/no-such-chip.cfg", "0.10.0", None),
+            // rp2040.c first ships in 0.12.0; master renamed its driver rp2xxx.
+            (
+                Table::FlashDrivers,
+                "rp2040_flash",
+                "0.11.0",
+                Some("0.12.0"),
+            ),
+            (Table::FlashDrivers, "rp2xxx", "0.12.0", Some("master")),
+            (Table::FlashDrivers, "stm32h7x", "0.10.0", Some("0.11.0")),
+            // Only Espressif's fork has the ESP32 flash drivers.
+            (Table::FlashDrivers, "esp32", "0.12.0", Some("espressif")),
+            (Table::FlashDrivers, "stm32f1x", "0.10.0", None),
+            (Table::FlashDrivers, "nosuch", "0.10.0", None),
+        ]);
     }
 }

@@ -52,6 +52,17 @@ impl Palette {
     }
 }
 
+/// The first `n` causes with their confidence: `cause 62 % · other 20 %`.
+fn ranked_causes(report: &Report, n: usize) -> String {
+    let ranked: Vec<String> = report
+        .causes
+        .iter()
+        .take(n)
+        .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
+        .collect();
+    ranked.join(" · ")
+}
+
 fn pct(p: f64) -> String {
     match p {
         p if p >= 0.995 => ">99%".to_string(),
@@ -86,17 +97,11 @@ pub fn text(report: &Report, color: bool) -> String {
 
     match report.outcome.as_str() {
         "ok" if !report.causes.is_empty() => {
-            let ranked: Vec<String> = report
-                .causes
-                .iter()
-                .take(3)
-                .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
-                .collect();
             let _ = writeln!(
                 out,
                 "{}: the run worked, but something is degrading it: {}",
                 p.paint(p.sev("warning"), "ok"),
-                ranked.join(" · ")
+                ranked_causes(report, 3)
             );
             let _ = writeln!(out, "  {} {src} · {version}", p.paint(p.blue(), "-->"));
         }
@@ -157,13 +162,7 @@ pub fn text(report: &Report, color: bool) -> String {
             "{} {src}: {outcome}{stage} · {version}",
             p.paint(p.bold(), "diagnosis:")
         );
-        let ranked: Vec<String> = report
-            .causes
-            .iter()
-            .take(4)
-            .map(|c| format!("{} {}", c.cause, pct(c.confidence)))
-            .collect();
-        let _ = writeln!(out, "  likely causes: {}", ranked.join(" · "));
+        let _ = writeln!(out, "  likely causes: {}", ranked_causes(report, 4));
         if report.thin_evidence {
             let _ = writeln!(
                 out,

@@ -86,6 +86,20 @@ pub struct Evidence {
     pub span: Option<[u64; 2]>,
 }
 
+impl Evidence {
+    /// A line of the log named `log_path` (no column or span: the line is the evidence).
+    fn log_line(l: &crate::scan::LineHit, log_path: Option<&str>) -> Evidence {
+        Evidence {
+            source: "log".into(),
+            path: log_path.map(str::to_string),
+            line: l.line,
+            text: l.text.clone(),
+            column: None,
+            span: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FixOut {
     pub title: String,
@@ -205,14 +219,7 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             evidence: f
                 .lines
                 .iter()
-                .map(|l| Evidence {
-                    source: "log".into(),
-                    path: log_path.map(str::to_string),
-                    line: l.line,
-                    text: l.text.clone(),
-                    column: None,
-                    span: None,
-                })
+                .map(|l| Evidence::log_line(l, log_path))
                 .chain(f.problems.iter().map(|p| Evidence {
                     source: p.source.clone(),
                     path: p.path.clone(),
@@ -284,14 +291,7 @@ pub fn build(d: &Diagnosis<'_>, inputs: Vec<Input>, log_path: Option<&str>) -> R
             .scan
             .unexplained_errors
             .iter()
-            .map(|l| Evidence {
-                source: "log".into(),
-                path: log_path.map(str::to_string),
-                line: l.line,
-                text: l.text.clone(),
-                column: None,
-                span: None,
-            })
+            .map(|l| Evidence::log_line(l, log_path))
             .collect(),
         binary_bytes_skipped: d.scan.binary_bytes,
         thin_evidence: d.thin && d.outcome.as_str() != "ok",
@@ -349,14 +349,7 @@ fn catalog_finding(
         evidence: c
             .lines
             .iter()
-            .map(|l| Evidence {
-                source: "log".into(),
-                path: log_path.map(str::to_string),
-                line: l.line.line,
-                text: l.line.text.clone(),
-                column: None,
-                span: None,
-            })
+            .map(|l| Evidence::log_line(&l.line, log_path))
             .collect(),
         fixes: vec![],
         checks: vec![],

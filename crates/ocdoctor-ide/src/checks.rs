@@ -502,15 +502,12 @@ fn check_tcl(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
             }
         }
         if bad {
-            let fixed = fix_backslashes(&val.raw);
-            cfg.problems.push(cx.problem(
-                ProblemId::WindowsPathBackslashes,
-                Severity::Error,
+            cfg.problems.push(backslash_problem(
+                cx,
+                val,
                 format!(
                     "Tcl reads the backslashes in `{cmd}` as escapes (`\\t`, `\\n`…), so the path OpenOCD gets is not the one written; use `/` (Windows accepts it) or braces"
                 ),
-                val.span.clone(),
-                Some(val.edit(&fixed)),
             ));
         }
         for m in serial_re().captures_iter(cmd) {
@@ -528,18 +525,28 @@ fn check_tcl(plan: &Plan, cx: &Ctx, cfg: &mut LaunchConfig) {
                 && name.contains('\\')
             {
                 let (val, _) = &plan.vals[*oi];
-                cfg.problems.push(cx.problem(
-                    ProblemId::WindowsPathBackslashes,
-                    Severity::Error,
+                cfg.problems.push(backslash_problem(
+                    cx,
+                    val,
                     format!(
                         "`{name}` uses `\\`, which is not a path separator on this OS; use `/`"
                     ),
-                    val.span.clone(),
-                    Some(val.edit(&fix_backslashes(&val.raw))),
                 ));
             }
         }
     }
+}
+
+/// A value whose `\` OpenOCD does not read as a path separator, with the `/` spelling as
+/// its edit.
+fn backslash_problem(cx: &Ctx, val: &Val, message: String) -> IdeProblem {
+    cx.problem(
+        ProblemId::WindowsPathBackslashes,
+        Severity::Error,
+        message,
+        val.span.clone(),
+        Some(val.edit(&fix_backslashes(&val.raw))),
+    )
 }
 
 fn looks_like_path(word: &str) -> bool {

@@ -19,21 +19,13 @@ struct Attr {
     span: std::ops::Range<usize>,
 }
 
-pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
-    let text = file.text.clone();
-    let lines = file.lines.clone();
-    let path = file.path.clone();
-    let cx = Ctx {
-        ide,
-        path: &path,
-        text: &text,
-        lines: &lines,
-    };
-    let doc = match roxmltree::Document::parse(&text) {
+pub(crate) fn load(file: &mut IdeFile, cx: &Ctx, workspace: &Path) {
+    let (ide, text, path) = (cx.ide, cx.text, cx.path);
+    let doc = match roxmltree::Document::parse(text) {
         Ok(d) => d,
         Err(e) => {
             let pos = e.pos();
-            let at = offset_of(&text, pos.row, pos.col);
+            let at = offset_of(text, pos.row, pos.col);
             file.problems.push(cx.problem(
                 ProblemId::ParseError,
                 Severity::Error,
@@ -108,7 +100,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
             server,
             cwd: workspace.to_path_buf(),
             gdb,
-            anchor: span_of_type(&text, root.range()),
+            anchor: span_of_type(text, root.range()),
             ..Default::default()
         };
         cfg.notes.push(
@@ -142,16 +134,10 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
         }
         plan.push("-c", None);
         plan.push("echo \"Started by GNU MCU Eclipse\"", None);
-        checks::run(&plan, &cx, &mut cfg);
+        checks::run(&plan, cx, &mut cfg);
         // The server's gdb port and the port CDT's GDB connects to are two settings.
         if let (Ok(server_port), Some(client)) = (gdb_port.trim().parse::<u16>(), val(CDT_PORT)) {
-            checks::check_port_pair(
-                server_port,
-                &client,
-                &cx,
-                &mut cfg,
-                "gdbServerGdbPortNumber",
-            );
+            checks::check_port_pair(server_port, &client, cx, &mut cfg, "gdbServerGdbPortNumber");
         }
         cfg.gdb_target = Some(format!(
             "{}:{}",
@@ -184,7 +170,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
             server,
             cwd: workspace.to_path_buf(),
             gdb: val(CDT_GDB),
-            anchor: span_of_type(&text, root.range()),
+            anchor: span_of_type(text, root.range()),
             ..Default::default()
         };
         if let Some(s) = val(&k("OPENOCD_SCRIPT")) {
@@ -205,7 +191,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
                     .into(),
             );
         }
-        checks::run(&plan, &cx, &mut cfg);
+        checks::run(&plan, cx, &mut cfg);
         cfg.gdb_target = attrs
             .get(CDT_PORT)
             .map(|a| format!("localhost:{}", a.value));

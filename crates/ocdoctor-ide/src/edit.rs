@@ -61,27 +61,8 @@ impl Edit {
         let start = pre.saturating_sub(ctx);
         let old_end = (n_old - post + ctx).min(n_old);
         let new_end = (n_new - post + ctx).min(n_new);
-        let mut out = format!("--- a/{path}\n+++ b/{path}\n");
-        let range = |s: usize, e: usize| {
-            let n = e - s;
-            if n == 0 {
-                format!("{},0", s)
-            } else {
-                format!("{},{}", s + 1, n)
-            }
-        };
-        out.push_str(&format!(
-            "@@ -{} +{} @@\n",
-            range(start, old_end),
-            range(start, new_end)
-        ));
-        let mut push = |prefix: char, line: &str| {
-            out.push(prefix);
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ No newline at end of file\n");
-            }
-        };
+        let mut out = diff_header(path, start, old_end, new_end);
+        let mut push = |prefix: char, line: &str| push_diff_line(&mut out, prefix, line);
         for i in start..pre {
             push(' ', sides.old_line(i));
         }
@@ -95,6 +76,30 @@ impl Edit {
             push(' ', sides.old_line(i));
         }
         out
+    }
+}
+
+/// The head of a one-hunk unified diff: the file names and the hunk's old lines
+/// `start..old_end` and new lines `start..new_end` (0-based; an empty side is `s,0`).
+fn diff_header(path: &str, start: usize, old_end: usize, new_end: usize) -> String {
+    let range = |s: usize, e: usize| match e - s {
+        0 => format!("{s},0"),
+        n => format!("{},{n}", s + 1),
+    };
+    format!(
+        "--- a/{path}\n+++ b/{path}\n@@ -{} +{} @@\n",
+        range(start, old_end),
+        range(start, new_end)
+    )
+}
+
+/// One line of a hunk: its prefix (` `, `-`, `+`), the line, and the marker `diff` writes
+/// after a last line without `\n`.
+fn push_diff_line(out: &mut String, prefix: char, line: &str) {
+    out.push(prefix);
+    out.push_str(line);
+    if !line.ends_with('\n') {
+        out.push_str("\n\\ No newline at end of file\n");
     }
 }
 
@@ -197,22 +202,8 @@ mod tests {
         let start = pre.saturating_sub(3);
         let old_end = (old.len() - post + 3).min(old.len());
         let new_end = (new.len() - post + 3).min(new.len());
-        let range = |s: usize, e: usize| match e - s {
-            0 => format!("{s},0"),
-            n => format!("{},{n}", s + 1),
-        };
-        let mut out = format!(
-            "--- a/{path}\n+++ b/{path}\n@@ -{} +{} @@\n",
-            range(start, old_end),
-            range(start, new_end)
-        );
-        let mut push = |prefix: char, line: &str| {
-            out.push(prefix);
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ No newline at end of file\n");
-            }
-        };
+        let mut out = diff_header(path, start, old_end, new_end);
+        let mut push = |prefix: char, line: &str| push_diff_line(&mut out, prefix, line);
         old[start..pre].iter().for_each(|l| push(' ', l));
         old[pre..old.len() - post].iter().for_each(|l| push('-', l));
         new[pre..new.len() - post].iter().for_each(|l| push('+', l));

@@ -364,20 +364,30 @@ pub fn load_bytes(path: &Path, bytes: &[u8], ctx: &IdeContext) -> IdeFile {
 /// [`load`] on text.
 pub fn load_text(path: &Path, text: &str, ctx: &IdeContext) -> IdeFile {
     let kind = kind_of(path).unwrap_or_else(|| sniff(text));
+    let lines = LineIndex::new(text);
     let mut file = IdeFile {
         path: path.to_path_buf(),
         kind,
         text: text.to_string(),
-        lines: LineIndex::new(text),
+        lines: LineIndex::default(),
         configs: Vec::new(),
         problems: Vec::new(),
     };
     let workspace = workspace_for(path, kind, ctx);
+    // Each reader fills in the file's configurations and problems, reading its text, path and
+    // line index through the one context built here.
+    let cx = checks::Ctx {
+        ide: ctx,
+        path,
+        text,
+        lines: &lines,
+    };
     match kind {
-        FileKind::VsCodeLaunch => vscode::load(&mut file, ctx, &workspace),
-        FileKind::EclipseLaunch => eclipse::load(&mut file, ctx, &workspace),
-        FileKind::PlatformIo => pio::load(&mut file, ctx, &workspace),
+        FileKind::VsCodeLaunch => vscode::load(&mut file, &cx, &workspace),
+        FileKind::EclipseLaunch => eclipse::load(&mut file, &cx, &workspace),
+        FileKind::PlatformIo => pio::load(&mut file, &cx, &workspace),
     }
+    file.lines = lines;
     file
 }
 

@@ -3,21 +3,13 @@
 
 use crate::checks::{self, Ctx, Enc, Plan, Role, Val};
 use crate::ini::{Ini, IniEntry};
-use crate::{FrontEnd, IdeContext, IdeFile, LaunchConfig, ProblemId, Severity};
+use crate::{FrontEnd, IdeFile, LaunchConfig, ProblemId, Severity};
 use std::collections::HashMap;
 use std::path::Path;
 
-pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
-    let text = file.text.clone();
-    let lines = file.lines.clone();
-    let path = file.path.clone();
-    let cx = Ctx {
-        ide,
-        path: &path,
-        text: &text,
-        lines: &lines,
-    };
-    let ini = Ini::parse(&text);
+pub(crate) fn load(file: &mut IdeFile, cx: &Ctx, workspace: &Path) {
+    let (ide, text) = (cx.ide, cx.text);
+    let ini = Ini::parse(text);
     for (span, msg) in &ini.errors {
         file.problems.push(cx.problem(
             ProblemId::ParseError,
@@ -150,7 +142,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
                         cfg.gdb_target = Some(p.value());
                     }
                 }
-                checks::run(&plan, &cx, &mut cfg);
+                checks::run(&plan, cx, &mut cfg);
             }
             None => match tool.as_deref() {
                 Some("custom") => {

@@ -108,18 +108,10 @@ pub(crate) const READY_LINES: &[&str] = &[
     "Info : starting gdb server for stm32f4x.cpu on 3333",
 ];
 
-pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
-    let text = file.text.clone();
-    let lines = file.lines.clone();
-    let path = file.path.clone();
-    let cx = Ctx {
-        ide,
-        path: &path,
-        text: &text,
-        lines: &lines,
-    };
+pub(crate) fn load(file: &mut IdeFile, cx: &Ctx, workspace: &Path) {
+    let text = cx.text;
     // VS Code reads a launch.json that starts with a byte order mark; the parser does not.
-    let parse_text = crate::text::without_bom(&text);
+    let parse_text = crate::text::without_bom(text);
     let parsed = parse_to_ast(
         &parse_text,
         &CollectOptions::default(),
@@ -133,7 +125,12 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
                 id: ProblemId::ParseError,
                 severity: Severity::Error,
                 message: format!("launch.json does not parse: {}", e.kind()),
-                location: Location::in_indexed(&path, &text, &lines, r.start..r.end.max(r.start)),
+                location: Location::in_indexed(
+                    cx.path,
+                    text,
+                    cx.lines,
+                    r.start..r.end.max(r.start),
+                ),
                 edit: None,
             });
             return;
@@ -164,7 +161,7 @@ pub(crate) fn load(file: &mut IdeFile, ide: &IdeContext, workspace: &Path) {
     };
     for c in &configs.elements {
         if let Some(obj) = c.as_object() {
-            file.configs.push(config(obj, &cx, workspace));
+            file.configs.push(config(obj, cx, workspace));
         }
     }
 }
@@ -278,29 +275,25 @@ fn config(obj: &Object, cx: &Ctx, workspace: &Path) -> LaunchConfig {
         ide: cx.ide,
         workspace,
     };
-    match ty.as_str() {
-        "cortex-debug" => {
-            let mut cfg = LaunchConfig::new(name, span, FrontEnd::CortexDebug);
-            let props = Props {
-                base: obj,
-                os: os_block,
-                ci: false,
-            };
-            cortex_debug(&props, obj, cx, &vars, &mut cfg);
-            cfg
-        }
-        "cppdbg" => {
-            let mut cfg = LaunchConfig::new(name, span, FrontEnd::CppTools);
-            let props = Props {
-                base: obj,
-                os: os_block,
-                ci: true,
-            };
-            cppdbg(&props, cx, &vars, &mut cfg);
-            cfg
-        }
-        other => LaunchConfig::new(name, span, FrontEnd::Other(other.to_string())),
+    let front_end = match ty.as_str() {
+        "cortex-debug" => FrontEnd::CortexDebug,
+        "cppdbg" => FrontEnd::CppTools,
+        other => return LaunchConfig::new(name, span, FrontEnd::Other(other.to_string())),
+    };
+    // cpptools reads its keys in any case, Cortex-Debug only as written.
+    let cpptools = front_end == FrontEnd::CppTools;
+    let props = Props {
+        base: obj,
+        os: os_block,
+        ci: cpptools,
+    };
+    let mut cfg = LaunchConfig::new(name, span, front_end);
+    if cpptools {
+        cppdbg(&props, cx, &vars, &mut cfg);
+    } else {
+        cortex_debug(&props, obj, cx, &vars, &mut cfg);
     }
+    cfg
 }
 
 fn cwd_of(props: &Props, vars: &Vars, workspace: &Path) -> PathBuf {
@@ -432,32 +425,30 @@ fn cortex_debug(props: &Props, obj: &Object, cx: &Ctx, vars: &Vars, cfg: &mut La
         let v = plan.vals[i].0.value.clone();
         plan.push(v, Some(i));
     }
-    if props
-        .get("swoConfig")
-        .and_then(|p| p.value.as_object())
-        .and_then(|o| o.get("enabled"))
-        .and_then(|p| p.value.as_boolean_lit())
-        .is_some_and(|b| b.value)
-    {
+    if enabled(props, "swoConfig") {
         cfg.notes
             .push("swoConfig enabled: Cortex-Debug adds SWO `-c` commands (not shown)".into());
     }
     for c in string_list(props, "openOCDLaunchCommands", vars) {
         plan.push_c(c);
     }
-    if props
-        .get("liveWatch")
-        .and_then(|p| p.value.as_object())
-        .and_then(|o| o.get("enabled"))
-        .and_then(|p| p.value.as_boolean_lit())
-        .is_some_and(|b| b.value)
-    {
+    if enabled(props, "liveWatch") {
         plan.push("-c", None);
         plan.push("CDLiveWatchSetup", None);
     }
     checks::run(&plan, cx, cfg);
     // GDB connects to the gdb port of `targetProcessor`.
     cfg.gdb_target = Some(format!("localhost:{}", base + target_proc));
+}
+
+/// `"KEY": { "enabled": true }`.
+fn enabled(props: &Props, key: &str) -> bool {
+    props
+        .get(key)
+        .and_then(|p| p.value.as_object())
+        .and_then(|o| o.get("enabled"))
+        .and_then(|p| p.value.as_boolean_lit())
+        .is_some_and(|b| b.value)
 }
 
 fn check_keys(obj: &Object, cx: &Ctx, cfg: &mut LaunchConfig) {

@@ -196,19 +196,22 @@ mod tests {
 
     #[test]
     fn actions_are_dropped_config_kept() {
-        let cmd = BaseCommand::parse(&argv(&[
-            "openocd",
+        // The configuration every step runs with, then actions no step may run.
+        let config = [
             "-f",
             "interface/stlink.cfg",
             "-f",
             "target/stm32f4x.cfg",
             "-c",
             "adapter speed 4000",
+        ];
+        let actions = [
             "-c",
             "program fw.elf verify reset exit",
             "-c",
             "init; mww 0x40023c04 0x45670123",
-        ]));
+        ];
+        let cmd = BaseCommand::parse(&argv(&[&["openocd"][..], &config, &actions].concat()));
         assert_eq!(
             cmd.dropped,
             [
@@ -220,20 +223,13 @@ mod tests {
         let slow = ladder.steps.iter().find(|s| s.id == "speed-100").unwrap();
         assert_eq!(
             cmd.for_step(slow, &[], None),
-            argv(&[
-                "-f",
-                "interface/stlink.cfg",
-                "-f",
-                "target/stm32f4x.cfg",
-                "-c",
-                "adapter speed 4000",
-                "-c",
-                "adapter speed 100",
-                "-c",
-                "init",
-                "-c",
-                "shutdown"
-            ])
+            argv(
+                &[
+                    &config[..],
+                    &["-c", "adapter speed 100", "-c", "init", "-c", "shutdown"],
+                ]
+                .concat()
+            )
         );
         let other = ladder
             .steps

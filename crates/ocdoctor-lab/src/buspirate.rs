@@ -37,13 +37,12 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
 
 use crate::LabConfig;
 use crate::chain::Chain;
 use crate::dap::SWD_ACK_OK;
+use crate::server_thread::ServerThread;
 
 /// The Bus Pirate's protocol mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -342,11 +341,10 @@ impl Buspirate {
 #[derive(Debug)]
 pub struct BuspirateLab {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
     /// Our own open handle on the terminal: it keeps the pair alive between OpenOCD runs (no
     /// hang-up) and lets shutdown wake the server thread.
     terminal: File,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl BuspirateLab {
@@ -369,20 +367,15 @@ impl BuspirateLab {
         let mut termios = tcgetattr(&terminal)?;
         termios.make_raw();
         tcsetattr(&terminal, OptionalActions::Now, &termios)?;
-        let stop = Arc::new(AtomicBool::new(false));
         let mut pirate = Buspirate::new(&config);
         let mut controller = File::from(controller);
-        let thread = {
-            let stop = Arc::clone(&stop);
-            thread::Builder::new()
-                .name("ocdoctor-lab:buspirate".into())
-                .spawn(move || serve(&mut controller, &mut pirate, &stop))?
-        };
+        let server = ServerThread::spawn("ocdoctor-lab:buspirate".into(), move |stop| {
+            serve(&mut controller, &mut pirate, stop)
+        })?;
         Ok(BuspirateLab {
             path,
-            stop,
             terminal,
-            thread: Some(thread),
+            server,
         })
     }
 
@@ -397,13 +390,11 @@ impl BuspirateLab {
     }
 
     fn stop_thread(&mut self) {
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        self.stop.store(true, Ordering::SeqCst);
+        let terminal = &mut self.terminal;
         // A byte on the terminal wakes the blocking read; the thread then sees `stop`.
-        let _ = self.terminal.write_all(b"\n");
-        let _ = thread.join();
+        self.server.stop(|| {
+            let _ = terminal.write_all(b"\n");
+        });
     }
 }
 

@@ -315,24 +315,24 @@ impl Chain {
         match self.state {
             TapState::Reset => self.taps.iter_mut().for_each(Tap::reset),
             TapState::CaptureDr => self.taps.iter_mut().for_each(Tap::capture_dr),
-            TapState::ShiftDr => {
-                let mut carry = self.tdi;
-                for t in self.taps.iter_mut().rev() {
-                    carry = Tap::shift(&mut t.dr_shift, t.dr_len, carry);
-                }
-            }
+            TapState::ShiftDr => self.shift_chain(|t| (&mut t.dr_shift, t.dr_len)),
             TapState::UpdateDr => self.taps.iter_mut().for_each(Tap::update_dr),
             TapState::CaptureIr => self.taps.iter_mut().for_each(Tap::capture_ir),
-            TapState::ShiftIr => {
-                let mut carry = self.tdi;
-                for t in self.taps.iter_mut().rev() {
-                    carry = Tap::shift(&mut t.ir_shift, t.irlen, carry);
-                }
-            }
+            TapState::ShiftIr => self.shift_chain(|t| (&mut t.ir_shift, t.irlen)),
             TapState::UpdateIr => self.taps.iter_mut().for_each(Tap::update_ir),
             _ => {}
         }
         self.state = self.state.next(self.tms);
+    }
+
+    /// Shift TDI into the last TAP's register (`register` picks the data or instruction
+    /// register and its length); each TAP's output feeds the one before it.
+    fn shift_chain(&mut self, register: impl Fn(&mut Tap) -> (&mut u64, u32)) {
+        let mut carry = self.tdi;
+        for t in self.taps.iter_mut().rev() {
+            let (reg, len) = register(t);
+            carry = Tap::shift(reg, len, carry);
+        }
     }
 
     fn sample_tdo(&mut self) -> bool {

@@ -71,66 +71,66 @@ const F1_ONLY: &[Chip] = &[Chip::Stm32f1];
 const INIT: &[&str] = &["init", "shutdown"];
 const HALT: &[&str] = &["init", "halt 1000", "shutdown"];
 
+/// What most faults share (both chips, 20 s a run, no retry under reset, the log alone names
+/// the cause); every entry names its own fault, id, summary, cause, commands and line.
+const USUAL: FaultInfo = FaultInfo {
+    fault: FaultId::TdoStuckHigh,
+    id: "",
+    summary: "",
+    cause: "",
+    chips: BOTH,
+    commands: INIT,
+    openocd_says: "",
+    run_secs: 20,
+    retry_under_reset: false,
+    log_alone_cause: None,
+};
+
 static CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         fault: FaultId::TdoStuckHigh,
         id: "tdo-stuck-high",
         summary: "TDO always reads 1 (open TDO line, target unpowered, wrong header)",
         cause: "no-target-connection",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all ones",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::TdoStuckLow,
         id: "tdo-stuck-low",
         summary: "TDO always reads 0 (TDO shorted to ground, missing pull-up, held in reset)",
         cause: "no-target-connection",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all zeroes",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::NoServer,
         id: "no-server",
         summary: "nothing listens on the adapter's port (the remote_bitbang probe is absent)",
         cause: "probe-not-found",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "Error on socket 'Failed to connect'",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::DropMidSession,
         id: "drop-mid-session",
         summary: "the adapter connection closes after a number of bytes (probe unplugged or crashed mid-session)",
         cause: "probe-not-found",
-        chips: BOTH,
         commands: HALT,
         openocd_says: "remote_bitbang_read_sample: Assertion `!remote_bitbang_recv_buf_empty()' failed.",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::WrongChip,
         id: "wrong-chip",
         summary: "the board carries the other chip (STM32F1 hardware under an F4 config and vice versa)",
         cause: "idcode-mismatch",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "expected 1 of 1:",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::CloneIdcode,
@@ -140,94 +140,71 @@ static CATALOGUE: &[FaultInfo] = &[
         chips: F1_ONLY,
         commands: INIT,
         openocd_says: "UNEXPECTED: 0x4ba00477",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::WrongIrlen,
         id: "wrong-irlen",
         summary: "the CPU TAP's instruction register is 5 bits long, not the declared 4",
         cause: "idcode-mismatch",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "IR capture error",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::BadIrCapture,
         id: "bad-ir-capture",
         summary: "the CPU TAP captures 0b0000 in Capture-IR instead of the mandatory ...01",
         cause: "no-target-connection",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "IR capture error; saw 0x",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::ExtraTap,
         id: "extra-tap",
         summary: "another device (a CPLD, irlen 8) sits in the chain nearest TDO, ahead of the declared TAPs",
         cause: "idcode-mismatch",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "UNEXPECTED: 0x06e5e093",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::MissingTap,
         id: "missing-tap",
         summary: "the boundary-scan TAP the config declares is not in the chain",
         cause: "idcode-mismatch",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "tap/device found: 0xffffffff",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::BitFlips,
         id: "bit-flips",
         summary: "each TDO sample is inverted at a given rate (seeded): noise, long wires, clock too fast",
         cause: "signal-integrity",
-        chips: BOTH,
         commands: &["init", "halt 1000", "mdw 0x20000000 8", "shutdown"],
         openocd_says: "Unexpected idcode after end of chain",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::DpNoPowerupAck,
         id: "dp-no-powerup-ack",
         summary: "the DP never acknowledges the debug/system power-up request",
         cause: "no-target-connection",
-        chips: BOTH,
         // At the default level OpenOCD 0.12 prints no error at all here.
         commands: &["debug_level 3", "init", "shutdown"],
         openocd_says: "DAP: poll 4 timeout",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::ApWaitN,
         id: "ap-wait-n",
         summary: "every AP access is answered WAIT a few times before it succeeds",
         cause: "signal-integrity",
-        chips: BOTH,
         commands: &["init", "halt 1000", "mdw 0x20000000 2", "shutdown"],
         openocd_says: "DAP transaction stalled (WAIT) - slowing down and resending",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::ApWaitForever,
@@ -237,43 +214,34 @@ static CATALOGUE: &[FaultInfo] = &[
         // is a bus that never completes the access: a clock-gated or sleeping core, i.e.
         // firmware that blocks debug.
         cause: "target-firmware-blocks-debug",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "Timeout during WAIT recovery",
         run_secs: 4,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::CoreNeverHalts,
         id: "core-never-halts",
         summary: "the core accepts C_DEBUGEN but never halts, not even on reset vector catch",
         cause: "target-firmware-blocks-debug",
-        chips: BOTH,
         commands: HALT,
         openocd_says: "timed out while waiting for target halted",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::DebugDisabled,
         id: "debug-disabled",
         summary: "DHCSR writes are ignored: halting debug cannot be enabled",
         cause: "target-firmware-blocks-debug",
-        chips: BOTH,
         commands: HALT,
         openocd_says: "timed out while waiting for target halted",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::MemoryFaultRange,
         id: "memory-fault-range",
         summary: "a RAM range answers with bus errors: here the SRAM where OpenOCD loads its flash algorithm",
         cause: "flash-write-failed",
-        chips: BOTH,
         commands: &[
             "init",
             "halt 1000",
@@ -281,16 +249,13 @@ static CATALOGUE: &[FaultInfo] = &[
             "shutdown",
         ],
         openocd_says: "error writing to flash at address 0x08000000",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::RdpLocked,
         id: "rdp-locked",
         summary: "read-out protection level 1: flash reads fault, option bytes report RDP",
         cause: "flash-protected",
-        chips: BOTH,
         commands: &[
             "init",
             "halt 1000",
@@ -299,47 +264,39 @@ static CATALOGUE: &[FaultInfo] = &[
             "shutdown",
         ],
         openocd_says: "Failed to read memory at 0x08000000",
-        run_secs: 20,
-        retry_under_reset: false,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::DebugOnlyUnderReset,
         id: "debug-only-under-reset",
         summary: "the firmware turns the JTAG pins into GPIOs; the TAP answers only while SRST is held (connect under reset works)",
         cause: "target-firmware-blocks-debug",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all ones",
-        run_secs: 20,
         retry_under_reset: true,
-        log_alone_cause: None,
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::JtagDisabled,
         id: "jtag-disabled",
         summary: "the part answers on SWD only (an SWD-only part, or JTAG turned off): JTAG reads all ones, SWD connects",
         cause: "transport-mismatch",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "JTAG scan chain interrogation failed: all ones",
-        run_secs: 20,
-        retry_under_reset: false,
         log_alone_cause: Some("no-target-connection"),
+        ..USUAL
     },
     FaultInfo {
         fault: FaultId::SlowClockOnly,
         id: "slow-clock-only",
         summary: "TDO arrives a clock late above 500 kHz (long leads, weak driver): works only at a lower adapter speed; only the vdebug adapter carries the speed to the lab",
         cause: "signal-integrity",
-        chips: BOTH,
         commands: INIT,
         openocd_says: "IR capture error; saw 0x03 not 0x01",
-        run_secs: 20,
-        retry_under_reset: false,
         // Every id is read one bit late: the log reads like another chip (`UNEXPECTED:
         // 0x974008ef`); only a run at a lower speed (`investigate`, over vdebug) tells them apart.
         log_alone_cause: Some("idcode-mismatch"),
+        ..USUAL
     },
 ];
 
@@ -397,26 +354,23 @@ impl FromStr for FaultId {
 mod tests {
     use super::*;
 
-    /// The cause ids of the project's taxonomy (rules/taxonomy.toml, the product contract).
-    fn taxonomy() -> Vec<&'static str> {
-        include_str!("../../../rules/taxonomy.toml")
-            .lines()
-            .filter_map(|l| l.strip_prefix("id = \"")?.strip_suffix('"'))
-            .collect()
-    }
-
     #[test]
     fn catalogue_is_consistent() {
-        let taxonomy = taxonomy();
-        assert!(taxonomy.len() >= 20, "taxonomy ids read: {taxonomy:?}");
+        // The causes are the knowledge base's taxonomy (rules/taxonomy.toml, the product contract).
+        let kb = ocdoctor_core::KnowledgeBase::embedded();
         let mut ids = std::collections::HashSet::new();
         for f in catalogue() {
             assert!(ids.insert(f.id), "duplicate {}", f.id);
-            assert!(taxonomy.contains(&f.cause), "{}: cause {}", f.id, f.cause);
+            assert!(kb.cause(f.cause).is_some(), "{}: cause {}", f.id, f.cause);
             assert!(
                 f.id.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{} is not kebab-case",
+                f.id
+            );
+            assert!(
+                !f.summary.is_empty() && !f.openocd_says.is_empty(),
+                "{}",
                 f.id
             );
             assert_eq!(f.fault.info().id, f.id);

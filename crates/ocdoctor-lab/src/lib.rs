@@ -57,6 +57,7 @@ pub mod faults;
 mod openocd;
 mod rng;
 mod server;
+mod server_thread;
 pub mod tap;
 mod target;
 mod vdebug;

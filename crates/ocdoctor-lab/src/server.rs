@@ -7,9 +7,9 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
 
 use crate::chain::{Chain, Feed};
+use crate::server_thread::ServerThread;
 use crate::{FaultId, LabConfig};
 
 /// The protocol a [`Lab`] speaks on its TCP port.
@@ -39,10 +39,9 @@ impl LabAdapter {
 #[derive(Debug)]
 pub struct Lab {
     port: u16,
-    stop: Arc<AtomicBool>,
     /// The connection being served, so that shutdown can cut it.
     active: Arc<Mutex<Option<TcpStream>>>,
-    thread: Option<JoinHandle<()>>,
+    server: ServerThread,
 }
 
 impl Lab {
@@ -60,31 +59,28 @@ impl Lab {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0)));
         let listener = TcpListener::bind(addr)?;
         let port = listener.local_addr()?.port();
-        let stop = Arc::new(AtomicBool::new(false));
         let active = Arc::new(Mutex::new(None));
         if config.fault == Some(FaultId::NoServer) {
             drop(listener);
             return Ok(Lab {
                 port,
-                stop,
                 active,
-                thread: None,
+                server: ServerThread::none(),
             });
         }
         let chain = config.build_chain();
         let drop_after =
             (config.fault == Some(FaultId::DropMidSession)).then_some(config.drop_after);
-        let thread = {
-            let (stop, active) = (Arc::clone(&stop), Arc::clone(&active));
-            thread::Builder::new()
-                .name(format!("ocdoctor-lab:{port}"))
-                .spawn(move || serve(listener, chain, adapter, drop_after, &stop, &active))?
+        let server = {
+            let active = Arc::clone(&active);
+            ServerThread::spawn(format!("ocdoctor-lab:{port}"), move |stop| {
+                serve(listener, chain, adapter, drop_after, stop, &active)
+            })?
         };
         Ok(Lab {
             port,
-            stop,
             active,
-            thread: Some(thread),
+            server,
         })
     }
 
@@ -100,16 +96,14 @@ impl Lab {
     }
 
     fn stop_thread(&mut self) {
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(conn) = lock(&self.active).take() {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
-        // Wake a blocking accept(); the thread sees `stop` and exits.
-        let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port));
-        let _ = thread.join();
+        let (active, port) = (&self.active, self.port);
+        self.server.stop(|| {
+            if let Some(conn) = lock(active).take() {
+                let _ = conn.shutdown(Shutdown::Both);
+            }
+            // Wake a blocking accept(); the thread sees `stop` and exits.
+            let _ = TcpStream::connect((Ipv4Addr::LOCALHOST, port));
+        });
     }
 }
 

@@ -33,31 +33,34 @@ pub enum TapState {
 impl TapState {
     /// The state after one rising TCK edge with the given TMS level.
     pub fn next(self, tms: bool) -> TapState {
-        use TapState::*;
-        match (self, tms) {
-            (Reset, false) => Idle,
-            (Reset, true) => Reset,
-            (Idle, false) => Idle,
-            (Idle, true) => SelectDr,
-            (SelectDr, false) => CaptureDr,
-            (SelectDr, true) => SelectIr,
-            (CaptureDr, false) | (ShiftDr, false) | (Exit2Dr, false) => ShiftDr,
-            (CaptureDr, true) | (ShiftDr, true) => Exit1Dr,
-            (Exit1Dr, false) | (PauseDr, false) => PauseDr,
-            (Exit1Dr, true) | (Exit2Dr, true) => UpdateDr,
-            (PauseDr, true) => Exit2Dr,
-            (UpdateDr, false) | (UpdateIr, false) => Idle,
-            (UpdateDr, true) | (UpdateIr, true) => SelectDr,
-            (SelectIr, false) => CaptureIr,
-            (SelectIr, true) => Reset,
-            (CaptureIr, false) | (ShiftIr, false) | (Exit2Ir, false) => ShiftIr,
-            (CaptureIr, true) | (ShiftIr, true) => Exit1Ir,
-            (Exit1Ir, false) | (PauseIr, false) => PauseIr,
-            (Exit1Ir, true) | (Exit2Ir, true) => UpdateIr,
-            (PauseIr, true) => Exit2Ir,
-        }
+        let (low, high) = NEXT[self as usize];
+        if tms { high } else { low }
     }
 }
+
+/// The IEEE 1149.1 state diagram: for each state, in the order `TapState` declares them, the
+/// next state with TMS low and with TMS high.
+const NEXT: [(TapState, TapState); 16] = {
+    use TapState::*;
+    [
+        (Idle, Reset),         // Reset
+        (Idle, SelectDr),      // Idle
+        (CaptureDr, SelectIr), // SelectDr
+        (ShiftDr, Exit1Dr),    // CaptureDr
+        (ShiftDr, Exit1Dr),    // ShiftDr
+        (PauseDr, UpdateDr),   // Exit1Dr
+        (PauseDr, Exit2Dr),    // PauseDr
+        (ShiftDr, UpdateDr),   // Exit2Dr
+        (Idle, SelectDr),      // UpdateDr
+        (CaptureIr, Reset),    // SelectIr
+        (ShiftIr, Exit1Ir),    // CaptureIr
+        (ShiftIr, Exit1Ir),    // ShiftIr
+        (PauseIr, UpdateIr),   // Exit1Ir
+        (PauseIr, Exit2Ir),    // PauseIr
+        (ShiftIr, UpdateIr),   // Exit2Ir
+        (Idle, SelectDr),      // UpdateIr
+    ]
+};
 
 #[cfg(test)]
 mod tests {

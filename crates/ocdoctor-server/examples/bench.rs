@@ -100,18 +100,23 @@ async fn seed(database: &str, team: &str, n: u64) {
         let batch: Vec<NewIncident> = (k..(k + 1000).min(n))
             .map(|j| {
                 let mut r = templates[(j % 4) as usize].clone();
-                r.id = format!("seed-{}-{j}", std::process::id());
-                r.client_id = uuid(10_000_000 + j);
-                r.rig = Some(format!("rig-{}", j % 12));
+                let i = &mut r.incident;
+                i.summary.id = format!("seed-{}-{j}", std::process::id());
+                i.client_id = uuid(10_000_000 + j);
+                i.summary.rig = Some(format!("rig-{}", j % 12));
                 // Spread over 90 days, newest last.
-                r.received_at = now - ((n - j) as i64 * 90 * 86_400_000 / n as i64);
+                i.summary.received_at = now - ((n - j) as i64 * 90 * 86_400_000 / n as i64);
                 r
             })
             .collect();
         let refs: Vec<&NewIncident> = batch.iter().collect();
         db.insert_batch(&refs).await.expect("insert");
-        for r in batch.iter().filter(|r| r.client_id.ends_with("00")) {
-            db.resolve(&r.id, &r.cause, "reseated the probe cable", now)
+        for r in batch
+            .iter()
+            .filter(|r| r.incident.client_id.ends_with("00"))
+        {
+            let s = &r.incident.summary;
+            db.resolve(&s.id, &s.cause, "reseated the probe cable", now)
                 .await
                 .expect("resolve");
         }

@@ -3,7 +3,7 @@
 //! Every query the server makes is here.
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, FromRow, Row};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -33,30 +33,12 @@ pub struct Db {
     pub dialect: Dialect,
 }
 
-/// What an upload becomes, ready to insert.
+/// What an upload becomes, ready to insert: the incident (unresolved) and the report its
+/// client sent.
 #[derive(Debug, Clone)]
 pub struct NewIncident {
-    pub id: String,
-    pub team: String,
-    pub client_id: String,
-    pub received_at: i64,
-    pub rig: Option<String>,
-    pub probe: Option<String>,
-    pub target: Option<String>,
-    pub openocd_version: Option<String>,
-    pub outcome: String,
-    pub stage: Option<String>,
-    pub cause: String,
-    pub confidence: f64,
-    pub title: Option<String>,
-    pub signature: String,
-    pub command: Option<String>,
-    pub log: String,
-    pub report: String,
+    pub incident: Incident,
     pub client_report: String,
-    pub redaction: String,
-    /// The machine snapshot (JSON), when the upload had one.
-    pub env: Option<String>,
 }
 
 /// The answer to an insert: the incident's id, and whether the client id was already stored.
@@ -66,8 +48,8 @@ pub struct Stored {
     pub duplicate: bool,
 }
 
-/// One incident as lists show it.
-#[derive(Debug, Clone, serde::Serialize)]
+/// One incident as lists show it (read from the columns of the same names).
+#[derive(Debug, Clone, serde::Serialize, FromRow)]
 pub struct Summary {
     pub id: String,
     pub received_at: i64,
@@ -86,8 +68,9 @@ pub struct Summary {
 }
 
 /// One incident with its stored bodies.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Incident {
+    #[sqlx(flatten)]
     pub summary: Summary,
     pub team: String,
     pub client_id: String,
@@ -100,7 +83,7 @@ pub struct Incident {
 }
 
 /// A resolved incident as the similarity search reads it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Resolved {
     pub id: String,
     pub received_at: i64,
@@ -111,7 +94,7 @@ pub struct Resolved {
 }
 
 /// A token as a request checks it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
     pub team: String,
     pub rig: Option<String>,
@@ -121,7 +104,7 @@ pub struct TokenRow {
 }
 
 /// A token as `serve token list` shows it: everything but the secret.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, FromRow)]
 pub struct TokenInfo {
     pub id: String,
     pub team: String,
@@ -338,15 +321,7 @@ impl Db {
                 .bind(hash.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|r| {
-            Ok(TokenRow {
-                team: r.try_get(0)?,
-                rig: r.try_get(1)?,
-                scope: r.try_get(2)?,
-                revoked_at: r.try_get(3)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(TokenRow::from_row).transpose()
     }
 
     /// Every token (of one team when given), oldest first; never the token or its hash.
@@ -358,18 +333,7 @@ impl Db {
         }
         q.push(" ORDER BY created_at, id");
         let rows = q.query().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenInfo {
-                    id: r.try_get(0)?,
-                    team: r.try_get(1)?,
-                    rig: r.try_get(2)?,
-                    scope: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    revoked_at: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(TokenInfo::from_row).collect()
     }
 
     /// Mark a token revoked (kept, so `token list` still shows it). `None`: no such id;
@@ -432,7 +396,7 @@ impl Db {
             .push(" OFFSET ")
             .bind(Arg::Int(offset));
         let rows = q.query().fetch_all(&self.pool).await?;
-        rows.iter().map(summary).collect()
+        rows.iter().map(Summary::from_row).collect()
     }
 
     /// One incident of any team (the caller checks the team, to tell 403 from 404).
@@ -441,24 +405,11 @@ impl Db {
             "SELECT {SUMMARY_COLUMNS}, team, client_id, signature, command, log, report, redaction, env \
              FROM incidents JOIN incident_bodies USING (id) WHERE id = $1"
         );
-        let Some(r) = sqlx::query(&sql)
+        let row = sqlx::query(&sql)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Incident {
-            summary: summary(&r)?,
-            team: r.try_get("team")?,
-            client_id: r.try_get("client_id")?,
-            signature: r.try_get("signature")?,
-            command: r.try_get("command")?,
-            log: r.try_get("log")?,
-            report: r.try_get("report")?,
-            redaction: r.try_get("redaction")?,
-            env: r.try_get("env")?,
-        }))
+            .await?;
+        row.as_ref().map(Incident::from_row).transpose()
     }
 
     /// The team that owns an incident, if it exists.
@@ -491,24 +442,13 @@ impl Db {
 
     pub async fn resolved(&self, team: &str) -> Result<Vec<Resolved>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT id, received_at, signature, title, resolved_cause, resolved_fix FROM incidents \
-             WHERE team = $1 AND resolved_at IS NOT NULL",
+            "SELECT id, received_at, signature, title, resolved_cause AS cause, resolved_fix AS fix \
+             FROM incidents WHERE team = $1 AND resolved_at IS NOT NULL",
         )
         .bind(team.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Resolved {
-                    id: r.try_get(0)?,
-                    received_at: r.try_get(1)?,
-                    signature: r.try_get(2)?,
-                    title: r.try_get(3)?,
-                    cause: r.try_get(4)?,
-                    fix: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(Resolved::from_row).collect()
     }
 
     /// Resolved incidents by the cause people found.
@@ -700,27 +640,28 @@ impl Db {
 }
 
 async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored, sqlx::Error> {
+    let (inc, s) = (&r.incident, &r.incident.summary);
     let mut q = Sql::new(
         "INSERT INTO incidents (id, team, client_id, received_at, day, rig, probe, target, \
          openocd_version, outcome, stage, cause, confidence, title, signature) VALUES (",
     );
-    let day = crate::time::day_of(r.received_at);
+    let day = crate::time::day_of(s.received_at);
     let args = [
-        text(&r.id),
-        text(&r.team),
-        text(&r.client_id),
-        Arg::Int(r.received_at),
+        text(&s.id),
+        text(&inc.team),
+        text(&inc.client_id),
+        Arg::Int(s.received_at),
         Arg::Int(day),
-        opt(&r.rig),
-        opt(&r.probe),
-        opt(&r.target),
-        opt(&r.openocd_version),
-        text(&r.outcome),
-        opt(&r.stage),
-        text(&r.cause),
-        Arg::Float(r.confidence),
-        opt(&r.title),
-        text(&r.signature),
+        opt(&s.rig),
+        opt(&s.probe),
+        opt(&s.target),
+        opt(&s.openocd_version),
+        text(&s.outcome),
+        opt(&s.stage),
+        text(&s.cause),
+        Arg::Float(s.confidence),
+        opt(&s.title),
+        text(&inc.signature),
     ];
     let last = args.len() - 1;
     for (i, a) in args.into_iter().enumerate() {
@@ -730,8 +671,8 @@ async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored,
     let inserted = q.query().execute(&mut *conn).await?;
     if inserted.rows_affected() == 0 {
         let id: String = sqlx::query("SELECT id FROM incidents WHERE team = $1 AND client_id = $2")
-            .bind(r.team.clone())
-            .bind(r.client_id.clone())
+            .bind(inc.team.clone())
+            .bind(inc.client_id.clone())
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?;
@@ -747,50 +688,31 @@ async fn insert_one(conn: &mut AnyConnection, r: &NewIncident) -> Result<Stored,
          ON CONFLICT (team, day, rig, probe, target, openocd_version, cause) \
          DO UPDATE SET incidents = daily_groups.incidents + 1",
     )
-    .bind(r.team.clone())
+    .bind(inc.team.clone())
     .bind(day)
-    .bind(blank(&r.rig))
-    .bind(blank(&r.probe))
-    .bind(blank(&r.target))
-    .bind(blank(&r.openocd_version))
-    .bind(r.cause.clone())
+    .bind(blank(&s.rig))
+    .bind(blank(&s.probe))
+    .bind(blank(&s.target))
+    .bind(blank(&s.openocd_version))
+    .bind(s.cause.clone())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "INSERT INTO incident_bodies (id, command, log, report, client_report, redaction, env) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(r.id.clone())
-    .bind(r.command.clone())
-    .bind(r.log.clone())
-    .bind(r.report.clone())
+    .bind(s.id.clone())
+    .bind(inc.command.clone())
+    .bind(inc.log.clone())
+    .bind(inc.report.clone())
     .bind(r.client_report.clone())
-    .bind(r.redaction.clone())
-    .bind(r.env.clone())
+    .bind(inc.redaction.clone())
+    .bind(inc.env.clone())
     .execute(&mut *conn)
     .await?;
     Ok(Stored {
-        id: r.id.clone(),
+        id: s.id.clone(),
         duplicate: false,
-    })
-}
-
-fn summary(r: &sqlx::any::AnyRow) -> Result<Summary, sqlx::Error> {
-    Ok(Summary {
-        id: r.try_get("id")?,
-        received_at: r.try_get("received_at")?,
-        rig: r.try_get("rig")?,
-        probe: r.try_get("probe")?,
-        target: r.try_get("target")?,
-        openocd_version: r.try_get("openocd_version")?,
-        outcome: r.try_get("outcome")?,
-        stage: r.try_get("stage")?,
-        cause: r.try_get("cause")?,
-        confidence: r.try_get("confidence")?,
-        title: r.try_get("title")?,
-        resolved_cause: r.try_get("resolved_cause")?,
-        resolved_fix: r.try_get("resolved_fix")?,
-        resolved_at: r.try_get("resolved_at")?,
     })
 }
 

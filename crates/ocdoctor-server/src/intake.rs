@@ -2,7 +2,7 @@
 //! (`ocdoctor.upload/v1`), diagnose the log with the server's engine, read probe and target,
 //! sign the log for similarity.
 
-use crate::db::NewIncident;
+use crate::db::{Incident, NewIncident, Summary};
 use crate::{Diagnoser, auth, facts, similar};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -98,10 +98,8 @@ pub fn analyze(
         (None, "ok") => "none".to_string(),
         (None, _) => "unknown".to_string(),
     };
-    Ok(NewIncident {
+    let summary = Summary {
         id: auth::new_id().map_err(IntakeError::Random)?,
-        team,
-        client_id: up.client_id,
         received_at,
         rig,
         probe: facts::probe(&log, command.as_deref()),
@@ -109,16 +107,26 @@ pub fn analyze(
         openocd_version: report.openocd.as_ref().map(|o| o.version.clone()),
         outcome: report.outcome.clone(),
         stage: report.stage.clone(),
-        confidence: top.map_or(0.0, |c| c.confidence),
         cause,
+        confidence: top.map_or(0.0, |c| c.confidence),
         title: report.findings.first().map(|f| f.title.clone()),
-        signature: similar::to_hex(&similar::signature(&log)),
-        command,
-        report: serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()),
+        resolved_cause: None,
+        resolved_fix: None,
+        resolved_at: None,
+    };
+    Ok(NewIncident {
+        incident: Incident {
+            summary,
+            team,
+            client_id: up.client_id,
+            signature: similar::to_hex(&similar::signature(&log)),
+            command,
+            log,
+            report: serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()),
+            redaction: serde_json::to_string(&up.redaction).unwrap_or_else(|_| "{}".into()),
+            env: env.map(without_nul),
+        },
         client_report: up.report.to_string(),
-        redaction: serde_json::to_string(&up.redaction).unwrap_or_else(|_| "{}".into()),
-        env: env.map(without_nul),
-        log,
     })
 }
 

@@ -61,15 +61,27 @@ pub fn parse(mut args: Vec<String>, fix: bool) -> Result<Parsed, UsageError> {
 }
 
 pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
-    let p = parse(args.args, false)?;
-    let checked = check::check(&p.inputs, &p.options)?;
-    if p.raw {
-        out(&check::problems_json(&checked.problems));
+    let Some((p, checked)) = parse_and_check(args.args, false)? else {
         return Ok(0);
-    }
+    };
     let report = check::report(&checked, None);
     out(&render_report(&report, p.format, color));
     Ok(check::exit_code(&report))
+}
+
+/// The free arguments of `check` (`fix` when `fix`) parsed and checked; `None` when `--raw`
+/// asked for the problems alone and they are printed.
+pub fn parse_and_check(
+    args: Vec<String>,
+    fix: bool,
+) -> Result<Option<(Parsed, check::Checked)>, UsageError> {
+    let p = parse(args, fix)?;
+    let checked = check::check(&p.inputs, &p.options)?;
+    if p.raw {
+        out(&check::problems_json(&checked.problems));
+        return Ok(None);
+    }
+    Ok(Some((p, checked)))
 }
 
 /// Pull our own long options (`--format X`, `--openocd X`, `--scripts X`, `--apply`) out of the

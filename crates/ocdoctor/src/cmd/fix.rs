@@ -6,19 +6,16 @@
 //! file edits, the corrected argv of each command line, and after `--apply` the files written
 //! and the report of the re-check.
 
-use super::check::{CheckArgs, parse};
+use super::check::{CheckArgs, parse_and_check};
 use super::{Format, UsageError, out, render_report};
 use ocdoctor_engine::check::{CommandFix, Input};
 use ocdoctor_engine::{check, fix};
 use serde_json::{Value, json};
 
 pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
-    let p = parse(args.args, true)?;
-    let checked = check::check(&p.inputs, &p.options)?;
-    if p.raw {
-        out(&check::problems_json(&checked.problems));
+    let Some((p, checked)) = parse_and_check(args.args, true)? else {
         return Ok(0);
-    }
+    };
     let plan = fix::plan(&checked.edits)?;
     let commands = &checked.command_fixes;
     let json = p.format == Format::Json;

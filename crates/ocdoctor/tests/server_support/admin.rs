@@ -214,26 +214,33 @@ fn env_snapshots(a: SocketAddr, token: &str) {
 fn backdated(team: &str, days_ago: i64, n: u64) -> ocdoctor_server::db::NewIncident {
     let now = ocdoctor_server::time::now_ms();
     ocdoctor_server::db::NewIncident {
-        id: client_id(9_000_000 + n),
-        team: team.into(),
-        client_id: client_id(8_000_000 + n),
-        received_at: now - days_ago * ocdoctor_server::time::DAY_MS,
-        rig: Some(format!("rig-{}", n % 3)),
-        probe: Some("ST-Link".into()),
-        target: Some("stm32f4x".into()),
-        openocd_version: Some("0.12.0".into()),
-        outcome: "failed".into(),
-        stage: None,
-        cause: "probe-not-found".into(),
-        confidence: 0.9,
-        title: None,
-        signature: String::new(),
-        command: None,
-        log: format!("Error: open failed ({n})\n"),
-        report: "{}".into(),
+        incident: ocdoctor_server::db::Incident {
+            summary: ocdoctor_server::db::Summary {
+                id: client_id(9_000_000 + n),
+                received_at: now - days_ago * ocdoctor_server::time::DAY_MS,
+                rig: Some(format!("rig-{}", n % 3)),
+                probe: Some("ST-Link".into()),
+                target: Some("stm32f4x".into()),
+                openocd_version: Some("0.12.0".into()),
+                outcome: "failed".into(),
+                stage: None,
+                cause: "probe-not-found".into(),
+                confidence: 0.9,
+                title: None,
+                resolved_cause: None,
+                resolved_fix: None,
+                resolved_at: None,
+            },
+            team: team.into(),
+            client_id: client_id(8_000_000 + n),
+            signature: String::new(),
+            command: None,
+            log: format!("Error: open failed ({n})\n"),
+            report: "{}".into(),
+            redaction: "{}".into(),
+            env: None,
+        },
         client_report: "{}".into(),
-        redaction: "{}".into(),
-        env: None,
     }
 }
 
@@ -296,12 +303,12 @@ pub fn retention(db: &str) {
     let server = Server::start(db, &["--retain-days", "30"]);
     let fresh = try_upload(server.addr, &t);
     assert_eq!(fresh.status, 201, "{}", fresh.body);
-    let gone = &old[0].id;
+    let gone = &old[0].incident.summary.id;
     assert_eq!(
         get(server.addr, &format!("/api/v1/incidents/{gone}"), Some(&t)).status,
         404
     );
-    let kept = &recent[0].id;
+    let kept = &recent[0].incident.summary.id;
     assert_eq!(
         get(server.addr, &format!("/api/v1/incidents/{kept}"), Some(&t)).status,
         200
