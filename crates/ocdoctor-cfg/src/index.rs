@@ -206,8 +206,14 @@ mod tests {
         );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         let chars = |s: &str| s.chars().collect::<Vec<char>>();
-        assert_eq!(edit_distance_within(&chars("kitten"), &chars("sitting"), 3), Some(3));
-        assert_eq!(edit_distance_within(&chars("kitten"), &chars("sitting"), 2), None);
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 3),
+            Some(3)
+        );
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 2),
+            None
+        );
     }
 
     /// The banded distance agrees with the full one on every pair of short words over a small
@@ -235,7 +241,11 @@ mod tests {
                 let full = edit_distance(a, b);
                 for limit in 0..=5 {
                     let want = (full <= limit).then_some(full);
-                    assert_eq!(edit_distance_within(&ac, &bc, limit), want, "{a:?} {b:?} {limit}");
+                    assert_eq!(
+                        edit_distance_within(&ac, &bc, limit),
+                        want,
+                        "{a:?} {b:?} {limit}"
+                    );
                 }
             }
         }

@@ -59,7 +59,8 @@ struct WordList {
 impl WordList {
     fn push(&mut self, word: String) {
         if word.contains('*') {
-            self.globs.push(word.split('*').map(str::to_string).collect());
+            self.globs
+                .push(word.split('*').map(str::to_string).collect());
         } else {
             self.exact.insert(word);
         }

@@ -426,7 +426,10 @@ fn joined_options_are_fixed_in_their_word() {
         "{doc:#}"
     );
     let log = accepted(dir.path(), &fixed);
-    assert!(!log.contains("deprecated") && !log.contains("DEPRECATED"), "{log}");
+    assert!(
+        !log.contains("deprecated") && !log.contains("DEPRECATED"),
+        "{log}"
+    );
     assert!(log.contains("adapter speed: 4000 kHz"), "{log}");
 }
 

@@ -253,7 +253,9 @@ fn lone_carriage_returns_are_line_ends_for_the_client() {
     // The same place as the check's byte span, counted by the protocol's rules.
     for (rule, r) in check_ranges(&root, &board) {
         assert!(
-            diags.iter().any(|d| d["code"] == rule.as_str() && d["range"] == r),
+            diags
+                .iter()
+                .any(|d| d["code"] == rule.as_str() && d["range"] == r),
             "{rule} at {r} not in {diags:#?}"
         );
     }
@@ -262,7 +264,9 @@ fn lone_carriage_returns_are_line_ends_for_the_client() {
         "textDocument/hover",
         json!({"textDocument": {"uri": uri(&board)}, "position": {"line": 2, "character": 18}}),
     );
-    let md = hover["result"]["contents"]["value"].as_str().unwrap_or_default();
+    let md = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
     assert!(md.contains("adapter_khz"), "{hover}");
     assert_eq!(hover["result"]["range"], khz["range"]);
     // The quick fix replaces exactly `adapter_khz`.

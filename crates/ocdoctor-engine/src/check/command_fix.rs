@@ -379,8 +379,16 @@ fn interface_first(argv: &[String]) -> Option<Vec<String>> {
     }
     let is_moved = |i: usize| moved.iter().any(|w| w.contains(&i));
     let mut out: Vec<String> = argv[..at].to_vec();
-    out.extend(moved.iter().flat_map(|w| argv[(*w).clone()].iter().cloned()));
-    out.extend((at..argv.len()).filter(|&i| !is_moved(i)).map(|i| argv[i].clone()));
+    out.extend(
+        moved
+            .iter()
+            .flat_map(|w| argv[(*w).clone()].iter().cloned()),
+    );
+    out.extend(
+        (at..argv.len())
+            .filter(|&i| !is_moved(i))
+            .map(|i| argv[i].clone()),
+    );
     Some(out)
 }
 
