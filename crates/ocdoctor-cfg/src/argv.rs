@@ -411,7 +411,8 @@ impl Invocation {
                                 "OpenOCD runs `log_output {}` as Tcl without braces: the space splits the path",
                                 v.value
                             ),
-                            Some(self.loc(v.span)),
+                            // The whole `-l X`: the suggestion is the `-c` that replaces it.
+                            Some(self.loc(option_span)),
                         )
                         .with_suggestion(format!("-c \"log_output {{{}}}\"", v.value)),
                     );
@@ -451,7 +452,12 @@ impl Invocation {
         if name == "p" || "pipe".starts_with(name) && name.len() >= 2 {
             p.message
                 .push_str(" (-p/--pipe was removed in 0.12; use -c \"gdb_port pipe; log_output openocd.log\")");
-            p.suggestion = Some("-c \"gdb_port pipe; log_output openocd.log\"".into());
+            // The suggestion replaces the word: only when the word is the option alone (not
+            // a cluster such as `-vp`, whose `-v` it would drop).
+            let word = span.text_of(&self.line);
+            if word == "-p" || word.strip_prefix("--") == Some(name) {
+                p.suggestion = Some("-c \"gdb_port pipe; log_output openocd.log\"".into());
+            }
         }
         self.problems.push(p);
     }

@@ -3,7 +3,7 @@
 //! Jim Tcl's own (`data/jim_commands.txt`). A name in neither is what OpenOCD rejects with
 //! `invalid command name "…"`; the nearest known name is the suggestion.
 
-use crate::index::edit_distance;
+use crate::index::edit_distance_within;
 use crate::versions::Version;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -25,6 +25,31 @@ static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .filter(|l| !l.starts_with('#'))
         .flat_map(str::split_whitespace);
     openocd.chain(jim).collect()
+});
+
+/// The known names by byte length, each list sorted: a suggestion looks only at the lengths
+/// within its limit, and the first of two names at the same distance is the smaller.
+static BY_LENGTH: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
+    let mut by_length: Vec<Vec<&'static str>> = Vec::new();
+    for &k in KNOWN.iter() {
+        if by_length.len() <= k.len() {
+            by_length.resize_with(k.len() + 1, Vec::new);
+        }
+        by_length[k.len()].push(k);
+    }
+    for names in &mut by_length {
+        names.sort_unstable();
+    }
+    by_length
+});
+
+/// The Jim Tcl commands (`data/jim_commands.txt`).
+static JIM: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    JIM_COMMANDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .collect()
 });
 
 /// Whether `name` is a command some OpenOCD (any release or fork) or Jim Tcl defines.
@@ -60,27 +85,30 @@ static BY_RELEASE: LazyLock<HashSet<(&'static str, &'static str)>> = LazyLock::n
 /// write for that version, unlike [`is_known`], which also knows other releases and forks.
 pub fn is_known_in(name: &str, version: Version) -> bool {
     let name = name.trim_start_matches("::");
-    let jim = JIM_COMMANDS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .flat_map(str::split_whitespace)
-        .any(|j| j == name);
-    jim || BY_RELEASE.contains(&(name, release_tag(version)))
+    JIM.contains(name) || BY_RELEASE.contains(&(name, release_tag(version)))
 }
 
 /// The known command closest to `name` (`transprt` → `transport`), when one is close enough
 /// to be what was meant: at most two edits, and fewer than a third of the name.
 pub fn suggest(name: &str) -> Option<&'static str> {
-    let limit = (name.chars().count() / 3).clamp(1, 2);
+    let want: Vec<char> = name.chars().collect();
+    let limit = (want.len() / 3).clamp(1, 2);
     let mut best: Option<(usize, &'static str)> = None;
-    for &k in KNOWN.iter() {
-        // Lengths too far apart cannot be within the limit.
-        if k.len().abs_diff(name.len()) > limit {
-            continue;
-        }
-        let d = edit_distance(name, k);
-        if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
-            best = Some((d, k));
+    let mut have: Vec<char> = Vec::new();
+    // Byte lengths too far apart cannot be within the limit.
+    let lengths = name.len().saturating_sub(limit)..=name.len() + limit;
+    for names in lengths.filter_map(|n| BY_LENGTH.get(n)) {
+        for &k in names {
+            have.clear();
+            have.extend(k.chars());
+            // At most the best distance so far: a farther name cannot replace it.
+            let bound = best.map_or(limit, |(bd, _)| bd);
+            let Some(d) = edit_distance_within(&want, &have, bound) else {
+                continue;
+            };
+            if best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
+                best = Some((d, k));
+            }
         }
     }
     best.map(|(_, k)| k)
@@ -112,5 +140,41 @@ mod tests {
         assert!(!is_known_in("adapter", Version::V0_10));
         assert!(is_known_in("set", Version::V0_10));
         assert!(!is_known_in("transprt", Version::V0_12));
+    }
+
+    /// The suggestion by length and banded distance is the one the plain search over every
+    /// known name gives, for names one or two edits from a known one and for unrelated ones.
+    #[test]
+    fn the_indexed_suggestion_is_the_plain_one() {
+        fn plain(name: &str) -> Option<&'static str> {
+            let limit = (name.chars().count() / 3).clamp(1, 2);
+            let mut best: Option<(usize, &'static str)> = None;
+            for &k in KNOWN.iter() {
+                if k.len().abs_diff(name.len()) > limit {
+                    continue;
+                }
+                let d = crate::index::edit_distance(name, k);
+                if d <= limit && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk)) {
+                    best = Some((d, k));
+                }
+            }
+            best.map(|(_, k)| k)
+        }
+        let mut names: Vec<String> = ["", "x", "é", "qqqqqqqqqq", "adaptr", "transprt", "ïnit"]
+            .map(String::from)
+            .to_vec();
+        let mut known: Vec<&str> = KNOWN.iter().copied().collect();
+        known.sort_unstable();
+        for k in known.iter().step_by(7) {
+            let c: Vec<char> = k.chars().collect();
+            let n = c.len();
+            names.push(c[..n / 2].iter().chain(&c[n / 2 + 1..]).collect());
+            names.push(c.iter().rev().collect());
+            names.push(format!("{k}zq"));
+            names.push(c.iter().map(|&x| if x == 'a' { 'e' } else { x }).collect());
+        }
+        for n in &names {
+            assert_eq!(suggest(n), plain(n), "{n:?}");
+        }
     }
 }

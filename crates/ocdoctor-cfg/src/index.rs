@@ -113,6 +113,44 @@ impl ScriptsIndex {
     }
 }
 
+/// The Levenshtein distance of `a` and `b` (characters) when it is at most `limit`, else
+/// `None`. Only the cells within `limit` of the diagonal can lead to such a distance, so each
+/// row computes at most `2 * limit + 1` of them and the search stops at the first row whose
+/// cells all exceed `limit`: a suggestion among thousands of names costs a few cells per
+/// character of each, not the whole table.
+pub fn edit_distance_within(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    // Any value over `limit` is as good as another: cap at `over` so nothing overflows.
+    let over = limit + 1;
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
+    let mut cur = vec![over; b.len() + 1];
+    for i in 1..=a.len() {
+        let lo = i.saturating_sub(limit).max(1);
+        let hi = (i + limit).min(b.len());
+        // The cell left of the band: column 0 is `i` edits; further right, out of reach.
+        cur[lo - 1] = if lo == 1 { i.min(over) } else { over };
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
+            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let v = sub.min(prev[j] + 1).min(cur[j - 1] + 1).min(over);
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        // The cell right of the band is read by the next row as "above": out of reach.
+        if hi < b.len() {
+            cur[hi + 1] = over;
+        }
+        if row_min > limit {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= limit).then_some(d)
+}
+
 /// Levenshtein distance on characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -160,5 +198,49 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        let chars = |s: &str| s.chars().collect::<Vec<char>>();
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 3),
+            Some(3)
+        );
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 2),
+            None
+        );
+    }
+
+    /// The banded distance agrees with the full one on every pair of short words over a small
+    /// alphabet (every shape of insertion, deletion and substitution), at every limit.
+    #[test]
+    fn the_banded_distance_is_the_full_distance_within_its_limit() {
+        let mut words = vec![String::new()];
+        for len in 1..=4 {
+            let mut n: usize = 0;
+            while n < 3usize.pow(len) {
+                let mut w = String::new();
+                let mut k = n;
+                for _ in 0..len {
+                    w.push(['a', 'b', 'é'][k % 3]);
+                    k /= 3;
+                }
+                words.push(w);
+                n += 1;
+            }
+        }
+        for a in &words {
+            let ac: Vec<char> = a.chars().collect();
+            for b in &words {
+                let bc: Vec<char> = b.chars().collect();
+                let full = edit_distance(a, b);
+                for limit in 0..=5 {
+                    let want = (full <= limit).then_some(full);
+                    assert_eq!(
+                        edit_distance_within(&ac, &bc, limit),
+                        want,
+                        "{a:?} {b:?} {limit}"
+                    );
+                }
+            }
+        }
     }
 }

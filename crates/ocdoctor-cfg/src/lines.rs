@@ -44,6 +44,27 @@ impl LineIndex {
         }
     }
 
+    /// The lines of a text as the Language Server Protocol counts them: a line ends at `\n`,
+    /// `\r\n` or a lone `\r` (an editor shows a CR-only file as lines, and every position a
+    /// client sends counts them so). OpenOCD's Tcl reads a lone `\r` as a blank, so the check's
+    /// own line numbers come from [`LineIndex::new`]; both index the same byte offsets.
+    pub fn any_line_end(text: &str) -> LineIndex {
+        count_scanned(text.len());
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', bytes)
+                // A `\r` followed by `\n` is the first half of one line end.
+                .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+                .map(|i| i + 1),
+        );
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
     /// How many lines the text has (a text ending in `\n` has an empty last line).
     pub fn line_count(&self) -> usize {
         self.starts.len()
@@ -60,7 +81,8 @@ impl LineIndex {
         self.starts.get(line.checked_sub(1)?).copied()
     }
 
-    /// The byte range of 1-based line `line`, without its `\n` (`None` past the last line).
+    /// The byte range of 1-based line `line`, without its `\n` (or, in an
+    /// [`LineIndex::any_line_end`] index, its lone `\r`; `None` past the last line).
     pub fn line_range(&self, line: usize) -> Option<std::ops::Range<usize>> {
         let start = self.line_start(line)?;
         let end = self.starts.get(line).map_or(self.len, |&next| next - 1);
@@ -137,6 +159,25 @@ mod tests {
         for (k, l) in t.lines().enumerate() {
             assert_eq!(ix.line(t, k + 1), l.trim_end_matches('\r'));
         }
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_only_in_the_any_line_end_index() {
+        let t = "a\rb\r\nc\n\rd\r";
+        let lsp = LineIndex::any_line_end(t);
+        // `a`, `b` (CRLF), `c`, `` (the lone CR after `\n`), `d`, and the empty last line.
+        let lines: Vec<&str> = (1..=lsp.line_count()).map(|l| lsp.line(t, l)).collect();
+        assert_eq!(lines, ["a", "b", "c", "", "d", ""]);
+        assert_eq!(lsp.line_range(2), Some(2..4)); // `b\r`: the `\n` is outside
+        assert_eq!(lsp.line_range(4), Some(7..7));
+        assert_eq!(lsp.line_of(t.find('d').unwrap()), 5);
+        assert_eq!(lsp.line_of(t.len()), 6);
+        // The same text by `\n` alone: three lines.
+        let tcl = LineIndex::new(t);
+        assert_eq!(tcl.line_count(), 3);
+        assert_eq!(tcl.line_of(t.find('d').unwrap()), 3);
+        assert_eq!(LineIndex::any_line_end(""), LineIndex::new(""));
+        assert_eq!(LineIndex::any_line_end("x\r\n"), LineIndex::new("x\r\n"));
     }
 
     #[test]

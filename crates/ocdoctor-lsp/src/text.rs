@@ -1,6 +1,7 @@
 //! Byte offsets ↔ LSP positions. LSP counts columns in UTF-16 code units (the default
-//! `positionEncoding`); the engine counts bytes. A position past the end of a line is clamped
-//! to it (before its `\r\n` or `\n`), as the protocol asks.
+//! `positionEncoding`) and ends lines at `\n`, `\r\n` and a lone `\r`; the engine counts bytes.
+//! A position past the end of a line is clamped to it (before its `\r\n`, `\n` or `\r`), as
+//! the protocol asks.
 //!
 //! A [`Document`] is a text and its [`LineIndex`], built once per document version (each
 //! `didOpen`/`didChange`, each file read from disk): a conversion finds its line by binary
@@ -9,7 +10,7 @@
 use lsp_types::{Position, Range};
 use ocdoctor_cfg::LineIndex;
 
-/// A text and its line index.
+/// A text and its line index (the protocol's lines: [`LineIndex::any_line_end`]).
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     pub text: String,
@@ -19,7 +20,7 @@ pub struct Document {
 impl Document {
     pub fn new(text: String) -> Document {
         Document {
-            lines: LineIndex::new(&text),
+            lines: LineIndex::any_line_end(&text),
             text,
         }
     }
@@ -53,7 +54,7 @@ impl Document {
         let Some(r) = self.lines.line_range(pos.line as usize + 1) else {
             return text.len();
         };
-        // The line's text without its `\r` (the `\n` is already outside the range).
+        // The line's text without its `\r` (a `\n` or a lone `\r` is already outside the range).
         let line = text[r.clone()]
             .strip_suffix('\r')
             .unwrap_or(&text[r.clone()]);
@@ -124,10 +125,11 @@ mod tests {
     }
 
     /// The index gives what counting from the start of the text gives, at every offset and
-    /// every position of a text with non-ASCII characters, CRLF and an empty line.
+    /// every position of a text with non-ASCII characters, CRLF, lone CRs (line ends too, in
+    /// the protocol) and empty lines.
     #[test]
     fn the_same_as_scanning_the_whole_text() {
-        let t = "set a \"ü\"\r\n\t𝄞 é\n\n# x\r\ny𝄞";
+        let t = "set a \"ü\"\r\n\t𝄞 é\n\n# x\r\ny𝄞\rold mac\r\rz\n\r";
         let d = Document::new(t.into());
         for off in 0..=t.len() {
             let mut o = off;
@@ -135,17 +137,34 @@ mod tests {
                 o -= 1;
             }
             let before = &t[..o];
-            let ls = before.rfind('\n').map_or(0, |i| i + 1);
+            // Every `\n`, and every `\r` not followed by `\n`, ends a line.
+            let b = t.as_bytes();
+            let ends: Vec<usize> = (0..o)
+                .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+                .collect();
+            let ls = ends.last().map_or(0, |i| i + 1);
             let want = Position::new(
-                before.matches('\n').count() as u32,
+                ends.len() as u32,
                 before[ls..].encode_utf16().count() as u32,
             );
             assert_eq!(d.position(off), want, "offset {off}");
             // Back again, except between `\r` and `\n` (clamped before the `\r`).
-            if o == off && !before.ends_with('\r') {
+            if o == off && !(before.ends_with('\r') && t[o..].starts_with('\n')) {
                 assert_eq!(d.offset(want), off, "position {want:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_and_clamps_like_crlf() {
+        let d = Document::new("ab\rcd\r\ref".into());
+        assert_eq!(d.position(3), Position::new(1, 0));
+        assert_eq!(d.position(d.text.find('e').unwrap()), Position::new(3, 0));
+        assert_eq!(d.offset(Position::new(1, 1)), 4);
+        // Past the end of `ab`: before its `\r`; the empty line 2 is the second `\r`.
+        assert_eq!(d.offset(Position::new(0, 99)), 2);
+        assert_eq!(d.offset(Position::new(2, 9)), 6);
+        assert_eq!(d.offset(Position::new(3, 1)), 8);
     }
 
     #[test]

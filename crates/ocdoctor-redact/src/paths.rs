@@ -42,17 +42,42 @@ fn path_regexes() -> &'static [Regex; 3] {
 
 /// The folder-name vocabulary of `data/path_words.txt`.
 struct Words {
-    keep: Vec<String>,
-    anchor: Vec<String>,
-    system: Vec<String>,
+    keep: WordList,
+    anchor: WordList,
+    system: WordList,
+}
+
+/// One section of `data/path_words.txt`, case folded: the plain names in a set, the names
+/// with `*` as their pieces between the stars (most names are plain; every folder of every
+/// path is looked up, so a lookup is one hash, not a walk over every pattern).
+#[derive(Default)]
+struct WordList {
+    exact: std::collections::HashSet<String>,
+    globs: Vec<Vec<String>>,
+}
+
+impl WordList {
+    fn push(&mut self, word: String) {
+        if word.contains('*') {
+            self.globs
+                .push(word.split('*').map(str::to_string).collect());
+        } else {
+            self.exact.insert(word);
+        }
+    }
+
+    /// Whether `name` (case folded already) is in the list.
+    fn contains(&self, name: &str) -> bool {
+        self.exact.contains(name) || self.globs.iter().any(|g| glob(g, name))
+    }
 }
 
 fn words() -> &'static Words {
     static WORDS: LazyLock<Words> = LazyLock::new(|| {
         let mut w = Words {
-            keep: vec![],
-            anchor: vec![],
-            system: vec![],
+            keep: WordList::default(),
+            anchor: WordList::default(),
+            system: WordList::default(),
         };
         let mut section = "";
         for line in include_str!("../data/path_words.txt").lines() {
@@ -77,13 +102,15 @@ fn words() -> &'static Words {
     &WORDS
 }
 
-/// `*` matches any run of characters; everything else literally (case already folded).
-fn glob(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
+/// A pattern given as its pieces between `*`s (`*` matches any run of characters; everything
+/// else literally, case already folded): whether `name` matches it.
+fn glob(parts: &[String], name: &str) -> bool {
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return name.is_empty();
+    };
     if parts.len() == 1 {
-        return pattern == name;
+        return first == name;
     }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
     if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
@@ -97,15 +124,15 @@ fn glob(pattern: &str, name: &str) -> bool {
     true
 }
 
-fn listed(list: &[String], name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    list.iter().any(|p| glob(p, &name))
+fn listed(list: &WordList, name: &str) -> bool {
+    list.contains(&name.to_ascii_lowercase())
 }
 
 /// A name a reader needs and that names nobody (used for paths and for bare learned names).
 pub(crate) fn is_public_word(name: &str) -> bool {
     let w = words();
-    listed(&w.keep, name) || listed(&w.anchor, name) || listed(&w.system, name)
+    let name = name.to_ascii_lowercase();
+    w.keep.contains(&name) || w.anchor.contains(&name) || w.system.contains(&name)
 }
 
 /// Folder names under `/Users` or `C:\Users` that are not a person.

@@ -392,3 +392,250 @@ fn the_interface_cfg_moves_before_the_target_cfg() {
     let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("Error"), "{log}");
 }
+
+/// getopt_long reads `-fX`, `-cX` and `--file=X` as `-f X`, `-c X` and `--file X` (the real
+/// openocd accepts them): the joined forms are fixed inside their word, the option kept.
+#[test]
+fn joined_options_are_fixed_in_their_word() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-finterface/stlink-v2.cfg",
+        "-ftarget/stm32f1x.cfg",
+        "-cadapter_khz 4000",
+    ];
+    let (code, before) = openocd(dir.path(), &strings(&argv));
+    assert_eq!(code, Some(0), "{before}");
+    assert!(
+        before.contains("interface/stlink-v2.cfg is deprecated")
+            && before.contains("DEPRECATED! use 'adapter speed' not 'adapter_khz'"),
+        "{before}"
+    );
+    let (doc, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-finterface/stlink.cfg",
+            "-ftarget/stm32f1x.cfg",
+            "-cadapter speed 4000"
+        ]),
+        "{doc:#}"
+    );
+    let log = accepted(dir.path(), &fixed);
+    assert!(
+        !log.contains("deprecated") && !log.contains("DEPRECATED"),
+        "{log}"
+    );
+    assert!(log.contains("adapter speed: 4000 kHz"), "{log}");
+}
+
+#[test]
+fn a_joined_interface_cfg_moves_before_the_joined_target_cfg() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-ftarget/stm32f1x.cfg",
+        "--file=interface/stlink.cfg",
+    ];
+    let (_, before) = openocd(dir.path(), &strings(&argv));
+    assert!(
+        before.contains("Debug adapter does not support any transports? Check config file order."),
+        "{before}"
+    );
+    let (_, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "--file=interface/stlink.cfg",
+            "-ftarget/stm32f1x.cfg"
+        ])
+    );
+    let log = accepted(dir.path(), &fixed);
+    assert!(!log.contains("Error"), "{log}");
+}
+
+/// A command line OpenOCD reads as it is meant, written with joined options: nothing to fix.
+#[test]
+fn a_clean_command_line_with_joined_options_gets_no_corrected_line() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-d2",
+        "-finterface/stlink.cfg",
+        "--file=target/stm32f1x.cfg",
+        "-cadapter speed 4000",
+    ];
+    let (code, log) = openocd(dir.path(), &strings(&argv));
+    assert_eq!(code, Some(0), "{log}");
+    let mut args = vec!["fix", "--"];
+    args.extend(argv);
+    let o = ocdoctor(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o), "ocdoctor fix: no edit to make\n");
+}
+
+/// The problems of the command line's own words: each whole option is replaced by the
+/// suggestion's shell words, and the real openocd accepts the result.
+#[test]
+fn whole_options_the_check_reports_are_rewritten() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("board.cfg"),
+        "source [find target/stm32f1x.cfg]\n",
+    )
+    .unwrap();
+    // (argv, what openocd 0.12 says about it, the corrected argv)
+    let cases: [(&[&str], &str, &[&str]); 4] = [
+        (
+            &[
+                "openocd",
+                "-d",
+                "3",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+            "Unexpected command line argument: 3",
+            &[
+                "openocd",
+                "-d3",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+        ),
+        (
+            &[
+                "openocd",
+                "-f",
+                "interface/stlink.cfg",
+                "-c",
+                "adapter",
+                "speed",
+                "1000",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+            "Unexpected command line argument: speed",
+            &[
+                "openocd",
+                "-f",
+                "interface/stlink.cfg",
+                "-c",
+                "adapter speed 1000",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+        ),
+        (
+            &["openocd", "-f", "interface/stlink.cfg", "board.cfg"],
+            "Unexpected command line argument: board.cfg",
+            &["openocd", "-f", "interface/stlink.cfg", "-f", "board.cfg"],
+        ),
+        (
+            &[
+                "openocd",
+                "-p",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+            "invalid option -- 'p'",
+            &[
+                "openocd",
+                "-c",
+                "gdb_port pipe; log_output openocd.log",
+                "-f",
+                "interface/stlink.cfg",
+                "-f",
+                "target/stm32f1x.cfg",
+            ],
+        ),
+    ];
+    for (argv, says, want) in cases {
+        let (code, before) = openocd(dir.path(), &strings(argv));
+        assert_eq!(code, Some(1), "{argv:?}: {before}");
+        assert!(before.contains(says), "{argv:?}: {before}");
+        let (doc, fixed) = corrected(dir.path(), argv);
+        assert_eq!(fixed, strings(want), "{doc:#}");
+        accepted(dir.path(), &fixed);
+    }
+    // The pipe mode's log went where the corrected `-c` said.
+    assert!(dir.path().join("openocd.log").is_file());
+}
+
+/// `-l "my log.txt"`: OpenOCD runs `log_output my log.txt` unbraced and prints the usage
+/// instead of logging; the fix is the braced command.
+#[test]
+fn a_log_file_with_a_space_becomes_a_braced_log_output() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let argv = [
+        "openocd",
+        "-l",
+        "my log.txt",
+        "-f",
+        "interface/stlink.cfg",
+        "-f",
+        "target/stm32f1x.cfg",
+    ];
+    let (_, before) = openocd(dir.path(), &strings(&argv));
+    assert!(
+        before.contains("log_output [file_name | \"default\"]"),
+        "{before}"
+    );
+    assert!(!dir.path().join("my log.txt").exists());
+    let (_, fixed) = corrected(dir.path(), &argv);
+    assert_eq!(
+        fixed,
+        strings(&[
+            "openocd",
+            "-c",
+            "log_output {my log.txt}",
+            "-f",
+            "interface/stlink.cfg",
+            "-f",
+            "target/stm32f1x.cfg"
+        ])
+    );
+    accepted(dir.path(), &fixed);
+    assert!(dir.path().join("my log.txt").is_file());
+}
+
+/// `-vp`: the `-p` of a cluster is reported, but replacing the word would drop the `-v`, so
+/// the corrected line is not offered for it.
+#[test]
+fn a_removed_option_inside_a_cluster_is_not_rewritten() {
+    if skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (code, before) = openocd(dir.path(), &strings(&["openocd", "-vp"]));
+    assert_eq!(code, Some(1), "{before}");
+    assert!(before.contains("invalid option -- 'p'"), "{before}");
+    let o = ocdoctor(
+        dir.path(),
+        &["fix", "--format", "json", "--", "openocd", "-vp"],
+    );
+    let doc = json(&o);
+    assert_eq!(doc["commands"], serde_json::json!([]), "{doc:#}");
+}

@@ -231,3 +231,56 @@ fn bad_messages_get_errors_not_a_crash() {
     assert!(after.iter().all(|d| d["code"] != "CFG106"), "{after:#?}");
     c.stop();
 }
+
+/// LSP ends lines at `\n`, `\r\n` and a lone `\r` (an editor shows a CR-only part of a file as
+/// lines). OpenOCD's Tcl reads the lone `\r` inside the comment as part of the comment, so the
+/// check finds `adapter_khz` on its second line; the client counts it on the third.
+#[test]
+fn lone_carriage_returns_are_line_ends_for_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let board = root.join("board.cfg");
+    let text = "# notes from an old Mac editor\r# more notes\nset NAME \"é\"; adapter_khz 4000\r\nsource [find interface/stlink.cfg]\r";
+    std::fs::write(&board, text).unwrap();
+    let mut c = Client::start(bin(), &root);
+    c.open(&board, text);
+    let diags = c.diagnostics(&uri(&board));
+    let khz = by_rule(&diags, "CFG106");
+    assert_eq!(
+        khz["range"],
+        json!({"start": {"line": 2, "character": 14}, "end": {"line": 2, "character": 25}})
+    );
+    // The same place as the check's byte span, counted by the protocol's rules.
+    for (rule, r) in check_ranges(&root, &board) {
+        assert!(
+            diags
+                .iter()
+                .any(|d| d["code"] == rule.as_str() && d["range"] == r),
+            "{rule} at {r} not in {diags:#?}"
+        );
+    }
+    // A position the client sends is read with the same lines: hover on the third line.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&board)}, "position": {"line": 2, "character": 18}}),
+    );
+    let md = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(md.contains("adapter_khz"), "{hover}");
+    assert_eq!(hover["result"]["range"], khz["range"]);
+    // The quick fix replaces exactly `adapter_khz`.
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&board)}, "range": khz["range"], "context": {"diagnostics": [khz]}}),
+    );
+    let action = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["diagnostics"][0]["code"] == "CFG106")
+        .unwrap_or_else(|| panic!("{actions}"));
+    let edits = action["edit"]["changes"][uri(&board)].as_array().unwrap();
+    assert_eq!(edits[0]["range"], khz["range"]);
+    c.stop();
+}

@@ -5,11 +5,14 @@
 //!
 //! Only replacements known to be real in the OpenOCD checked against are written: a cfg name
 //! found in the session's search path, a command that release registers (`commands.tsv`), the
-//! renames of the deprecation table followed to that release. Suggestions that are advice
-//! (`-f interface/<your probe>.cfg`) or whole options never become part of the line.
+//! renames of the deprecation table followed to that release. A problem of the command line
+//! itself (`-d 3`, an unquoted path or `-c` command, `-p`) replaces the whole words it spans
+//! with its suggestion, read as shell words. Suggestions that are advice
+//! (`-f interface/<your probe>.cfg`) never become part of the line. Options may be joined
+//! (`-finterface/x.cfg`, `-cCMD`, `--file=X`): getopt_long reads them as the separate forms.
 
-use ocdoctor_cfg::argv::{COMMAND_LINE, shell_join, shell_quote};
-use ocdoctor_cfg::{Invocation, Problem, Session};
+use ocdoctor_cfg::argv::{COMMAND_LINE, shell_join, shell_quote, split_posix};
+use ocdoctor_cfg::{Invocation, Problem, Session, StepKind};
 use std::ops::Range;
 
 /// What a problem's suggestion is, for the problems whose suggestion is literal text for the
@@ -22,6 +25,8 @@ enum Replacement {
     Command,
     /// Text taken from the problem's own words (a path with `/`, a level in range, nothing).
     Literal,
+    /// Shell words for the whole argv words the problem spans (`-d 3` → `-d3`).
+    Words,
 }
 
 /// The problem ids whose suggestion the corrected command line applies, and what it is.
@@ -41,6 +46,15 @@ const LITERAL_FIXES: &[(&str, Replacement)] = &[
     ("transport-select-twice", Replacement::Literal),
     ("windows-path-backslashes", Replacement::Literal),
     ("debug-level-out-of-range", Replacement::Literal),
+    // Problems of the command line's words (src/helper/options.c's getopt_long): the level
+    // attached (`-d3`), a value split at a space quoted back into one word, a stray cfg given
+    // its `-f`, `-p` (removed in 0.12) as the `-c` that does what it did, `-l` with a space as
+    // a braced `log_output`.
+    ("debug-level-with-space", Replacement::Words),
+    ("invalid-debug-level", Replacement::Words),
+    ("unexpected-argument", Replacement::Words),
+    ("unquoted-space-in-path", Replacement::Words),
+    ("unknown-option", Replacement::Words),
 ];
 
 /// One part of the command line the fix changes.
@@ -72,10 +86,20 @@ impl CommandFix {
 }
 
 /// A replacement inside argv word `word`: bytes `range` of its value become `with`.
+/// `option_len` is the length of a joined option before the value the range is in (2 for
+/// `-cCMD`; 0 when the value is a word of its own).
 struct Sub<'p> {
     word: usize,
     range: Range<usize>,
     with: &'p str,
+    id: &'p str,
+    option_len: usize,
+}
+
+/// A replacement of argv words `words` (inclusive) by the shell words of `with`.
+struct WordsSub<'p> {
+    words: std::ops::RangeInclusive<usize>,
+    with: Vec<String>,
     id: &'p str,
 }
 
@@ -93,52 +117,37 @@ pub fn command_fix(
     if words.len() != argv.len() {
         return None;
     }
-    let mut subs: Vec<Sub> = problems
-        .iter()
-        .filter_map(|p| sub_of(p, &words, inv, session))
-        .collect();
-    subs.sort_by_key(|s| (s.word, std::cmp::Reverse(s.range.start)));
-    let mut fixed: Vec<Option<String>> = argv.iter().cloned().map(Some).collect();
-    let mut changes = Vec::new();
-    let mut k = 0;
-    while k < subs.len() {
-        let w = subs[k].word;
-        let mut value = argv[w].clone();
-        let mut limit = usize::MAX;
-        let mut ids: Vec<&str> = Vec::new();
-        while k < subs.len() && subs[k].word == w {
-            let s = &subs[k];
-            // Overlapping replacements: the first (rightmost) wins.
-            if s.range.end <= limit && value.get(s.range.clone()).is_some() {
-                value.replace_range(s.range.clone(), s.with);
-                limit = s.range.start;
-                if !ids.contains(&s.id) {
-                    ids.push(s.id);
-                }
-            }
-            k += 1;
+    let mut subs: Vec<Sub> = Vec::new();
+    let mut word_subs: Vec<WordsSub> = Vec::new();
+    for p in problems {
+        match replacement_of(p, session) {
+            Some(Replacement::Words) => word_subs.extend(words_sub_of(p, &words)),
+            Some(_) => subs.extend(sub_of(p, &words, inv, session)),
+            None => {}
         }
-        if value == argv[w] {
+    }
+    subs.sort_by_key(|s| (s.word, std::cmp::Reverse(s.range.start)));
+    // What each argv word becomes: itself, other words, or nothing.
+    let mut fixed: Vec<Vec<String>> = argv.iter().map(|w| vec![w.clone()]).collect();
+    let mut touched = vec![false; argv.len()];
+    let mut changes = Vec::new();
+    apply_value_subs(argv, &subs, &mut fixed, &mut touched, &mut changes);
+    word_subs.sort_by_key(|s| *s.words.start());
+    for s in word_subs {
+        // A word another fix changed already keeps that fix.
+        if s.words.clone().any(|w| touched[w]) {
             continue;
         }
-        // A `-c` command deleted whole: the option goes with it.
-        let dropped =
-            value.trim().is_empty() && w > 0 && matches!(argv[w - 1].as_str(), "-c" | "--command");
-        if dropped {
-            fixed[w - 1] = None;
-            fixed[w] = None;
-        } else {
-            fixed[w] = Some(value.clone());
+        for w in s.words.clone() {
+            touched[w] = true;
+            fixed[w].clear();
         }
         changes.push(CommandChange {
-            id: ids.join(", "),
-            from: shell_quote(&argv[w]),
-            to: if dropped {
-                String::new()
-            } else {
-                shell_quote(&value)
-            },
+            id: s.id.to_string(),
+            from: shell_join(&argv[s.words.clone()]),
+            to: shell_join(&s.with),
         });
+        fixed[*s.words.start()] = s.with;
     }
     let mut fixed: Vec<String> = fixed.into_iter().flatten().collect();
     if problems.iter().any(|p| {
@@ -160,6 +169,91 @@ pub fn command_fix(
     })
 }
 
+/// Apply the replacements inside words (`subs`, sorted by word, rightmost first in a word) to
+/// `fixed`, marking the words changed and recording each change.
+fn apply_value_subs(
+    argv: &[String],
+    subs: &[Sub],
+    fixed: &mut [Vec<String>],
+    touched: &mut [bool],
+    changes: &mut Vec<CommandChange>,
+) {
+    let mut k = 0;
+    while k < subs.len() {
+        let w = subs[k].word;
+        let option_len = subs[k].option_len;
+        let mut value = argv[w].clone();
+        let mut limit = usize::MAX;
+        let mut ids: Vec<&str> = Vec::new();
+        while k < subs.len() && subs[k].word == w {
+            let s = &subs[k];
+            // Overlapping replacements: the first (rightmost) wins.
+            if s.range.end <= limit && value.get(s.range.clone()).is_some() {
+                value.replace_range(s.range.clone(), s.with);
+                limit = s.range.start;
+                if !ids.contains(&s.id) {
+                    ids.push(s.id);
+                }
+            }
+            k += 1;
+        }
+        if value == argv[w] {
+            continue;
+        }
+        touched[w] = true;
+        // A `-c` command deleted whole: the option goes with it (`-c X`, or the joined `-cX`).
+        let emptied = value.get(option_len..).is_some_and(|v| v.trim().is_empty());
+        let dropped = if option_len > 0 {
+            emptied
+        } else {
+            emptied && w > 0 && matches!(argv[w - 1].as_str(), "-c" | "--command")
+        };
+        if dropped {
+            fixed[w].clear();
+            if option_len == 0 {
+                fixed[w - 1].clear();
+                touched[w - 1] = true;
+            }
+        } else {
+            fixed[w] = vec![value.clone()];
+        }
+        changes.push(CommandChange {
+            id: ids.join(", "),
+            from: shell_quote(&argv[w]),
+            to: if dropped {
+                String::new()
+            } else {
+                shell_quote(&value)
+            },
+        });
+    }
+}
+
+/// The kind of problem `p`'s replacement, when it has one that may be written into the
+/// command line (see [`is_real`]).
+fn replacement_of(p: &Problem, session: &Session) -> Option<Replacement> {
+    let with = p.suggestion.as_deref()?;
+    let &(_, kind) = LITERAL_FIXES.iter().find(|(i, _)| *i == p.id)?;
+    is_real(kind, with, session).then_some(kind)
+}
+
+/// The words problem `p` of the command line spans (whole words only: its span starts where
+/// one word starts and ends where one ends) and the shell words its suggestion is.
+fn words_sub_of<'p>(p: &'p Problem, words: &[&ocdoctor_cfg::Arg]) -> Option<WordsSub<'p>> {
+    let loc = p.location.as_ref().filter(|l| l.file == COMMAND_LINE)?;
+    let first = words.iter().position(|a| a.span.start == loc.span.start)?;
+    let last = words.iter().position(|a| a.span.end == loc.span.end)?;
+    let with: Vec<String> = split_posix(p.suggestion.as_deref()?)
+        .into_iter()
+        .map(|a| a.value)
+        .collect();
+    (first <= last && !with.is_empty()).then_some(WordsSub {
+        words: first..=last,
+        with,
+        id: p.id.as_str(),
+    })
+}
+
 /// Where problem `p`'s replacement goes: in an argv word (a `-f` value, a `-c` argument), in
 /// bytes of that word's value.
 fn sub_of<'p>(
@@ -171,9 +265,6 @@ fn sub_of<'p>(
     let with = p.suggestion.as_deref()?;
     let loc = p.location.as_ref()?;
     let id = p.id.as_str();
-    if !is_real(id, with, session) {
-        return None;
-    }
     if loc.file == COMMAND_LINE {
         // The span is in the shell-quoted line: map it into the word it falls in.
         let word = words
@@ -186,6 +277,7 @@ fn sub_of<'p>(
                 range: 0..a.value.len(),
                 with,
                 id,
+                option_len: 0,
             });
         }
         // Part of the word (`-fX`): its bytes in the value, when the quoting only wraps it.
@@ -204,6 +296,7 @@ fn sub_of<'p>(
             range: start..end,
             with,
             id,
+            option_len: 0,
         });
     }
     // A `-c` argument: its text is the word's value, the span is in it.
@@ -218,24 +311,25 @@ fn sub_of<'p>(
     let word = words
         .iter()
         .position(|a| a.span.start <= from.span.start && from.span.start < a.span.end)?;
-    if words[word].value != file.text {
+    // The word is the command (`-c CMD`), or a joined option and the command (`-cCMD`,
+    // `--command=CMD`).
+    let option = words[word].value.strip_suffix(file.text.as_str())?;
+    if !(option.is_empty() || option.starts_with('-')) {
         return None;
     }
     Some(Sub {
         word,
-        range: loc.span.start..loc.span.end,
+        range: option.len() + loc.span.start..option.len() + loc.span.end,
         with,
         id,
+        option_len: option.len(),
     })
 }
 
-/// Whether `with`, the suggestion of a problem `id`, may be written into the command line:
-/// its id is one whose suggestion is literal text, and that text names a cfg file the session's
-/// search path holds or a command the checked release registers.
-fn is_real(id: &str, with: &str, session: &Session) -> bool {
-    let Some(&(_, kind)) = LITERAL_FIXES.iter().find(|(i, _)| *i == id) else {
-        return false;
-    };
+/// Whether `with`, a suggestion of kind `kind`, may be written into the command line: it names
+/// a cfg file the session's search path holds or a command the checked release registers, or
+/// it is text with no placeholder.
+fn is_real(kind: Replacement, with: &str, session: &Session) -> bool {
     match kind {
         Replacement::CfgFile => {
             !with.is_empty()
@@ -246,33 +340,56 @@ fn is_real(id: &str, with: &str, session: &Session) -> bool {
         Replacement::Command => with.split(' ').next().is_some_and(|name| {
             !name.is_empty() && ocdoctor_cfg::commands::is_known_in(name, session.version)
         }),
-        Replacement::Literal => !with.contains('<'),
+        Replacement::Literal | Replacement::Words => !with.contains('<'),
     }
 }
 
-/// The argv with every `-f interface/…` pair after the first `-f target/…` moved before it.
+/// The argv with every `-f interface/…` after the first `-f target/…` moved before it, each
+/// option with its words as given (`-f X`, `-fX`, `--file=X`, `--file X`): the argv is read
+/// with the same getopt model as the check.
 fn interface_first(argv: &[String]) -> Option<Vec<String>> {
-    let is_pair = |i: usize, dir: &str| {
-        argv[i] == "-f" && argv.get(i + 1).is_some_and(|w| w.starts_with(dir))
-    };
-    let first_target = (0..argv.len()).find(|&i| is_pair(i, "target/"))?;
-    let mut moved = Vec::new();
-    let mut rest = Vec::new();
-    let mut i = 0;
-    while i < argv.len() {
-        if i > first_target && is_pair(i, "interface/") {
-            moved.extend_from_slice(&argv[i..i + 2]);
-            i += 2;
-        } else {
-            rest.push(argv[i].clone());
-            i += 1;
-        }
-    }
+    let inv = Invocation::parse_args(argv);
+    let words: Vec<&ocdoctor_cfg::Arg> = inv.program.iter().chain(inv.args.iter()).collect();
+    // Each `-f` option: the argv words it covers and the file it names.
+    let files: Vec<(std::ops::RangeInclusive<usize>, &str)> = inv
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let StepKind::File(name) = &step.kind else {
+                return None;
+            };
+            let first = words
+                .iter()
+                .position(|a| a.span.start == step.option_span.start)?;
+            let last = words
+                .iter()
+                .position(|a| a.span.end == step.option_span.end)?;
+            Some((first..=last, name.as_str()))
+        })
+        .collect();
+    let first_target = files.iter().find(|(_, f)| f.starts_with("target/"))?;
+    let at = *first_target.0.start();
+    let moved: Vec<&std::ops::RangeInclusive<usize>> = files
+        .iter()
+        .filter(|(w, f)| *w.start() > at && f.starts_with("interface/"))
+        .map(|(w, _)| w)
+        .collect();
     if moved.is_empty() {
         return None;
     }
-    rest.splice(first_target..first_target, moved);
-    Some(rest)
+    let is_moved = |i: usize| moved.iter().any(|w| w.contains(&i));
+    let mut out: Vec<String> = argv[..at].to_vec();
+    out.extend(
+        moved
+            .iter()
+            .flat_map(|w| argv[(*w).clone()].iter().cloned()),
+    );
+    out.extend(
+        (at..argv.len())
+            .filter(|&i| !is_moved(i))
+            .map(|i| argv[i].clone()),
+    );
+    Some(out)
 }
 
 #[cfg(test)]
@@ -308,6 +425,25 @@ mod tests {
         assert_eq!(
             interface_first(&s(&["-f", "interface/a.cfg", "-f", "target/b.cfg"])),
             None
+        );
+        // Joined and long forms move as the words they are.
+        assert_eq!(
+            interface_first(&s(&[
+                "openocd",
+                "-ftarget/stm32f1x.cfg",
+                "-cinit",
+                "--file=interface/stlink.cfg",
+                "--file",
+                "interface/extra.cfg"
+            ])),
+            Some(s(&[
+                "openocd",
+                "--file=interface/stlink.cfg",
+                "--file",
+                "interface/extra.cfg",
+                "-ftarget/stm32f1x.cfg",
+                "-cinit"
+            ]))
         );
     }
 }

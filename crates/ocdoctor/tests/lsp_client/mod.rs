@@ -183,13 +183,17 @@ impl Client {
     }
 }
 
-/// The UTF-16 LSP position of a byte offset.
+/// The UTF-16 LSP position of a byte offset. Lines end at `\n`, `\r\n` and a lone `\r`, as the
+/// protocol says (counted here from the start, independently of the server's index).
 pub fn position(text: &str, offset: usize) -> Value {
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let b = text.as_bytes();
+    let ends: Vec<usize> = (0..offset)
+        .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+        .collect();
+    let line_start = ends.last().map_or(0, |i| i + 1);
     json!({
-        "line": before.matches('\n').count(),
-        "character": before[line_start..].encode_utf16().count(),
+        "line": ends.len(),
+        "character": text[line_start..offset].encode_utf16().count(),
     })
 }
 
