@@ -1,48 +1,154 @@
 //! Embeds the knowledge base (`rules/**/rule.toml` and `rules/*.toml`) into the binary, so
 //! `ocdoctor` is one self-contained file with no data directory to find. Each file is embedded
-//! twice: as written (TOML, for tools and tests) and parsed here into JSON, which loads several
-//! times faster at start-up. A rule file that is not valid TOML fails the build, naming the file.
+//! twice: as written (TOML, for tools and tests) and parsed here into static tables of its
+//! values (`src/kb_tree.rs` reads them with serde), so start-up parses no text. A rule file that
+//! is not valid TOML fails the build, naming the file.
 //!
 //! The message catalog (`rules/catalog/messages.tsv`) is indexed here too, with the catalog's
 //! own row parser (`src/catalog_rows.rs`): its ~9 500 formats, key literals and key index become
 //! static tables, so a diagnosis that meets an unexplained error line parses nothing first.
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code)] // the parser's items the build does not need
 #[path = "src/catalog_rows.rs"]
 mod catalog_rows;
+#[allow(dead_code)] // the search side of the table
+#[path = "src/literal_table.rs"]
+mod literal_table;
 #[path = "src/prefixes.rs"]
 mod prefixes;
 
-/// Every `regex` string anywhere in a knowledge-base file (facts and matchers).
-fn regexes(value: &toml::Value, out: &mut Vec<String>) {
+/// Every `regex` string anywhere in a knowledge-base file (facts and matchers), and the forms
+/// the scanner's phase 2 runs of those with an `anchor` (`kb::Anchor::wrap`'s).
+fn regexes(value: &toml::Value, out: &mut Vec<String>, anchored: &mut Vec<String>) {
     match value {
         toml::Value::Table(t) => {
             for (k, v) in t {
                 match v {
-                    toml::Value::String(s) if k == "regex" => out.push(s.clone()),
-                    _ => regexes(v, out),
+                    toml::Value::String(s) if k == "regex" => {
+                        out.push(s.clone());
+                        match t.get("anchor").and_then(|a| a.as_str()) {
+                            Some("start") => anchored.push(format!(r"\A(?:{s})")),
+                            Some("whole") => anchored.push(format!(r"\A(?:{s})\z")),
+                            _ => {}
+                        }
+                    }
+                    _ => regexes(v, out, anchored),
                 }
             }
         }
-        toml::Value::Array(a) => a.iter().for_each(|v| regexes(v, out)),
+        toml::Value::Array(a) => a.iter().for_each(|v| regexes(v, out, anchored)),
         _ => {}
     }
 }
 
+/// A pattern's DFA with the scanner's syntax (bytes, ASCII classes; `scan::phase1_builder`),
+/// serialized, or `None` when it does not compile or would be bigger than `limit` bytes.
+fn dfa_bytes(patterns: &[&str], limit: usize, minimize: bool) -> Option<Vec<u8>> {
+    use regex_automata::dfa::{StartKind, dense};
+    use regex_automata::nfa::thompson;
+    use regex_automata::util::syntax;
+    let dfa = dense::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .thompson(thompson::Config::new().utf8(false))
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Unanchored)
+                .minimize(minimize)
+                .dfa_size_limit(Some(limit))
+                .determinize_size_limit(Some(4 * limit)),
+        )
+        .build_many(patterns)
+        .ok()?;
+    let (bytes, padding) = dfa.to_bytes_native_endian();
+    Some(bytes[padding..].to_vec())
+}
+
+/// Largest DFA kept for one pattern, and for the residual set; a bigger one is compiled at run
+/// time as before (the binary would grow more than a start-up gains).
+const LINE_DFA_LIMIT: usize = 64 << 10;
+const RESIDUAL_DFA_LIMIT: usize = 4 << 20;
+
+/// The build-time DFAs (`src/automata.rs`): one per pattern form the scanner runs on a line
+/// (`forms`, sorted and without repeats) and one of the literal gate's residual patterns, in
+/// one blob with each DFA at an 8-aligned offset.
+fn automata(forms: &[String], residual: &[String], out_dir: &Path) -> String {
+    let mut blob: Vec<u8> = Vec::new();
+    let mut place = |bytes: Vec<u8>| {
+        blob.resize(blob.len().next_multiple_of(8), 0);
+        let at = (blob.len() as u32, bytes.len() as u32);
+        blob.extend_from_slice(&bytes);
+        at
+    };
+    let mut out = String::new();
+    let mut skipped = 0;
+    let mut lines = String::new();
+    let mut kept = 0;
+    for form in forms {
+        match dfa_bytes(&[form], LINE_DFA_LIMIT, true) {
+            Some(bytes) => {
+                let (start, len) = place(bytes);
+                writeln!(lines, "    ({form:?}, {start}, {len}),").unwrap();
+                kept += 1;
+            }
+            None => skipped += 1,
+        }
+    }
+    let residual_refs: Vec<&str> = residual.iter().map(String::as_str).collect();
+    let residual_dfa = match dfa_bytes(&residual_refs, RESIDUAL_DFA_LIMIT, false) {
+        Some(bytes) => format!("Some({:?})", place(bytes)),
+        None => "None".to_string(),
+    };
+    let path = out_dir.join("automata.bin");
+    std::fs::write(&path, &blob).unwrap();
+    writeln!(
+        out,
+        "// {kept} pattern DFAs, {skipped} patterns left to run time, {} bytes in all.",
+        blob.len()
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "static AUTOMATA: &Aligned<[u8]> = &Aligned {{ bytes: *include_bytes!({:?}) }};",
+        path.display().to_string()
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "static LINE_DFAS: [(&str, u32, u32); {kept}] = [\n{lines}];"
+    )
+    .unwrap();
+    writeln!(out, "static RESIDUAL_SOURCES: &[&str] = &{residual:?};").unwrap();
+    writeln!(
+        out,
+        "const RESIDUAL_DFA: Option<(u32, u32)> = {residual_dfa};"
+    )
+    .unwrap();
+    out
+}
+
 /// The literal gate's prefixes of every pattern (and of the scanner's own two), sorted by
-/// source, as a Rust static (included by `src/literals.rs`).
-fn gate_prefixes(mut sources: Vec<String>) -> String {
+/// source, as a Rust static, and the `LiteralTable` of their literals (each owned by its
+/// pattern's index in that list) as `GATE_*` statics, its bytes written beside them (included
+/// by `src/literals.rs`).
+fn gate_prefixes(mut sources: Vec<String>, out_dir: &Path) -> (String, Vec<String>) {
     sources.push("Error".into());
     sources.push("Open On-Chip Debugger".into());
     sources.sort();
     sources.dedup();
     let mut out = String::from("static EMBEDDED_PREFIXES: &[(&str, Option<&[&[u8]]>)] = &[\n");
-    for s in &sources {
+    let mut literals = Vec::new();
+    let mut residual = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
         let prefixes = match prefixes::required_prefixes(s) {
-            None => "None".to_string(),
+            None => {
+                residual.push(s.clone());
+                "None".to_string()
+            }
             Some(ls) => {
+                literals.extend(ls.iter().map(|l| (l.clone(), i as u32)));
                 // `b"…"` with every byte escaped: the literal is the bytes, whatever they are.
                 let ls: Vec<String> = ls
                     .iter()
@@ -57,7 +163,144 @@ fn gate_prefixes(mut sources: Vec<String>) -> String {
         writeln!(out, "    ({s:?}, {prefixes}),").unwrap();
     }
     out.push_str("];\n");
-    out
+    let table = literal_table::LiteralTable::build(literals).expect("the gate's literals");
+    let bytes = out_dir.join("gate_bytes.bin");
+    std::fs::write(&bytes, &*table.bytes).unwrap();
+    let t = &table;
+    writeln!(
+        out,
+        "static GATE_BYTES: &[u8] = include_bytes!({:?});",
+        bytes.display().to_string()
+    )
+    .unwrap();
+    let statics = [
+        (
+            "GATE_LITERALS",
+            "(u32, u32, u32)",
+            t.literals.len(),
+            format!("{:?}", t.literals),
+        ),
+        (
+            "GATE_HEADS",
+            "[u8; 3]",
+            t.heads.len(),
+            format!("{:?}", t.heads),
+        ),
+        (
+            "GATE_HEAD_STARTS",
+            "u32",
+            t.head_starts.len(),
+            format!("{:?}", t.head_starts),
+        ),
+        ("GATE_PAIRS", "u64", t.pairs.len(), format!("{:?}", t.pairs)),
+    ];
+    for (name, ty, len, items) in statics {
+        writeln!(out, "static {name}: [{ty}; {len}] = {items};").unwrap();
+    }
+    writeln!(out, "const GATE_MIN_LEN: u32 = {};", t.min_len).unwrap();
+    (out, residual)
+}
+
+/// The knowledge base's TOML values as the static tables `src/kb_tree.rs` reads: nodes
+/// (`Node::…` Rust expressions), table entries (key start, key length, node) and one string
+/// blob, every distinct string once. A node's children are contiguous, so a node is two numbers.
+#[derive(Default)]
+struct TreeWriter {
+    strings: String,
+    string_at: HashMap<String, (u32, u32)>,
+    nodes: Vec<String>,
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl TreeWriter {
+    fn string(&mut self, s: &str) -> (u32, u32) {
+        if let Some(&at) = self.string_at.get(s) {
+            return at;
+        }
+        let at = (self.strings.len() as u32, s.len() as u32);
+        self.strings.push_str(s);
+        self.string_at.insert(s.to_string(), at);
+        at
+    }
+
+    /// A new root node for `value`; its index.
+    fn root(&mut self, value: &toml::Value, file: &str) -> u32 {
+        self.nodes.push(String::new());
+        let slot = self.nodes.len() - 1;
+        self.write(slot, value, file);
+        slot as u32
+    }
+
+    /// Writes `value` into the node `slot`, its children into new contiguous slots.
+    fn write(&mut self, slot: usize, value: &toml::Value, file: &str) {
+        let node = match value {
+            toml::Value::String(s) => {
+                let (start, len) = self.string(s);
+                format!("Node::Str({start}, {len})")
+            }
+            toml::Value::Integer(i) => format!("Node::Int({i})"),
+            toml::Value::Float(f) if f.is_finite() => format!("Node::Float({f:?})"),
+            toml::Value::Boolean(b) => format!("Node::Bool({b})"),
+            toml::Value::Array(items) => {
+                let first = self.nodes.len();
+                self.nodes.resize(first + items.len(), String::new());
+                for (i, item) in items.iter().enumerate() {
+                    self.write(first + i, item, file);
+                }
+                format!("Node::Array({first}, {})", items.len())
+            }
+            toml::Value::Table(table) => {
+                let first = self.entries.len();
+                self.entries.resize(first + table.len(), (0, 0, 0));
+                let first_node = self.nodes.len();
+                self.nodes.resize(first_node + table.len(), String::new());
+                for (i, (key, item)) in table.iter().enumerate() {
+                    let (start, len) = self.string(key);
+                    self.write(first_node + i, item, file);
+                    self.entries[first + i] = (start, len, (first_node + i) as u32);
+                }
+                format!("Node::Table({first}, {})", table.len())
+            }
+            other => panic!("rules/{file}: the knowledge base has no use for the value {other}"),
+        };
+        self.nodes[slot] = node;
+    }
+
+    /// The tables as Rust source (included by `src/kb_tree.rs`), the blob written beside it.
+    fn source(&self, files: &[(String, u32)], out_dir: &Path) -> String {
+        let blob = out_dir.join("kb_strings.txt");
+        std::fs::write(&blob, &self.strings).unwrap();
+        let mut out = format!(
+            "static KB_STRINGS: &str = include_str!({:?});\n",
+            blob.display().to_string()
+        );
+        writeln!(out, "static KB_NODES: [Node; {}] = [", self.nodes.len()).unwrap();
+        for n in &self.nodes {
+            writeln!(out, "    {n},").unwrap();
+        }
+        writeln!(out, "];").unwrap();
+        writeln!(
+            out,
+            "static KB_ENTRIES: [Entry; {}] = [",
+            self.entries.len()
+        )
+        .unwrap();
+        for e in &self.entries {
+            writeln!(out, "    {e:?},").unwrap();
+        }
+        writeln!(out, "];").unwrap();
+        writeln!(
+            out,
+            "static KB_FILES_TREE: [(&str, u32); {}] = [",
+            files.len()
+        )
+        .unwrap();
+        for (path, root) in files {
+            writeln!(out, "    ({path:?}, {root}),").unwrap();
+        }
+        writeln!(out, "];").unwrap();
+        out
+    }
 }
 
 /// The catalog's tables as Rust statics (included by `src/catalog.rs`).
@@ -137,14 +380,14 @@ fn main() {
     let mut files = Vec::new();
     collect(&rules, &mut files);
     let mut sources = Vec::new();
+    let mut anchored = Vec::new();
 
     let mut toml_src = String::from(
         "/// (path relative to rules/, contents) of every TOML file in the knowledge base.\n#[allow(dead_code)]\npub static KB_FILES: &[(&str, &str)] = &[\n",
     );
-    let mut json_src = String::from(
-        "/// The same files, parsed at build time and embedded as JSON.\npub static KB_FILES_JSON: &[(&str, &str)] = &[\n",
-    );
-    for (i, f) in files.iter().enumerate() {
+    let mut tree = TreeWriter::default();
+    let mut roots = Vec::new();
+    for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f
             .strip_prefix(&rules)
@@ -160,18 +403,10 @@ fn main() {
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
         let value: toml::Value =
             toml::from_str(&text).unwrap_or_else(|e| panic!("rules/{rel}: {e}"));
-        regexes(&value, &mut sources);
-        let json_path = out_dir.join(format!("kb_{i}.json"));
-        std::fs::write(&json_path, serde_json::to_string(&value).unwrap()).unwrap();
-        writeln!(
-            json_src,
-            "    ({rel:?}, include_str!({:?})),",
-            json_path.display().to_string()
-        )
-        .unwrap();
+        regexes(&value, &mut sources, &mut anchored);
+        roots.push((rel.clone(), tree.root(&value, &rel)));
     }
     toml_src.push_str("];\n");
-    json_src.push_str("];\n");
 
     // Directories too, so a new rule folder (not only a changed file) triggers a rebuild.
     let mut dirs = vec![rules.clone()];
@@ -181,13 +416,23 @@ fn main() {
             dirs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
     }
-    std::fs::write(out_dir.join("kb_files.rs"), toml_src + &json_src).unwrap();
+    std::fs::write(out_dir.join("kb_files.rs"), toml_src).unwrap();
+    std::fs::write(out_dir.join("kb_tree.rs"), tree.source(&roots, &out_dir)).unwrap();
 
-    println!(
-        "cargo:rerun-if-changed={}",
-        manifest.join("src/prefixes.rs").display()
-    );
-    std::fs::write(out_dir.join("gate_prefixes.rs"), gate_prefixes(sources)).unwrap();
+    for shared in ["src/prefixes.rs", "src/literal_table.rs"] {
+        println!("cargo:rerun-if-changed={}", manifest.join(shared).display());
+    }
+    let (gate, residual) = gate_prefixes(sources.clone(), &out_dir);
+    std::fs::write(out_dir.join("gate_prefixes.rs"), gate).unwrap();
+    let mut forms = sources;
+    forms.extend(anchored);
+    forms.sort();
+    forms.dedup();
+    std::fs::write(
+        out_dir.join("automata.rs"),
+        automata(&forms, &residual, &out_dir),
+    )
+    .unwrap();
 
     let messages = rules.join("catalog/messages.tsv");
     println!("cargo:rerun-if-changed={}", messages.display());

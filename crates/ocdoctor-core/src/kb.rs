@@ -14,18 +14,18 @@ use std::sync::LazyLock;
 
 include!(concat!(env!("OUT_DIR"), "/kb_files.rs"));
 
-/// How the rule files are written: TOML on disk, JSON as embedded by build.rs.
+/// One rule file's contents: TOML text, or the values build.rs embedded (`kb_tree`).
 #[derive(Clone, Copy)]
-enum Format {
-    Toml,
-    Json,
+enum Source<'a> {
+    Toml(&'a str),
+    Embedded(crate::kb_tree::At),
 }
 
-impl Format {
-    fn parse<T: serde::de::DeserializeOwned>(self, text: &str) -> Result<T, String> {
+impl Source<'_> {
+    fn parse<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
         match self {
-            Format::Toml => toml::from_str(text).map_err(|e| e.to_string()),
-            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+            Source::Toml(text) => toml::from_str(text).map_err(|e| e.to_string()),
+            Source::Embedded(at) => at.parse(),
         }
     }
 }
@@ -347,9 +347,10 @@ impl KnowledgeBase {
     pub fn embedded() -> &'static KnowledgeBase {
         static KB: LazyLock<KnowledgeBase> = LazyLock::new(|| {
             // build.rs already parsed the TOML (a broken rule file fails the build) and embedded
-            // it as JSON, which loads several times faster; pattern syntax is checked by the
-            // scanner's compile and by the kb tests, not on every start.
-            KnowledgeBase::load(KB_FILES_JSON, Format::Json, false)
+            // its values as static tables, read without parsing text; pattern syntax is
+            // checked by the scanner's compile and by the kb tests, not on every start.
+            let files = crate::kb_tree::files().map(|(path, at)| (path, Source::Embedded(at)));
+            KnowledgeBase::load(files, false)
                 .unwrap_or_else(|e| panic!("embedded knowledge base: {e}"))
         });
         &KB
@@ -358,30 +359,30 @@ impl KnowledgeBase {
     /// Load from `(path relative to rules/, contents)` pairs and validate everything that can
     /// be checked without a log: unique codes, known causes and facts, compiling regexes.
     pub fn from_files(files: &[(&str, &str)]) -> Result<KnowledgeBase, String> {
-        Self::load(files, Format::Toml, true)
+        let files = files.iter().map(|&(path, text)| (path, Source::Toml(text)));
+        Self::load(files, true)
     }
 
-    fn load(
-        files: &[(&str, &str)],
-        format: Format,
+    fn load<'a>(
+        files: impl Iterator<Item = (&'a str, Source<'a>)>,
         check_patterns: bool,
     ) -> Result<KnowledgeBase, String> {
         let mut rules = Vec::new();
         let mut facts = Vec::new();
         let mut causes = Vec::new();
         let mut calibration = None;
-        for (path, text) in files {
+        for (path, source) in files {
             let at = |e: String| format!("rules/{path}: {e}");
-            match *path {
+            match path {
                 p if p == "facts.toml" || p.ends_with("/facts.toml") => {
-                    facts.extend(format.parse::<FactsFile>(text).map_err(at)?.fact)
+                    facts.extend(source.parse::<FactsFile>().map_err(at)?.fact)
                 }
-                "taxonomy.toml" => causes = format.parse::<TaxonomyFile>(text).map_err(at)?.cause,
+                "taxonomy.toml" => causes = source.parse::<TaxonomyFile>().map_err(at)?.cause,
                 "calibration.toml" => {
-                    calibration = Some(format.parse::<Calibration>(text).map_err(at)?)
+                    calibration = Some(source.parse::<Calibration>().map_err(at)?)
                 }
                 p if p.ends_with("/rule.toml") => {
-                    let mut rule: Rule = format.parse(text).map_err(at)?;
+                    let mut rule: Rule = source.parse().map_err(at)?;
                     rule.dir = p.trim_end_matches("/rule.toml").to_string();
                     rules.push(rule);
                 }
@@ -610,4 +611,21 @@ impl When {
 /// A likelihood ratio must be a positive number (NaN is not).
 fn is_ratio(x: f64) -> bool {
     x > 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The static tables build.rs embeds load the knowledge base the TOML files say, to the
+    /// last field (`{:?}` prints every one, floats exactly).
+    #[test]
+    fn the_embedded_tables_load_what_the_toml_files_say() {
+        let from_toml = KnowledgeBase::from_files(KB_FILES).unwrap();
+        assert!(from_toml.rules.len() > 100, "{}", from_toml.rules.len());
+        assert_eq!(
+            format!("{:?}", KnowledgeBase::embedded()),
+            format!("{from_toml:?}")
+        );
+    }
 }

@@ -6,12 +6,15 @@
 //! assert_eq!(report.outcome, "failed");
 //! ```
 
+mod automata;
 pub mod catalog;
 mod catalog_rows;
 pub mod decode;
 pub mod eval;
 pub mod infer;
 pub mod kb;
+mod kb_tree;
+mod literal_table;
 mod literals;
 pub mod logline;
 mod prefixes;

@@ -14,6 +14,7 @@
 //! The scanner is streaming: [`ScanState::feed`] takes complete lines, keeps a bounded
 //! amount of evidence per rule and fact, and so scans a 1 GiB log in constant memory.
 
+use crate::automata::Matcher;
 use crate::kb::{KnowledgeBase, parse_levels, stage_index};
 use crate::literals::LiteralGate;
 use crate::logline::{Level, LogLine};
@@ -74,14 +75,16 @@ pub struct Scanner {
     kb: &'static KnowledgeBase,
     /// Which patterns a text may match, from their literals (indexes into `sources`).
     gate: LiteralGate,
-    /// The patterns the gate cannot rule out (no usable literal), as one automaton for phase 1.
-    residual_prefilter: Option<meta::Regex>,
-    /// Per pattern, as phase 1 runs it on the raw bytes: compiled on first use.
-    raw: Vec<OnceLock<Option<meta::Regex>>>,
+    /// The patterns the gate cannot rule out (no usable literal), as one automaton for phase 1
+    /// (built by build.rs for the embedded knowledge base).
+    residual_prefilter: Option<Matcher>,
+    /// Per pattern, as phase 1 runs it on the raw bytes: the build-time DFA or compiled, on
+    /// first use.
+    raw: Vec<OnceLock<Option<Matcher>>>,
     /// Phase 1's sources: the patterns' own, then `Error` and the banner.
     sources: Vec<String>,
-    /// Per pattern, as phase 2 runs it on the message: compiled on first use.
-    phase2: Vec<OnceLock<Option<meta::Regex>>>,
+    /// Per pattern, as phase 2 runs it on the message: like `raw`.
+    phase2: Vec<OnceLock<Option<Matcher>>>,
     /// Same order as `sources`.
     patterns: Vec<Pattern>,
     /// Built when a scan's input proves big (`None` inside if it failed: the gate goes on).
@@ -223,11 +226,14 @@ impl Scanner {
         let residual_prefilter = if residual.is_empty() {
             None
         } else {
-            Some(
-                phase1_builder()
-                    .build_many(&residual)
-                    .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?,
-            )
+            match Matcher::embedded_residual(&residual) {
+                Some(dfa) => Some(dfa),
+                None => Some(Matcher::Regex(
+                    phase1_builder()
+                        .build_many(&residual)
+                        .map_err(|e| format!("compiling the knowledge base's patterns: {e}"))?,
+                )),
+            }
         };
         // Compiled on first use: most patterns never match a given log, and compiling all of
         // them would dominate the start-up time.
@@ -339,14 +345,14 @@ impl Scanner {
     }
 
     /// Pattern `i` as phase 1 runs it (`None` if it does not compile, which the kb tests rule out).
-    fn raw_regex(&self, i: usize) -> Option<&meta::Regex> {
+    fn raw_regex(&self, i: usize) -> Option<&Matcher> {
         self.raw[i]
-            .get_or_init(|| line_builder().build(&self.sources[i]).ok())
+            .get_or_init(|| line_matcher(&self.sources[i]))
             .as_ref()
     }
 
     /// Pattern `i` as phase 2 runs it on a message.
-    fn phase2_regex(&self, i: usize) -> Option<&meta::Regex> {
+    fn phase2_regex(&self, i: usize) -> Option<&Matcher> {
         // ASCII classes, like phase 1: the Unicode versions of `\w`, `\s`, `\d` and case
         // folding make the automata many times bigger and slower to build, and OpenOCD's
         // messages are ASCII. Captures are taken with each pattern's own (Unicode) regex.
@@ -355,7 +361,7 @@ impl Scanner {
             return self.raw_regex(i);
         }
         self.phase2[i]
-            .get_or_init(|| line_builder().build(&self.anchored[i]).ok())
+            .get_or_init(|| line_matcher(&self.anchored[i]))
             .as_ref()
     }
 
@@ -1026,6 +1032,11 @@ fn line_around(buf: &[u8], match_end: usize, pos: usize) -> (usize, usize) {
         .max(pos);
     let end = memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
     (start, end)
+}
+
+/// `pattern` run on one line or message: its build-time DFA, or compiled now.
+fn line_matcher(pattern: &str) -> Option<Matcher> {
+    Matcher::embedded(pattern).or_else(|| line_builder().build(pattern).ok().map(Matcher::Regex))
 }
 
 /// Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`, `\b`,
