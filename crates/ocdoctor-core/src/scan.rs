@@ -672,7 +672,11 @@ impl ScanState<'_> {
                     match &mut r.facts[fi] {
                         Some(f) => {
                             f.count += 1;
-                            f.last = hit();
+                            // Most candidates of a big log are fact lines: the last one's
+                            // text reuses the previous one's buffer (no allocation per line).
+                            f.last.line = line_no;
+                            f.last.level = line.level;
+                            cut_into(&line.text, &mut f.last.text);
                         }
                         slot @ None => {
                             *slot = Some(FactHits {
@@ -1085,12 +1089,27 @@ fn looks_binary(seg: &[u8]) -> bool {
 }
 
 fn cut(s: &str) -> String {
-    if s.chars().count() <= MAX_EVIDENCE_CHARS {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(MAX_EVIDENCE_CHARS).collect();
-    out.push('…');
+    let mut out = String::new();
+    cut_into(s, &mut out);
     out
+}
+
+/// `out` becomes `s` cut to [`MAX_EVIDENCE_CHARS`] characters (with an ellipsis if cut).
+fn cut_into(s: &str, out: &mut String) {
+    out.clear();
+    // No more bytes than the limit: no more chars either (no count of a short line's chars).
+    let cut_at = if s.len() <= MAX_EVIDENCE_CHARS {
+        None
+    } else {
+        s.char_indices().nth(MAX_EVIDENCE_CHARS).map(|(end, _)| end)
+    };
+    match cut_at {
+        None => out.push_str(s),
+        Some(end) => {
+            out.push_str(&s[..end]);
+            out.push('…');
+        }
+    }
 }
 
 #[cfg(test)]

@@ -45,40 +45,93 @@ pub const MAX_ID_LINES: usize = 4096;
 /// ...each cut at this length (a line of OpenOCD's that names an id is short).
 const MAX_ID_LINE_BYTES: usize = 4096;
 
-/// Picks the id lines out of a stream of bytes, line by line, in constant memory.
-#[derive(Default)]
+/// Picks the id lines out of a stream of bytes, in constant memory. A big log has millions of
+/// lines and a few id lines: the markers are searched over each block with one automaton and
+/// only the lines holding one are looked at, the others are counted (`memchr`).
 struct IdLines {
+    markers: aho_corasick::AhoCorasick,
     /// The number of the line being read (1-based once the first byte arrives).
     line_no: u64,
+    /// The head of the line being read (at most [`MAX_ID_LINE_BYTES`]), when it started in an
+    /// earlier block.
     partial: Vec<u8>,
     kept: Vec<(u64, String)>,
 }
 
+impl Default for IdLines {
+    fn default() -> IdLines {
+        IdLines {
+            // Eight ASCII literals: a packed (SIMD) searcher; building it cannot fail.
+            markers: aho_corasick::AhoCorasick::new(ID_LINE_MARKERS)
+                .unwrap_or_else(|e| panic!("the id line markers: {e}")),
+            line_no: 0,
+            partial: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+}
+
 impl IdLines {
     fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            let (piece, ends_line) = match bytes.iter().position(|&b| b == b'\n') {
-                Some(i) => (&bytes[..i], true),
-                None => (bytes, false),
+        // The line carried from the last block ends at the first newline here.
+        if !self.partial.is_empty() {
+            let Some(i) = memchr::memchr(b'\n', bytes) else {
+                self.push_partial(bytes);
+                return;
             };
-            let room = MAX_ID_LINE_BYTES.saturating_sub(self.partial.len());
-            self.partial
-                .extend_from_slice(&piece[..piece.len().min(room)]);
-            bytes = &bytes[(piece.len() + usize::from(ends_line))..];
-            if ends_line {
-                self.end_line();
-            }
+            self.push_partial(&bytes[..i]);
+            self.end_line();
+            bytes = &bytes[i + 1..];
         }
+        // Whole lines: only those holding a marker somewhere are looked at (a marker past
+        // `MAX_ID_LINE_BYTES` is checked again on the line's head by `keep_line`).
+        let complete = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
+        let mut counted = 0;
+        let mut from = 0;
+        while from < complete && self.kept.len() < MAX_ID_LINES {
+            let Some(hit) = self
+                .markers
+                .find(aho_corasick::Input::new(&bytes[..complete]).range(from..complete))
+            else {
+                break;
+            };
+            let start = memchr::memrchr(b'\n', &bytes[..hit.start()]).map_or(0, |i| i + 1);
+            // A marker holds no newline, and `bytes[..complete]` ends with one.
+            let end = memchr::memchr(b'\n', &bytes[hit.end()..complete])
+                .map_or(complete - 1, |i| hit.end() + i);
+            self.line_no += memchr::memchr_iter(b'\n', &bytes[counted..start]).count() as u64 + 1;
+            let head = &bytes[start..end.min(start + MAX_ID_LINE_BYTES)];
+            self.keep_line(head);
+            counted = end + 1;
+            from = end + 1;
+        }
+        self.line_no += memchr::memchr_iter(b'\n', &bytes[counted..complete]).count() as u64;
+        // The line going on in the next block.
+        self.push_partial(&bytes[complete..]);
+    }
+
+    fn push_partial(&mut self, piece: &[u8]) {
+        let room = MAX_ID_LINE_BYTES.saturating_sub(self.partial.len());
+        self.partial
+            .extend_from_slice(&piece[..piece.len().min(room)]);
     }
 
     fn end_line(&mut self) {
         self.line_no += 1;
-        let line = String::from_utf8_lossy(&self.partial);
+        let head = std::mem::take(&mut self.partial);
+        self.keep_line(&head);
+        self.partial = head;
+        self.partial.clear();
+    }
+
+    /// Keep the line (`head`: its first [`MAX_ID_LINE_BYTES`], no newline) if it names an id;
+    /// `line_no` is its number.
+    fn keep_line(&mut self, head: &[u8]) {
+        let line = String::from_utf8_lossy(head);
         let line = line.trim_end_matches('\r');
         if self.kept.len() < MAX_ID_LINES && ID_LINE_MARKERS.iter().any(|m| line.contains(m)) {
             self.kept.push((self.line_no, line.to_string()));
         }
-        self.partial.clear();
     }
 
     fn finish(mut self) -> Vec<(u64, String)> {
@@ -280,4 +333,87 @@ pub fn diagnose_bytes(log: &[u8], path: Option<&str>) -> Report {
     let read = read_log_bytes(log, path);
     let reading = read.id_reading();
     crate::chip::report_with_reading(read.scan, path, Hints::default(), reading.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id lines by their definition: every line, cut at `MAX_ID_LINE_BYTES`, read alone.
+    fn id_lines_one_by_one(log: &[u8]) -> Vec<(u64, String)> {
+        let mut kept = Vec::new();
+        let body = log.strip_suffix(b"\n").unwrap_or(log);
+        if log.is_empty() {
+            return kept;
+        }
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let head = &raw[..raw.len().min(MAX_ID_LINE_BYTES)];
+            let line = String::from_utf8_lossy(head);
+            let line = line.trim_end_matches('\r');
+            if kept.len() < MAX_ID_LINES && ID_LINE_MARKERS.iter().any(|m| line.contains(m)) {
+                kept.push((i as u64 + 1, line.to_string()));
+            }
+        }
+        kept
+    }
+
+    fn fed_in_pieces(log: &[u8], piece: usize) -> Vec<(u64, String)> {
+        let mut ids = IdLines::default();
+        for chunk in log.chunks(piece.max(1)) {
+            ids.feed(chunk);
+        }
+        ids.finish()
+    }
+
+    /// Lines that test the edges: a marker past the cut of a long line, a marker inside
+    /// another (`Unexpected idcode` holds `expected `), CRLF, invalid UTF-8, empty lines.
+    fn awkward_log() -> Vec<u8> {
+        let mut log = Vec::new();
+        log.extend_from_slice(b"Info : JTAG tap: stm32f1x.cpu tap/device found\r\n\n\n");
+        log.extend_from_slice(&vec![b'x'; MAX_ID_LINE_BYTES - 5]);
+        log.extend_from_slice(b"Unexpected idcode 0x1\n");
+        log.extend_from_slice(&vec![b'y'; 3 * MAX_ID_LINE_BYTES]);
+        log.extend_from_slice(b" SWD DPIDR 0x2ba01477\n");
+        log.extend_from_slice(b"Warn : UNEXPECTED \xff\xfe idcode: 0x2ba01477\n");
+        log.extend_from_slice(b"Error: expected 1 of 1: 0x3ba00477\nno newline: device id = 0x1");
+        log
+    }
+
+    #[test]
+    fn the_id_lines_are_those_of_a_line_by_line_reading_in_any_split() {
+        let mut log = awkward_log();
+        let runs = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ocdoctor-core/tests/data/runs");
+        let mut paths: Vec<_> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            log.extend_from_slice(&std::fs::read(path).unwrap());
+        }
+        log.extend_from_slice(&awkward_log());
+        let expected = id_lines_one_by_one(&log);
+        assert!(expected.len() > 50, "{}", expected.len());
+        for piece in [1, 7, 100, 4095, 4096, 65536, log.len()] {
+            assert_eq!(
+                fed_in_pieces(&log, piece),
+                expected,
+                "pieces of {piece} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn at_most_max_id_lines_are_kept_and_every_line_is_counted() {
+        let mut log = Vec::new();
+        for _ in 0..MAX_ID_LINES + 10 {
+            log.extend_from_slice(b"Info : JTAG tap: a.cpu tap/device found\nDebug: x\n");
+        }
+        log.extend_from_slice(b"Info : SWD DPIDR 0x1\n");
+        let kept = fed_in_pieces(&log, 1 << 20);
+        assert_eq!(kept, id_lines_one_by_one(&log));
+        assert_eq!(kept.len(), MAX_ID_LINES);
+        assert_eq!(kept.last().unwrap().0, 2 * MAX_ID_LINES as u64 - 1);
+    }
 }
