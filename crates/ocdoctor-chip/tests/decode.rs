@@ -238,10 +238,16 @@ fn explain_renders_the_clone_fix() {
         first,
         "0x2ba01477: ARM Ltd (JEP106 bank 4, 0x3b) · part 0xba01 · version 2 — ARM Cortex-M3/M4 SW-DP"
     );
-    // The genuine STM32F4 SW-DP (issue 11): said first, and the clone reading is conditional.
+    // ARM's own debug-port id: said to name the debug port, not the chip (issue 10).
     let second = text.lines().nth(1).unwrap();
     assert!(
-        second.starts_with("Genuine: the id of STM32F4 (target/stm32f4x.cfg)"),
+        second.starts_with("designer 0x23b (ARM Ltd): ARM's own debug-port id"),
+        "{text}"
+    );
+    // The genuine STM32F4 SW-DP (issue 11): said before the clone reading, which is conditional.
+    let third = text.lines().nth(2).unwrap();
+    assert!(
+        third.starts_with("Genuine: the id of STM32F4 (target/stm32f4x.cfg)"),
         "{text}"
     );
     assert!(text.contains(
@@ -251,7 +257,7 @@ fn explain_renders_the_clone_fix() {
     let jtag = explain_id("0x4ba00477").unwrap().render_text();
     assert!(
         jtag.lines()
-            .nth(1)
+            .nth(2)
             .unwrap()
             .starts_with("Genuine: the id of STM32F4"),
         "{jtag}"
