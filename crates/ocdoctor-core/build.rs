@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "src/anchor_form.rs"]
+mod anchor_form;
 #[allow(dead_code)] // the parser's items the build does not need
 #[path = "src/catalog_rows.rs"]
 mod catalog_rows;
@@ -30,8 +32,8 @@ fn regexes(value: &toml::Value, out: &mut Vec<String>, anchored: &mut Vec<String
                     toml::Value::String(s) if k == "regex" => {
                         out.push(s.clone());
                         match t.get("anchor").and_then(|a| a.as_str()) {
-                            Some("start") => anchored.push(format!(r"\A(?:{s})")),
-                            Some("whole") => anchored.push(format!(r"\A(?:{s})\z")),
+                            Some("start") => anchored.push(anchor_form::at_start(s)),
+                            Some("whole") => anchored.push(anchor_form::whole(s)),
                             _ => {}
                         }
                     }
@@ -71,6 +73,22 @@ fn dfa_bytes(patterns: &[&str], limit: usize, minimize: bool) -> Option<Vec<u8>>
 const LINE_DFA_LIMIT: usize = 64 << 10;
 const RESIDUAL_DFA_LIMIT: usize = 4 << 20;
 
+/// Writes `static NAME: [TY; N] = [ … ];` to `out`, each of `items` as `item` writes it, one
+/// a line.
+fn static_array<T>(
+    out: &mut String,
+    name: &str,
+    ty: &str,
+    items: &[T],
+    item: impl Fn(&T) -> String,
+) {
+    writeln!(out, "static {name}: [{ty}; {}] = [", items.len()).unwrap();
+    for t in items {
+        writeln!(out, "    {},", item(t)).unwrap();
+    }
+    writeln!(out, "];").unwrap();
+}
+
 /// The build-time DFAs (`src/automata.rs`): one per pattern form the scanner runs on a line
 /// (`forms`, sorted and without repeats) and one of the literal gate's residual patterns, in
 /// one blob with each DFA at an 8-aligned offset.
@@ -83,19 +101,14 @@ fn automata(forms: &[String], residual: &[String], out_dir: &Path) -> String {
         at
     };
     let mut out = String::new();
-    let mut skipped = 0;
-    let mut lines = String::new();
-    let mut kept = 0;
+    let mut line_dfas = Vec::new();
     for form in forms {
-        match dfa_bytes(&[form], LINE_DFA_LIMIT, true) {
-            Some(bytes) => {
-                let (start, len) = place(bytes);
-                writeln!(lines, "    ({form:?}, {start}, {len}),").unwrap();
-                kept += 1;
-            }
-            None => skipped += 1,
+        if let Some(bytes) = dfa_bytes(&[form], LINE_DFA_LIMIT, true) {
+            let (start, len) = place(bytes);
+            line_dfas.push((form, start, len));
         }
     }
+    let (kept, skipped) = (line_dfas.len(), forms.len() - line_dfas.len());
     let residual_refs: Vec<&str> = residual.iter().map(String::as_str).collect();
     let residual_dfa = match dfa_bytes(&residual_refs, RESIDUAL_DFA_LIMIT, false) {
         Some(bytes) => format!("Some({:?})", place(bytes)),
@@ -115,11 +128,13 @@ fn automata(forms: &[String], residual: &[String], out_dir: &Path) -> String {
         path.display().to_string()
     )
     .unwrap();
-    writeln!(
-        out,
-        "static LINE_DFAS: [(&str, u32, u32); {kept}] = [\n{lines}];"
-    )
-    .unwrap();
+    static_array(
+        &mut out,
+        "LINE_DFAS",
+        "(&str, u32, u32)",
+        &line_dfas,
+        |(form, start, len)| format!("({form:?}, {start}, {len})"),
+    );
     writeln!(out, "static RESIDUAL_SOURCES: &[&str] = &{residual:?};").unwrap();
     writeln!(
         out,
@@ -173,30 +188,22 @@ fn gate_prefixes(mut sources: Vec<String>, out_dir: &Path) -> (String, Vec<Strin
         bytes.display().to_string()
     )
     .unwrap();
-    let statics = [
-        (
-            "GATE_LITERALS",
-            "(u32, u32, u32)",
-            t.literals.len(),
-            format!("{:?}", t.literals),
-        ),
-        (
-            "GATE_HEADS",
-            "[u8; 3]",
-            t.heads.len(),
-            format!("{:?}", t.heads),
-        ),
-        (
-            "GATE_HEAD_STARTS",
-            "u32",
-            t.head_starts.len(),
-            format!("{:?}", t.head_starts),
-        ),
-        ("GATE_PAIRS", "u64", t.pairs.len(), format!("{:?}", t.pairs)),
-    ];
-    for (name, ty, len, items) in statics {
-        writeln!(out, "static {name}: [{ty}; {len}] = {items};").unwrap();
-    }
+    static_array(
+        &mut out,
+        "GATE_LITERALS",
+        "(u32, u32, u32)",
+        &t.literals,
+        |x| format!("{x:?}"),
+    );
+    static_array(&mut out, "GATE_HEADS", "[u8; 3]", &t.heads, |x| {
+        format!("{x:?}")
+    });
+    static_array(&mut out, "GATE_HEAD_STARTS", "u32", &t.head_starts, |x| {
+        format!("{x:?}")
+    });
+    static_array(&mut out, "GATE_PAIRS", "u64", &t.pairs, |x| {
+        format!("{x:?}")
+    });
     writeln!(out, "const GATE_MIN_LEN: u32 = {};", t.min_len).unwrap();
     (out, residual)
 }
@@ -274,31 +281,17 @@ impl TreeWriter {
             "static KB_STRINGS: &str = include_str!({:?});\n",
             blob.display().to_string()
         );
-        writeln!(out, "static KB_NODES: [Node; {}] = [", self.nodes.len()).unwrap();
-        for n in &self.nodes {
-            writeln!(out, "    {n},").unwrap();
-        }
-        writeln!(out, "];").unwrap();
-        writeln!(
-            out,
-            "static KB_ENTRIES: [Entry; {}] = [",
-            self.entries.len()
-        )
-        .unwrap();
-        for e in &self.entries {
-            writeln!(out, "    {e:?},").unwrap();
-        }
-        writeln!(out, "];").unwrap();
-        writeln!(
-            out,
-            "static KB_FILES_TREE: [(&str, u32); {}] = [",
-            files.len()
-        )
-        .unwrap();
-        for (path, root) in files {
-            writeln!(out, "    ({path:?}, {root}),").unwrap();
-        }
-        writeln!(out, "];").unwrap();
+        static_array(&mut out, "KB_NODES", "Node", &self.nodes, |n| n.clone());
+        static_array(&mut out, "KB_ENTRIES", "Entry", &self.entries, |e| {
+            format!("{e:?}")
+        });
+        static_array(
+            &mut out,
+            "KB_FILES_TREE",
+            "(&str, u32)",
+            files,
+            |(path, root)| format!("({path:?}, {root})"),
+        );
         out
     }
 }
@@ -310,48 +303,28 @@ fn catalog_index(messages: &str) -> String {
     let (starts, formats) = catalog_rows::formats_by_key(&key_of_row, keys.len());
     let grams = catalog_rows::grams(&keys);
     let mut out = String::new();
-    writeln!(out, "static EMBEDDED_FORMATS: [Format; {}] = [", rows.len()).unwrap();
-    for r in &rows {
-        writeln!(
-            out,
-            "    Format {{ level: Cow::Borrowed({:?}), subsystem: Cow::Borrowed({:?}), file: Cow::Borrowed({:?}), sources: Cow::Borrowed({:?}), text: Cow::Borrowed({:?}), pieces: OnceLock::new(), literal_chars: {} }},",
+    static_array(&mut out, "EMBEDDED_FORMATS", "Format", &rows, |r| {
+        format!(
+            "Format {{ level: Cow::Borrowed({:?}), subsystem: Cow::Borrowed({:?}), file: Cow::Borrowed({:?}), sources: Cow::Borrowed({:?}), text: Cow::Borrowed({:?}), pieces: OnceLock::new(), literal_chars: {} }}",
             r.level, r.subsystem, r.file, r.sources, r.text, r.literal_chars
         )
-        .unwrap();
-    }
-    writeln!(out, "];").unwrap();
-    writeln!(
-        out,
-        "static EMBEDDED_KEYS: [Cow<'static, str>; {}] = [",
-        keys.len()
-    )
-    .unwrap();
-    for k in &keys {
-        writeln!(out, "    Cow::Borrowed({k:?}),").unwrap();
-    }
-    writeln!(out, "];").unwrap();
-    writeln!(
-        out,
-        "static EMBEDDED_GRAMS: [([u8; KEY_GRAM], u32); {}] = [",
-        grams.len()
-    )
-    .unwrap();
-    for (g, k) in &grams {
-        writeln!(out, "    ({g:?}, {k}),").unwrap();
-    }
-    writeln!(out, "];").unwrap();
-    writeln!(
-        out,
-        "static EMBEDDED_KEY_STARTS: [u32; {}] = {starts:?};",
-        starts.len()
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "static EMBEDDED_KEY_FORMATS: [u32; {}] = {formats:?};",
-        formats.len()
-    )
-    .unwrap();
+    });
+    static_array(&mut out, "EMBEDDED_KEYS", "Cow<'static, str>", &keys, |k| {
+        format!("Cow::Borrowed({k:?})")
+    });
+    static_array(
+        &mut out,
+        "EMBEDDED_GRAMS",
+        "([u8; KEY_GRAM], u32)",
+        &grams,
+        |(g, k)| format!("({g:?}, {k})"),
+    );
+    static_array(&mut out, "EMBEDDED_KEY_STARTS", "u32", &starts, |n| {
+        n.to_string()
+    });
+    static_array(&mut out, "EMBEDDED_KEY_FORMATS", "u32", &formats, |n| {
+        n.to_string()
+    });
     out
 }
 
@@ -419,7 +392,11 @@ fn main() {
     std::fs::write(out_dir.join("kb_files.rs"), toml_src).unwrap();
     std::fs::write(out_dir.join("kb_tree.rs"), tree.source(&roots, &out_dir)).unwrap();
 
-    for shared in ["src/prefixes.rs", "src/literal_table.rs"] {
+    for shared in [
+        "src/prefixes.rs",
+        "src/literal_table.rs",
+        "src/anchor_form.rs",
+    ] {
         println!("cargo:rerun-if-changed={}", manifest.join(shared).display());
     }
     let (gate, residual) = gate_prefixes(sources.clone(), &out_dir);

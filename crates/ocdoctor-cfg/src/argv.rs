@@ -130,6 +130,12 @@ pub fn shell_join<S: AsRef<str>>(words: &[S]) -> String {
 }
 
 impl Invocation {
+    /// Every word of the command line in order, the program first when the first word names
+    /// it (word k of `parse_args(argv)` is `argv[k]`).
+    pub fn words(&self) -> impl Iterator<Item = &Arg> {
+        self.program.iter().chain(&self.args)
+    }
+
     /// Parse an argv as the shell passed it. The first element may be the program name.
     pub fn parse_args(args: &[String]) -> Invocation {
         let mut line = String::new();

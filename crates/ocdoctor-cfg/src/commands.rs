@@ -11,20 +11,27 @@ use std::sync::LazyLock;
 const OPENOCD_COMMANDS_TSV: &str = include_str!("../../../rules/versions/commands.tsv");
 const JIM_COMMANDS: &str = include_str!("../data/jim_commands.txt");
 
-/// The first words of every known command (`adapter`, `transport`, `init`, `set`…).
-static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    let openocd = OPENOCD_COMMANDS_TSV
+/// Each row of `commands.tsv`: the command's first word and its `sources` column (the releases
+/// and forks that register it).
+fn openocd_commands() -> impl Iterator<Item = (&'static str, Option<&'static str>)> {
+    OPENOCD_COMMANDS_TSV
         .lines()
         .filter(|l| !l.starts_with('#'))
         .skip(1)
-        .filter_map(|l| l.split('\t').next())
-        .filter_map(|c| c.split(' ').next())
-        .filter(|c| !c.is_empty());
-    let jim = JIM_COMMANDS
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .flat_map(str::split_whitespace);
-    openocd.chain(jim).collect()
+        .map(|l| {
+            let mut fields = l.split('\t');
+            let name = fields.next().and_then(|c| c.split(' ').next());
+            (name.unwrap_or_default(), fields.nth(3))
+        })
+}
+
+/// The first words of every known command (`adapter`, `transport`, `init`, `set`…).
+static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    openocd_commands()
+        .map(|(name, _)| name)
+        .filter(|c| !c.is_empty())
+        .chain(JIM.iter().copied())
+        .collect()
 });
 
 /// The known names by byte length, each list sorted: a suggestion looks only at the lengths
@@ -57,26 +64,10 @@ pub fn is_known(name: &str) -> bool {
     KNOWN.contains(name.trim_start_matches("::"))
 }
 
-/// The release tag of `version` in the `sources` column of `commands.tsv`.
-fn release_tag(version: Version) -> &'static str {
-    match version {
-        Version::V0_10 => "0.10.0",
-        Version::V0_11 => "0.11.0",
-        Version::V0_12 => "0.12.0",
-        Version::Master => "master",
-    }
-}
-
 /// The first words of the commands each release registers (`commands.tsv`'s `sources`).
 static BY_RELEASE: LazyLock<HashSet<(&'static str, &'static str)>> = LazyLock::new(|| {
-    OPENOCD_COMMANDS_TSV
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            Some((f.first()?.split(' ').next()?, *f.get(4)?))
-        })
+    openocd_commands()
+        .filter_map(|(name, sources)| Some((name, sources?)))
         .flat_map(|(name, sources)| sources.split(',').map(move |s| (name, s)))
         .collect()
 });
@@ -85,7 +76,7 @@ static BY_RELEASE: LazyLock<HashSet<(&'static str, &'static str)>> = LazyLock::n
 /// write for that version, unlike [`is_known`], which also knows other releases and forks.
 pub fn is_known_in(name: &str, version: Version) -> bool {
     let name = name.trim_start_matches("::");
-    JIM.contains(name) || BY_RELEASE.contains(&(name, release_tag(version)))
+    JIM.contains(name) || BY_RELEASE.contains(&(name, version.release_tag()))
 }
 
 /// The known command closest to `name` (`transprt` → `transport`), when one is close enough

@@ -51,6 +51,17 @@ impl Version {
             Version::Master => "master (0.12.0+dev)",
         }
     }
+
+    /// The release's tag as the `sources` columns of the version tables name it
+    /// (`rules/versions/commands.tsv`).
+    pub fn release_tag(self) -> &'static str {
+        match self {
+            Version::V0_10 => "0.10.0",
+            Version::V0_11 => "0.11.0",
+            Version::V0_12 => "0.12.0",
+            Version::Master => "master",
+        }
+    }
 }
 
 /// What a row is about.

@@ -22,17 +22,20 @@ struct Aligned<T: ?Sized> {
 // `RESIDUAL_DFA` ((offset, length) of their one DFA, if built): written by build.rs.
 include!(concat!(env!("OUT_DIR"), "/automata.rs"));
 
-fn dfa_at(start: u32, len: u32) -> Option<dense::DFA<&'static [u32]>> {
+fn dfa_at(start: u32, len: u32) -> Option<Box<dense::DFA<&'static [u32]>>> {
     let bytes = AUTOMATA
         .bytes
         .get(start as usize..(start as usize).checked_add(len as usize)?)?;
-    dense::DFA::from_bytes(bytes).ok().map(|(dfa, _)| dfa)
+    dense::DFA::from_bytes(bytes)
+        .ok()
+        .map(|(dfa, _)| Box::new(dfa))
 }
 
 /// A pattern (or a set of them) ready to search: a build-time DFA, or a regex compiled now.
 /// Both search with the same leftmost-first automaton semantics, so they give the same answers.
 pub(crate) enum Matcher {
-    Dfa(dense::DFA<&'static [u32]>),
+    /// Boxed: a DFA's header is ~800 bytes, and most patterns of a scanner stay unbuilt.
+    Dfa(Box<dense::DFA<&'static [u32]>>),
     Regex(meta::Regex),
 }
 

@@ -124,8 +124,8 @@ impl Anchor {
     pub fn wrap(anchor: Option<Anchor>, re: &str) -> String {
         match anchor {
             None => re.to_string(),
-            Some(Anchor::Start) => format!(r"\A(?:{re})"),
-            Some(Anchor::Whole) => format!(r"\A(?:{re})\z"),
+            Some(Anchor::Start) => crate::anchor_form::at_start(re),
+            Some(Anchor::Whole) => crate::anchor_form::whole(re),
         }
     }
 }

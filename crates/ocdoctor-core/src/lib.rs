@@ -6,6 +6,7 @@
 //! assert_eq!(report.outcome, "failed");
 //! ```
 
+mod anchor_form;
 mod automata;
 pub mod catalog;
 mod catalog_rows;
@@ -23,6 +24,8 @@ pub mod render;
 pub mod render_sarif;
 pub mod report;
 pub mod scan;
+#[cfg(test)]
+mod test_logs;
 pub mod version;
 pub mod wording;
 

@@ -155,28 +155,6 @@ mod tests {
         assert_eq!(embedded.min_len, built.min_len);
     }
 
-    /// Every repository log (test runs and rule fixtures).
-    fn repo_logs() -> Vec<Vec<u8>> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut dirs = vec![
-            root.join("rules"),
-            root.join("crates/ocdoctor-core/tests/data"),
-        ];
-        let mut logs = Vec::new();
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "log") {
-                    logs.push(std::fs::read(&path).unwrap());
-                }
-            }
-        }
-        assert!(logs.len() > 500, "found only {} logs", logs.len());
-        logs
-    }
-
     /// The gate of the embedded knowledge base answers what an Aho-Corasick automaton of the
     /// same literals answers (the gate it replaced): the same earliest literal end from every
     /// position the scanner searches from, and the same patterns on every line.
@@ -209,7 +187,7 @@ mod tests {
             .unwrap();
         let (mut ends, mut lines) = (0, 0);
         let mut possible = Vec::new();
-        for log in repo_logs() {
+        for (_, log) in crate::test_logs::repo_logs(&["rules", "crates/ocdoctor-core/tests/data"]) {
             let mut pos = 0;
             while pos < log.len() {
                 let expected = ac

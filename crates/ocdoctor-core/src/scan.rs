@@ -1043,10 +1043,6 @@ fn line_matcher(pattern: &str) -> Option<Matcher> {
     Matcher::embedded(pattern).or_else(|| line_builder().build(pattern).ok().map(Matcher::Regex))
 }
 
-/// Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`, `\b`,
-/// `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy input (the meta
-/// regex then falls back to a PikeVM, ~1000x slower). OpenOCD's messages are ASCII; phase 2
-/// re-checks each candidate, so nothing is lost but a few wasted candidates.
 /// One pattern run on one line or message (phase 1's confirmation, phase 2): the same syntax as
 /// [`phase1_builder`], without the parts that only pay off on long haystacks and cost most of
 /// a small regex' build (a full DFA, a literal prefilter, the one-pass DFA). The lazy DFA
@@ -1062,6 +1058,10 @@ fn line_builder() -> meta::Builder {
     b
 }
 
+/// Phase 1 only picks candidate lines, so it runs byte-oriented and ASCII-only: `\w`, `\b`,
+/// `\s` and case folding over Unicode blow up the lazy DFA on binary or noisy input (the meta
+/// regex then falls back to a PikeVM, ~1000x slower). OpenOCD's messages are ASCII; phase 2
+/// re-checks each candidate, so nothing is lost but a few wasted candidates.
 fn phase1_builder() -> meta::Builder {
     let mut b = meta::Regex::builder();
     b.syntax(
@@ -1118,26 +1118,7 @@ mod tests {
 
     /// Every real log of the repository (test runs and rule fixtures), read from disk.
     fn repo_logs() -> Vec<(std::path::PathBuf, Vec<u8>)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut dirs = vec![
-            root.join("rules"),
-            root.join("crates/ocdoctor-core/tests/data/runs"),
-        ];
-        let mut logs = Vec::new();
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "log") {
-                    let bytes = std::fs::read(&path).unwrap();
-                    logs.push((path, bytes));
-                }
-            }
-        }
-        logs.sort();
-        assert!(logs.len() > 500, "found only {} logs", logs.len());
-        logs
+        crate::test_logs::repo_logs(&["rules", "crates/ocdoctor-core/tests/data/runs"])
     }
 
     fn scan_with_full(sc: &Scanner, bytes: &[u8]) -> ScanResult {

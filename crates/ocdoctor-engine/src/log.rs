@@ -8,6 +8,7 @@ use crate::error::EngineError;
 use ocdoctor_core::{Hints, Report, ScanResult};
 use std::io::Read;
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// Keep at most this much of the log in memory for enrichment; bigger logs are only scanned.
 pub const KEEP_LOG_BYTES: usize = 16 << 20;
@@ -48,8 +49,8 @@ const MAX_ID_LINE_BYTES: usize = 4096;
 /// Picks the id lines out of a stream of bytes, in constant memory. A big log has millions of
 /// lines and a few id lines: the markers are searched over each block with one automaton and
 /// only the lines holding one are looked at, the others are counted (`memchr`).
+#[derive(Default)]
 struct IdLines {
-    markers: aho_corasick::AhoCorasick,
     /// The number of the line being read (1-based once the first byte arrives).
     line_no: u64,
     /// The head of the line being read (at most [`MAX_ID_LINE_BYTES`]), when it started in an
@@ -58,18 +59,12 @@ struct IdLines {
     kept: Vec<(u64, String)>,
 }
 
-impl Default for IdLines {
-    fn default() -> IdLines {
-        IdLines {
-            // Eight ASCII literals: a packed (SIMD) searcher; building it cannot fail.
-            markers: aho_corasick::AhoCorasick::new(ID_LINE_MARKERS)
-                .unwrap_or_else(|e| panic!("the id line markers: {e}")),
-            line_no: 0,
-            partial: Vec::new(),
-            kept: Vec::new(),
-        }
-    }
-}
+/// The searcher of [`ID_LINE_MARKERS`], built when a log first proves too big to keep (a kept
+/// log never needs it). Eight ASCII literals: a packed (SIMD) searcher; building it cannot fail.
+static ID_MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(ID_LINE_MARKERS)
+        .unwrap_or_else(|e| panic!("the id line markers: {e}"))
+});
 
 impl IdLines {
     fn feed(&mut self, mut bytes: &[u8]) {
@@ -89,9 +84,8 @@ impl IdLines {
         let mut counted = 0;
         let mut from = 0;
         while from < complete && self.kept.len() < MAX_ID_LINES {
-            let Some(hit) = self
-                .markers
-                .find(aho_corasick::Input::new(&bytes[..complete]).range(from..complete))
+            let Some(hit) =
+                ID_MARKERS.find(aho_corasick::Input::new(&bytes[..complete]).range(from..complete))
             else {
                 break;
             };

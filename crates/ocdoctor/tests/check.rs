@@ -712,12 +712,7 @@ fn run_case(c: &Case, live: bool) -> Outcome {
         assert_eq!(std::fs::read_to_string(&backup).unwrap(), before);
         // The problem is gone from a re-check.
         let again = json_of(&ocdoctor(dir).args(&args).output().unwrap());
-        let rules: Vec<&str> = again["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|f| f["rule"].as_str())
-            .collect();
+        let rules = live_support::finding_rules(&again);
         assert!(!rules.contains(&c.rule), "{}: still {rules:?}", c.name);
         o.fixed = Some(true);
         if live
@@ -944,12 +939,7 @@ fn diagnose_joins_the_command_line() {
         .output()
         .unwrap();
     let r = json_of(&out);
-    let rules: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["rule"].as_str())
-        .collect();
+    let rules = live_support::finding_rules(&r);
     assert!(rules.contains(&"CFG104"), "{rules:?}");
     assert_eq!(r["causes"][0]["cause"], "config-error");
 }
@@ -1088,11 +1078,9 @@ fn rules_of(dir: &Path) -> Vec<String> {
         .args(["check", "--format", "json", "."])
         .output()
         .unwrap();
-    json_of(&out)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["rule"].as_str().map(String::from))
+    live_support::finding_rules(&json_of(&out))
+        .into_iter()
+        .map(String::from)
         .collect()
 }
 

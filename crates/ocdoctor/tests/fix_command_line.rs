@@ -52,6 +52,9 @@ fn openocd(dir: &Path, args: &[String]) -> (Option<i32>, String) {
     (out.status.code(), live_support::printed(&out))
 }
 
+/// What openocd 0.12 says when the target cfg comes before the interface cfg.
+const WRONG_ORDER: &str = "Debug adapter does not support any transports? Check config file order.";
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -96,13 +99,42 @@ fn assert_clean(dir: &Path, fixed: &[String]) {
     let mut args = vec!["check", "--format", "json", "--"];
     args.extend(fixed.iter().map(String::as_str));
     let r = json(&ocdoctor(dir, &args));
-    let rules: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["rule"].as_str())
-        .collect();
+    let rules = live_support::finding_rules(&r);
     assert!(rules.is_empty(), "left in {fixed:?}: {rules:?}\n{r:#}");
+}
+
+/// `fix -- ARGV…`, the text form.
+fn fix_text(dir: &Path, argv: &[&str]) -> Output {
+    let mut args = vec!["fix", "--"];
+    args.extend(argv);
+    ocdoctor(dir, &args)
+}
+
+/// What a fixed command line goes through: the real openocd on `argv` prints each of `says`,
+/// `fix` corrects `argv` to `want`, and the corrected line is [`accepted`]. Returns openocd's
+/// exit code on `argv`, the fix document and what openocd printed on the corrected line.
+fn fixed_and_accepted(
+    dir: &Path,
+    argv: &[&str],
+    says: &[&str],
+    want: &[&str],
+) -> (Option<i32>, Value, String) {
+    let (code, before) = openocd(dir, &strings(argv));
+    for said in says {
+        assert!(before.contains(said), "{argv:?}: {before}");
+    }
+    let (doc, fixed) = corrected(dir, argv);
+    assert_eq!(fixed, strings(want), "{doc:#}");
+    (code, doc, accepted(dir, &fixed))
+}
+
+/// The real openocd accepts `argv` as it is, and `fix` has nothing to change in it.
+fn nothing_to_fix(dir: &Path, argv: &[&str]) {
+    let (code, log) = openocd(dir, &strings(argv));
+    assert_eq!(code, Some(0), "{log}");
+    let o = fix_text(dir, argv);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o), "ocdoctor fix: no edit to make\n");
 }
 
 #[test]
@@ -120,48 +152,30 @@ fn a_deprecated_command_becomes_its_replacement() {
         "-c",
         "adapter_khz 4000",
     ];
-    let (before_code, before) = openocd(dir.path(), &strings(&argv));
-    assert_eq!(before_code, Some(0), "{before}");
-    assert!(
-        before.contains("DEPRECATED! use 'adapter speed' not 'adapter_khz'"),
-        "{before}"
-    );
-    let (doc, fixed) = corrected(dir.path(), &argv);
-    assert_eq!(
-        fixed,
-        strings(&[
+    let (before_code, doc, log) = fixed_and_accepted(
+        dir.path(),
+        &argv,
+        &["DEPRECATED! use 'adapter speed' not 'adapter_khz'"],
+        &[
             "openocd",
             "-f",
             "interface/stlink.cfg",
             "-f",
             "target/stm32f1x.cfg",
             "-c",
-            "adapter speed 4000"
-        ])
+            "adapter speed 4000",
+        ],
     );
+    assert_eq!(before_code, Some(0));
     assert_eq!(
         doc["commands"][0]["fixed_line"],
         "openocd -f interface/stlink.cfg -f target/stm32f1x.cfg -c 'adapter speed 4000'"
     );
     assert_eq!(doc["commands"][0]["changes"][0]["id"], "deprecated-command");
-    let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("DEPRECATED"), "{log}");
     assert!(log.contains("adapter speed: 4000 kHz"), "{log}");
     // The text form: what changes, then the line to copy.
-    let o = ocdoctor(
-        dir.path(),
-        &[
-            "fix",
-            "--",
-            "openocd",
-            "-f",
-            "interface/stlink.cfg",
-            "-f",
-            "target/stm32f1x.cfg",
-            "-c",
-            "adapter_khz 4000",
-        ],
-    );
+    let o = fix_text(dir.path(), &argv);
     let t = text(&o);
     assert!(
         t.contains("'adapter_khz 4000' → 'adapter speed 4000'   (deprecated-command)"),
@@ -187,26 +201,20 @@ fn a_removed_cfg_becomes_the_file_that_replaced_it() {
         "-f",
         "target/kl25z_hla.cfg",
     ];
-    let (before_code, before) = openocd(dir.path(), &strings(&argv));
-    assert_eq!(before_code, Some(1), "{before}");
-    assert!(
-        before.contains("Can't find target/kl25z_hla.cfg"),
-        "{before}"
-    );
-    let (doc, fixed) = corrected(dir.path(), &argv);
-    assert_eq!(
-        fixed,
-        strings(&[
+    let (before_code, doc, _) = fixed_and_accepted(
+        dir.path(),
+        &argv,
+        &["Can't find target/kl25z_hla.cfg"],
+        &[
             "openocd",
             "-f",
             "interface/stlink.cfg",
             "-f",
-            "target/kl25.cfg"
-        ]),
-        "{doc:#}"
+            "target/kl25.cfg",
+        ],
     );
+    assert_eq!(before_code, Some(1));
     assert_eq!(doc["commands"][0]["changes"][0]["id"], "removed-file");
-    accepted(dir.path(), &fixed);
 }
 
 #[test]
@@ -304,13 +312,7 @@ fn a_clean_command_line_gets_no_corrected_line() {
         "-c",
         "adapter speed 4000",
     ];
-    let (code, log) = openocd(dir.path(), &strings(&argv));
-    assert_eq!(code, Some(0), "{log}");
-    let mut args = vec!["fix", "--"];
-    args.extend(argv);
-    let o = ocdoctor(dir.path(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(text(&o), "ocdoctor fix: no edit to make\n");
+    nothing_to_fix(dir.path(), &argv);
     let mut args = vec!["fix", "--format", "json", "--"];
     args.extend(argv);
     let doc = json(&ocdoctor(dir.path(), &args));
@@ -326,10 +328,7 @@ fn advice_is_not_written_into_the_command_line() {
     // No adapter: the finding's advice is `-f interface/<your probe>.cfg`, a placeholder, not a
     // fix.
     let dir = tempfile::tempdir().unwrap();
-    let o = ocdoctor(
-        dir.path(),
-        &["fix", "--", "openocd", "-f", "target/stm32f1x.cfg"],
-    );
+    let o = fix_text(dir.path(), &["openocd", "-f", "target/stm32f1x.cfg"]);
     let t = text(&o);
     assert!(t.contains("no edit to make"), "{t}");
     assert!(!t.contains("<your probe>"), "{t}");
@@ -366,30 +365,24 @@ fn the_interface_cfg_moves_before_the_target_cfg() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let argv = [
-        "openocd",
-        "-f",
-        "target/stm32f1x.cfg",
-        "-f",
-        "interface/stlink.cfg",
-    ];
-    let (_, before) = openocd(dir.path(), &strings(&argv));
-    assert!(
-        before.contains("Debug adapter does not support any transports? Check config file order."),
-        "{before}"
-    );
-    let (_, fixed) = corrected(dir.path(), &argv);
-    assert_eq!(
-        fixed,
-        strings(&[
+    let (_, _, log) = fixed_and_accepted(
+        dir.path(),
+        &[
+            "openocd",
+            "-f",
+            "target/stm32f1x.cfg",
+            "-f",
+            "interface/stlink.cfg",
+        ],
+        &[WRONG_ORDER],
+        &[
             "openocd",
             "-f",
             "interface/stlink.cfg",
             "-f",
-            "target/stm32f1x.cfg"
-        ])
+            "target/stm32f1x.cfg",
+        ],
     );
-    let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("Error"), "{log}");
 }
 
@@ -407,25 +400,21 @@ fn joined_options_are_fixed_in_their_word() {
         "-ftarget/stm32f1x.cfg",
         "-cadapter_khz 4000",
     ];
-    let (code, before) = openocd(dir.path(), &strings(&argv));
-    assert_eq!(code, Some(0), "{before}");
-    assert!(
-        before.contains("interface/stlink-v2.cfg is deprecated")
-            && before.contains("DEPRECATED! use 'adapter speed' not 'adapter_khz'"),
-        "{before}"
-    );
-    let (doc, fixed) = corrected(dir.path(), &argv);
-    assert_eq!(
-        fixed,
-        strings(&[
+    let (code, _, log) = fixed_and_accepted(
+        dir.path(),
+        &argv,
+        &[
+            "interface/stlink-v2.cfg is deprecated",
+            "DEPRECATED! use 'adapter speed' not 'adapter_khz'",
+        ],
+        &[
             "openocd",
             "-finterface/stlink.cfg",
             "-ftarget/stm32f1x.cfg",
-            "-cadapter speed 4000"
-        ]),
-        "{doc:#}"
+            "-cadapter speed 4000",
+        ],
     );
-    let log = accepted(dir.path(), &fixed);
+    assert_eq!(code, Some(0));
     assert!(
         !log.contains("deprecated") && !log.contains("DEPRECATED"),
         "{log}"
@@ -439,26 +428,20 @@ fn a_joined_interface_cfg_moves_before_the_joined_target_cfg() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let argv = [
-        "openocd",
-        "-ftarget/stm32f1x.cfg",
-        "--file=interface/stlink.cfg",
-    ];
-    let (_, before) = openocd(dir.path(), &strings(&argv));
-    assert!(
-        before.contains("Debug adapter does not support any transports? Check config file order."),
-        "{before}"
-    );
-    let (_, fixed) = corrected(dir.path(), &argv);
-    assert_eq!(
-        fixed,
-        strings(&[
+    let (_, _, log) = fixed_and_accepted(
+        dir.path(),
+        &[
+            "openocd",
+            "-ftarget/stm32f1x.cfg",
+            "--file=interface/stlink.cfg",
+        ],
+        &[WRONG_ORDER],
+        &[
             "openocd",
             "--file=interface/stlink.cfg",
-            "-ftarget/stm32f1x.cfg"
-        ])
+            "-ftarget/stm32f1x.cfg",
+        ],
     );
-    let log = accepted(dir.path(), &fixed);
     assert!(!log.contains("Error"), "{log}");
 }
 
@@ -476,13 +459,7 @@ fn a_clean_command_line_with_joined_options_gets_no_corrected_line() {
         "--file=target/stm32f1x.cfg",
         "-cadapter speed 4000",
     ];
-    let (code, log) = openocd(dir.path(), &strings(&argv));
-    assert_eq!(code, Some(0), "{log}");
-    let mut args = vec!["fix", "--"];
-    args.extend(argv);
-    let o = ocdoctor(dir.path(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(text(&o), "ocdoctor fix: no edit to make\n");
+    nothing_to_fix(dir.path(), &argv);
 }
 
 /// The problems of the command line's own words: each whole option is replaced by the
@@ -570,12 +547,8 @@ fn whole_options_the_check_reports_are_rewritten() {
         ),
     ];
     for (argv, says, want) in cases {
-        let (code, before) = openocd(dir.path(), &strings(argv));
-        assert_eq!(code, Some(1), "{argv:?}: {before}");
-        assert!(before.contains(says), "{argv:?}: {before}");
-        let (doc, fixed) = corrected(dir.path(), argv);
-        assert_eq!(fixed, strings(want), "{doc:#}");
-        accepted(dir.path(), &fixed);
+        let (code, _, _) = fixed_and_accepted(dir.path(), argv, &[says], want);
+        assert_eq!(code, Some(1), "{argv:?}");
     }
     // The pipe mode's log went where the corrected `-c` said.
     assert!(dir.path().join("openocd.log").is_file());

@@ -51,6 +51,21 @@ fn by_rule<'a>(diags: &'a [Value], rule: &str) -> &'a Value {
 
 const BOARD: &str = "# carte d’évaluation 板 — see CFG106\nset NAME \"é𝄞\"; adapter_khz 4000\nsource [find interface/stlink-v3.cfgx]\nsource [find local.cfg]\nsource [find interface/stlink.cfg]\n";
 
+/// The code action the server offers for diagnostic `diag` (rule `rule`) of `file`.
+fn quick_fix(c: &mut Client, file: &Path, diag: &Value, rule: &str) -> Value {
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(file)}, "range": diag["range"], "context": {"diagnostics": [diag]}}),
+    );
+    actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["diagnostics"][0]["code"] == rule)
+        .cloned()
+        .unwrap_or_else(|| panic!("{actions}"))
+}
+
 #[test]
 fn a_cfg_file_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,16 +114,7 @@ fn a_cfg_file_round_trip() {
     assert!(md.starts_with("# CFG106"), "{md}");
 
     // Code action: the check's edit as a WorkspaceEdit, applied by the "editor".
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": uri(&board)}, "range": khz["range"], "context": {"diagnostics": [khz]}}),
-    );
-    let action = actions["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["diagnostics"][0]["code"] == "CFG106")
-        .unwrap_or_else(|| panic!("{actions}"));
+    let action = quick_fix(&mut c, &board, khz, "CFG106");
     assert_eq!(action["kind"], "quickfix");
     let edits = action["edit"]["changes"][uri(&board)].as_array().unwrap();
     assert_eq!(edits.len(), 1);
@@ -270,16 +276,7 @@ fn lone_carriage_returns_are_line_ends_for_the_client() {
     assert!(md.contains("adapter_khz"), "{hover}");
     assert_eq!(hover["result"]["range"], khz["range"]);
     // The quick fix replaces exactly `adapter_khz`.
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": uri(&board)}, "range": khz["range"], "context": {"diagnostics": [khz]}}),
-    );
-    let action = actions["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["diagnostics"][0]["code"] == "CFG106")
-        .unwrap_or_else(|| panic!("{actions}"));
+    let action = quick_fix(&mut c, &board, khz, "CFG106");
     let edits = action["edit"]["changes"][uri(&board)].as_array().unwrap();
     assert_eq!(edits[0]["range"], khz["range"]);
     c.stop();

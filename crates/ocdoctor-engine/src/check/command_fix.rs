@@ -12,8 +12,9 @@
 //! (`-finterface/x.cfg`, `-cCMD`, `--file=X`): getopt_long reads them as the separate forms.
 
 use ocdoctor_cfg::argv::{COMMAND_LINE, shell_join, shell_quote, split_posix};
-use ocdoctor_cfg::{Invocation, Problem, Session, StepKind};
-use std::ops::Range;
+use ocdoctor_cfg::tcl::Span;
+use ocdoctor_cfg::{Arg, Invocation, Problem, ProblemId, Session, StepKind};
+use std::ops::{Range, RangeInclusive};
 
 /// What a problem's suggestion is, for the problems whose suggestion is literal text for the
 /// span the problem points at (every other suggestion is advice or a whole option).
@@ -30,31 +31,31 @@ enum Replacement {
 }
 
 /// The problem ids whose suggestion the corrected command line applies, and what it is.
-const LITERAL_FIXES: &[(&str, Replacement)] = &[
+const LITERAL_FIXES: &[(ProblemId, Replacement)] = &[
     // The deprecation table's replacement, followed to the checked release.
-    ("deprecated-command", Replacement::Command),
-    ("removed-command", Replacement::Command),
+    (ProblemId::DeprecatedCommand, Replacement::Command),
+    (ProblemId::RemovedCommand, Replacement::Command),
     // The name this older release has for the command.
-    ("command-needs-newer-version", Replacement::Command),
+    (ProblemId::CommandNeedsNewerVersion, Replacement::Command),
     // The nearest known name, kept only when this release has it.
-    ("invalid-command-name", Replacement::Command),
-    ("deprecated-file", Replacement::CfgFile),
-    ("removed-file", Replacement::CfgFile),
+    (ProblemId::InvalidCommandName, Replacement::Command),
+    (ProblemId::DeprecatedFile, Replacement::CfgFile),
+    (ProblemId::RemovedFile, Replacement::CfgFile),
     // "did you mean": a name from the installed scripts index.
-    ("missing-file", Replacement::CfgFile),
+    (ProblemId::MissingFile, Replacement::CfgFile),
     // Deleting the second `transport select`: the session OpenOCD ran.
-    ("transport-select-twice", Replacement::Literal),
-    ("windows-path-backslashes", Replacement::Literal),
-    ("debug-level-out-of-range", Replacement::Literal),
+    (ProblemId::TransportSelectTwice, Replacement::Literal),
+    (ProblemId::WindowsPathBackslashes, Replacement::Literal),
+    (ProblemId::DebugLevelOutOfRange, Replacement::Literal),
     // Problems of the command line's words (src/helper/options.c's getopt_long): the level
     // attached (`-d3`), a value split at a space quoted back into one word, a stray cfg given
     // its `-f`, `-p` (removed in 0.12) as the `-c` that does what it did, `-l` with a space as
     // a braced `log_output`.
-    ("debug-level-with-space", Replacement::Words),
-    ("invalid-debug-level", Replacement::Words),
-    ("unexpected-argument", Replacement::Words),
-    ("unquoted-space-in-path", Replacement::Words),
-    ("unknown-option", Replacement::Words),
+    (ProblemId::DebugLevelWithSpace, Replacement::Words),
+    (ProblemId::InvalidDebugLevel, Replacement::Words),
+    (ProblemId::UnexpectedArgument, Replacement::Words),
+    (ProblemId::UnquotedSpaceInPath, Replacement::Words),
+    (ProblemId::UnknownOption, Replacement::Words),
 ];
 
 /// One part of the command line the fix changes.
@@ -98,7 +99,7 @@ struct Sub<'p> {
 
 /// A replacement of argv words `words` (inclusive) by the shell words of `with`.
 struct WordsSub<'p> {
-    words: std::ops::RangeInclusive<usize>,
+    words: RangeInclusive<usize>,
     with: Vec<String>,
     id: &'p str,
 }
@@ -113,7 +114,7 @@ pub fn command_fix(
     problems: &[&Problem],
 ) -> Option<CommandFix> {
     // Word k of `words` is argv[k]: `parse_args` keeps every element, the program first.
-    let words: Vec<&ocdoctor_cfg::Arg> = inv.program.iter().chain(inv.args.iter()).collect();
+    let words: Vec<&Arg> = inv.words().collect();
     if words.len() != argv.len() {
         return None;
     }
@@ -151,7 +152,7 @@ pub fn command_fix(
     }
     let mut fixed: Vec<String> = fixed.into_iter().flatten().collect();
     if problems.iter().any(|p| {
-        p.id == "target-before-interface"
+        p.id == ProblemId::TargetBeforeInterface.as_str()
             && p.location.as_ref().is_some_and(|l| l.file == COMMAND_LINE)
     }) && let Some(reordered) = interface_first(&fixed)
     {
@@ -233,22 +234,21 @@ fn apply_value_subs(
 /// command line (see [`is_real`]).
 fn replacement_of(p: &Problem, session: &Session) -> Option<Replacement> {
     let with = p.suggestion.as_deref()?;
-    let &(_, kind) = LITERAL_FIXES.iter().find(|(i, _)| *i == p.id)?;
+    let &(_, kind) = LITERAL_FIXES.iter().find(|(i, _)| i.as_str() == p.id)?;
     is_real(kind, with, session).then_some(kind)
 }
 
 /// The words problem `p` of the command line spans (whole words only: its span starts where
 /// one word starts and ends where one ends) and the shell words its suggestion is.
-fn words_sub_of<'p>(p: &'p Problem, words: &[&ocdoctor_cfg::Arg]) -> Option<WordsSub<'p>> {
+fn words_sub_of<'p>(p: &'p Problem, words: &[&Arg]) -> Option<WordsSub<'p>> {
     let loc = p.location.as_ref().filter(|l| l.file == COMMAND_LINE)?;
-    let first = words.iter().position(|a| a.span.start == loc.span.start)?;
-    let last = words.iter().position(|a| a.span.end == loc.span.end)?;
+    let words_spanned = words_spanning(words, loc.span)?;
     let with: Vec<String> = split_posix(p.suggestion.as_deref()?)
         .into_iter()
         .map(|a| a.value)
         .collect();
-    (first <= last && !with.is_empty()).then_some(WordsSub {
-        words: first..=last,
+    (!with.is_empty()).then_some(WordsSub {
+        words: words_spanned,
         with,
         id: p.id.as_str(),
     })
@@ -258,7 +258,7 @@ fn words_sub_of<'p>(p: &'p Problem, words: &[&ocdoctor_cfg::Arg]) -> Option<Word
 /// bytes of that word's value.
 fn sub_of<'p>(
     p: &'p Problem,
-    words: &[&ocdoctor_cfg::Arg],
+    words: &[&Arg],
     inv: &Invocation,
     session: &Session,
 ) -> Option<Sub<'p>> {
@@ -326,6 +326,13 @@ fn sub_of<'p>(
     })
 }
 
+/// The words a span covers whole: it starts where one word starts and ends where one ends.
+fn words_spanning(words: &[&Arg], span: Span) -> Option<RangeInclusive<usize>> {
+    let first = words.iter().position(|a| a.span.start == span.start)?;
+    let last = words.iter().position(|a| a.span.end == span.end)?;
+    (first <= last).then_some(first..=last)
+}
+
 /// Whether `with`, a suggestion of kind `kind`, may be written into the command line: it names
 /// a cfg file the session's search path holds or a command the checked release registers, or
 /// it is text with no placeholder.
@@ -349,27 +356,21 @@ fn is_real(kind: Replacement, with: &str, session: &Session) -> bool {
 /// with the same getopt model as the check.
 fn interface_first(argv: &[String]) -> Option<Vec<String>> {
     let inv = Invocation::parse_args(argv);
-    let words: Vec<&ocdoctor_cfg::Arg> = inv.program.iter().chain(inv.args.iter()).collect();
+    let words: Vec<&Arg> = inv.words().collect();
     // Each `-f` option: the argv words it covers and the file it names.
-    let files: Vec<(std::ops::RangeInclusive<usize>, &str)> = inv
+    let files: Vec<(RangeInclusive<usize>, &str)> = inv
         .steps
         .iter()
         .filter_map(|step| {
             let StepKind::File(name) = &step.kind else {
                 return None;
             };
-            let first = words
-                .iter()
-                .position(|a| a.span.start == step.option_span.start)?;
-            let last = words
-                .iter()
-                .position(|a| a.span.end == step.option_span.end)?;
-            Some((first..=last, name.as_str()))
+            Some((words_spanning(&words, step.option_span)?, name.as_str()))
         })
         .collect();
     let first_target = files.iter().find(|(_, f)| f.starts_with("target/"))?;
     let at = *first_target.0.start();
-    let moved: Vec<&std::ops::RangeInclusive<usize>> = files
+    let moved: Vec<&RangeInclusive<usize>> = files
         .iter()
         .filter(|(w, f)| *w.start() > at && f.starts_with("interface/"))
         .map(|(w, _)| w)

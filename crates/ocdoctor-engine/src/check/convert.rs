@@ -42,18 +42,23 @@ impl IdeOrigin<'_> {
     /// The span of the IDE setting the argv word at `offset` came from (`None`: the front end
     /// wrote that word itself).
     pub(super) fn setting_for(&self, offset: usize) -> Option<Range<usize>> {
-        let words = self.inv.program.iter().chain(self.inv.args.iter());
-        let idx = words
-            .enumerate()
-            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
-            .map(|(i, _)| i)?;
+        self.origin_at(offset)?.clone()
+    }
+
+    /// Where the argv word at `offset` of the command line came from: `Some(None)` when the
+    /// front end wrote it itself, `None` when no word is there.
+    fn origin_at(&self, offset: usize) -> Option<&Option<Range<usize>>> {
+        let idx = self
+            .inv
+            .words()
+            .position(|a| a.span.start <= offset && offset <= a.span.end)?;
         // argv_origins counts the program too when the argv has one.
         let k = if self.inv.program.is_some() {
             idx
         } else {
             idx + 1
         };
-        self.config.argv_origins.get(k).cloned().flatten()
+        self.config.argv_origins.get(k)
     }
 
     /// Where `found` is written inside the setting at `setting`, when it is there exactly once
@@ -94,21 +99,7 @@ impl IdeOrigin<'_> {
         if from.file != ocdoctor_cfg::argv::COMMAND_LINE {
             return false;
         }
-        let offset = from.span.start;
-        let words = self.inv.program.iter().chain(self.inv.args.iter());
-        let Some(idx) = words
-            .enumerate()
-            .find(|(_, a)| a.span.start <= offset && offset <= a.span.end)
-            .map(|(i, _)| i)
-        else {
-            return false;
-        };
-        let k = if self.inv.program.is_some() {
-            idx
-        } else {
-            idx + 1
-        };
-        matches!(self.config.argv_origins.get(k), Some(None))
+        matches!(self.origin_at(from.span.start), Some(None))
     }
 }
 

@@ -1,5 +1,5 @@
-//! What the tests that run the installed OpenOCD share: whether to run at all, and a bounded
-//! run of `openocd` with its servers off.
+//! What the tests that run the installed OpenOCD share: whether to run at all, a bounded run
+//! of `openocd` with its servers off, and the rules of the report `check` gives back.
 
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
@@ -66,4 +66,15 @@ pub fn printed(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The rule codes of a report's findings (`check --format json`), in order. A report without
+/// a `findings` array fails the test (an empty list must not pass for "nothing found").
+pub fn finding_rules(report: &serde_json::Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array in {report:#}"))
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect()
 }
