@@ -305,7 +305,7 @@ fn catalog_index(messages: &str) -> String {
     let mut out = String::new();
     static_array(&mut out, "EMBEDDED_FORMATS", "Format", &rows, |r| {
         format!(
-            "Format {{ level: Cow::Borrowed({:?}), subsystem: Cow::Borrowed({:?}), file: Cow::Borrowed({:?}), sources: Cow::Borrowed({:?}), text: Cow::Borrowed({:?}), pieces: OnceLock::new(), literal_chars: {} }}",
+            "Format {{ level: Cow::Borrowed({:?}), subsystem: Cow::Borrowed({:?}), file: Cow::Borrowed({:?}), sources: Cow::Borrowed({:?}), text: Cow::Borrowed({:?}), pieces: OnceLock::new(), family: OnceLock::new(), literal_chars: {} }}",
             r.level, r.subsystem, r.file, r.sources, r.text, r.literal_chars
         )
     });

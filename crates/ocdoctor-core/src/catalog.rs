@@ -46,6 +46,10 @@ pub struct Format {
     pub text: Cow<'static, str>,
     /// Parsed on first use: a lookup tries a handful of the ~9 500 formats.
     pieces: OnceLock<Vec<Piece>>,
+    /// The message family (index into the catalog's families) the text belongs to, found on
+    /// first use: every catalogued line of a log asks, and the answer is the format's. A
+    /// format belongs to one catalog (the embedded formats to the embedded catalog).
+    family: OnceLock<Option<u32>>,
     /// Characters of literal text: the more, the more specific the format.
     literal_chars: usize,
 }
@@ -250,6 +254,7 @@ impl Catalog {
                 sources: Cow::Owned(row.sources.to_string()),
                 text: Cow::Owned(row.text.to_string()),
                 pieces: OnceLock::from(row.pieces),
+                family: OnceLock::new(),
                 literal_chars: row.literal_chars,
             })
             .collect();
@@ -378,13 +383,16 @@ impl Catalog {
     pub fn subsystem_id(&self, format: u32) -> &str {
         let f = &self.formats[format as usize];
         let families = self.families.get_or_init(|| families_of(&self.subsystems));
-        families
-            .iter()
-            .find(|fam| {
-                fam.format.is_match(&f.text)
-                    && !fam.not_format.as_ref().is_some_and(|n| n.is_match(&f.text))
-            })
-            .map_or(&f.subsystem, |fam| &fam.id)
+        let family = f.family.get_or_init(|| {
+            families
+                .iter()
+                .position(|fam| {
+                    fam.format.is_match(&f.text)
+                        && !fam.not_format.as_ref().is_some_and(|n| n.is_match(&f.text))
+                })
+                .map(|i| i as u32)
+        });
+        family.map_or(&f.subsystem, |i| &families[i as usize].id)
     }
 
     /// The subsystem's entry; `family:name` falls back to `family`.
