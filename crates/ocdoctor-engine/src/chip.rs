@@ -3,7 +3,7 @@
 
 use ocdoctor_chip::decode::is_arm_debug_port;
 use ocdoctor_chip::{
-    MismatchKind, ScriptsIndex, classify_mismatch, explain_id_with, extract_from_log,
+    LogIds, MismatchKind, ScriptsIndex, classify_mismatch, explain_id_with, extract_from_log,
 };
 use ocdoctor_core::report::{FixOut, Report};
 use ocdoctor_core::{Hints, ScanResult, SourceProblem};
@@ -81,8 +81,13 @@ impl IdReading {
             .lines()
             .enumerate()
             .find(|(_, l)| l.contains("UNEXPECTED"))
-            .map(|(i, l)| (i as u64 + 1, l.trim_end().to_string()))?;
-        Some(IdReading {
+            .map(|(i, l)| (i as u64 + 1, l))?;
+        Some(IdReading::from_ids(&ids, line, text))
+    }
+
+    /// The reading of the ids a log holds; `line` and `text` are its first UNEXPECTED line.
+    fn from_ids(ids: &LogIds, line: u64, text: &str) -> IdReading {
+        IdReading {
             kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
             only_arm_debug_ports: ids
                 .found
@@ -90,8 +95,8 @@ impl IdReading {
                 .chain(&ids.expected)
                 .all(|&id| is_arm_debug_port(id)),
             line,
-            text,
-        })
+            text: text.trim_end().to_string(),
+        }
     }
 
     /// The same reading from some of a log's lines, each with its 1-based number: the lines
@@ -107,16 +112,7 @@ impl IdReading {
         if ids.found.is_empty() {
             return None;
         }
-        Some(IdReading {
-            kind: classify_mismatch(&ids.found, &ids.expected, &ids.context),
-            only_arm_debug_ports: ids
-                .found
-                .iter()
-                .chain(&ids.expected)
-                .all(|&id| is_arm_debug_port(id)),
-            line: *line,
-            text: first.trim_end().to_string(),
-        })
+        Some(IdReading::from_ids(&ids, *line, first))
     }
 
     /// Garbled ids are evidence of their own (rule TGT054, signal integrity): they go into

@@ -19,21 +19,12 @@ pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
     let plan = fix::plan(&checked.edits)?;
     let commands = &checked.command_fixes;
     let json = p.format == Format::Json;
-    let mut doc = json!({
-        "schema": "ocdoctor.fix/v1",
-        "applied": p.apply,
-        "edits": plan.iter().map(|f| json!({
-            "path": f.path.display().to_string(),
-            "diff": fix::diff(&f.path, &f.old, &f.new),
-        })).collect::<Vec<_>>(),
-        "commands": commands.iter().map(command_json).collect::<Vec<_>>(),
-    });
     if plan.is_empty() && commands.is_empty() && !json {
         out("ocdoctor fix: no edit to make\n");
     }
     if !p.apply {
         if json {
-            out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+            out(&pretty(&fix_doc(&plan, commands, false)));
         } else {
             for p in &plan {
                 out(&fix::diff(&p.path, &p.old, &p.new));
@@ -84,6 +75,7 @@ pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
     let checked = check::check(&inputs, &p.options)?;
     let report = check::report(&checked, None);
     if json {
+        let mut doc = fix_doc(&plan, commands, true);
         doc["written"] = written
             .iter()
             .map(|(path, backup)| {
@@ -91,13 +83,30 @@ pub fn run(args: CheckArgs, color: bool) -> Result<u8, UsageError> {
             })
             .collect::<Vec<_>>()
             .into();
-        doc["report"] =
-            serde_json::from_str(&render_report(&report, p.format, color)).unwrap_or(Value::Null);
-        out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+        doc["report"] = serde_json::to_value(&report).unwrap_or(Value::Null);
+        out(&pretty(&doc));
     } else {
         out(&render_report(&report, p.format, color));
     }
     Ok(check::exit_code(&report))
+}
+
+/// The `ocdoctor.fix/v1` object: the file edits as diffs and the corrected command lines
+/// (`written` and `report` are added after `--apply`).
+fn fix_doc(plan: &[fix::FilePlan], commands: &[CommandFix], applied: bool) -> Value {
+    json!({
+        "schema": "ocdoctor.fix/v1",
+        "applied": applied,
+        "edits": plan.iter().map(|f| json!({
+            "path": f.path.display().to_string(),
+            "diff": fix::diff(&f.path, &f.old, &f.new),
+        })).collect::<Vec<_>>(),
+        "commands": commands.iter().map(command_json).collect::<Vec<_>>(),
+    })
+}
+
+fn pretty(doc: &Value) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_default() + "\n"
 }
 
 /// A corrected command line in `ocdoctor.fix/v1`: the argv as given and as fixed, the fixed
